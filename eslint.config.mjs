@@ -1,0 +1,20 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.tools/', 'data/', 'coverage/', 'artifacts/', 'bench-results/', 'jest.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    // Use cases stay free of HTTP: they return outcomes and message keys (DESIGN.md).
+    files: ['src/rights/**/*.ts', 'src/chat/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: ['express', 'i18next'] }] },
+  },
+  { files: ['src/cli/**/*.ts', 'scripts/**', 'bench/**', 'test/**'], rules: { 'no-console': 'off' } },
+);

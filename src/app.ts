@@ -1,0 +1,55 @@
+import express, { type ErrorRequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
+import { pinoHttp } from 'pino-http';
+import type { Deps } from './deps';
+import { pingDb } from './db/connection';
+
+/** Builds the HTTP app without listening (supertest drives it directly). */
+export function createApp(deps: Deps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 1);
+  app.use(
+    pinoHttp({
+      logger: deps.log.child({ module: 'http' }),
+      genReqId: (req, res) => {
+        const id = (req.headers['x-request-id'] as string) || randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      // Log the route, never the query (the handshake token) or a body.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
+    }),
+  );
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ok = await pingDb(deps.conn);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'database unavailable' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    const status = typeof err?.status === 'number' && err.status < 500 ? err.status : 500;
+    if (status >= 500) {
+      const errorId = randomUUID();
+      req.log.error({ err, errorId }, 'request failed');
+      res.status(500).json({ error: 'internal error', errorId });
+      return;
+    }
+    res.status(status).json({ error: err.expose ? err.message : 'bad request' });
+  };
+  app.use(onError);
+  return app;
+}

@@ -1,0 +1,174 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of `process.env`. Variable names are fixed by shared/CONTRACT.md;
+ * everything else here is ours and documented in .env.example and the README.
+ */
+
+const optionalSecret = z
+  .string()
+  .transform((s) => s.trim())
+  .optional()
+  .transform((s) => (s ? s : undefined));
+
+const csv = z
+  .string()
+  .optional()
+  .transform((s) =>
+    (s ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+const port = (what: string) =>
+  z.coerce
+    .number({ error: `${what}: a TCP port number, 1-65535` })
+    .int({ error: `${what}: a whole TCP port number, 1-65535` })
+    .min(1, { error: `${what}: a TCP port number, 1-65535` })
+    .max(65535, { error: `${what}: a TCP port number, 1-65535` });
+
+const positiveInt = (what: string) => z.coerce.number({ error: `${what}: a positive whole number` }).int().positive();
+
+const keyList = z
+  .string()
+  .optional()
+  .superRefine((s, ctx) => {
+    if (!s) return;
+    for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const idx = part.indexOf(':');
+      const key = idx > 0 ? Buffer.from(part.slice(idx + 1), 'base64') : Buffer.alloc(0);
+      if (idx <= 0 || key.length !== 32) {
+        ctx.addIssue({ code: 'custom', message: 'comma-separated keyId:base64key entries, each key 32 bytes' });
+        return;
+      }
+    }
+  });
+
+const hmacKey = z
+  .string()
+  .optional()
+  .superRefine((s, ctx) => {
+    if (s && Buffer.from(s, 'base64').length < 32) ctx.addIssue({ code: 'custom', message: 'a base64 key of at least 32 bytes' });
+  });
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
+    PORT: port('PORT').default(3000).describe('HTTP port'),
+    HOST: z.string().min(1).default('0.0.0.0').describe('bind address'),
+    MONGODB_URI: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, { error: 'a mongodb:// or mongodb+srv:// connection string' })
+      .optional()
+      .describe('MongoDB connection string; unset = embedded server'),
+    EMBEDDED_DB_PORT: port('EMBEDDED_DB_PORT').optional().describe('port of the embedded server (default: a free one)'),
+    EMBEDDED_DB_DIR: z.string().min(1).optional().describe('data folder of the embedded server (default ./data/db)'),
+    DATA_DIR: z.string().min(1).default('./data').describe('where development keys and the embedded database live'),
+    WHATSAPP_APP_SECRET: optionalSecret,
+    WHATSAPP_VERIFY_TOKEN: optionalSecret,
+    WHATSAPP_ACCESS_TOKEN: optionalSecret,
+    WHATSAPP_PHONE_NUMBER_ID: optionalSecret,
+    GRAPH_API_BASE_URL: z.url({ error: 'an http(s) URL' }).default('https://graph.facebook.com'),
+    GRAPH_API_VERSION: z
+      .string()
+      .regex(/^v\d+\.\d+$/, { error: 'a Graph API version such as v24.0' })
+      .default('v24.0'),
+    GRAPH_API_TIMEOUT_MS: positiveInt('GRAPH_API_TIMEOUT_MS').default(10000),
+    SEND_RATE_PER_SECOND: positiveInt('SEND_RATE_PER_SECOND').default(80).describe('Graph sends per second per business number'),
+    UTILITY_TEMPLATE_NAME: z.string().optional().describe('template used outside the 24 h window'),
+    PII_ENCRYPTION_KEYS: keyList,
+    PII_HMAC_KEY: hmacKey,
+    INTEGRATION_API_TOKENS: csv,
+    DEFAULT_LOCALE: z.enum(['en', 'es', 'pt', 'fr', 'de', 'id'], { error: 'one of en, es, pt, fr, de, id' }).default('en'),
+    BUSINESS_NAME: z.string().default('Example Shop (sandbox)'),
+    SUPPORT_CONTACT: z.string().default('support@example.com'),
+    PRIVACY_POLICY_URL: z.string().default('https://example.com/privacy'),
+    RETENTION_MESSAGES_DAYS: positiveInt('RETENTION_MESSAGES_DAYS').default(90),
+    RETENTION_INBOX_DAYS: positiveInt('RETENTION_INBOX_DAYS').default(7),
+    RETENTION_LEDGER_DAYS: positiveInt('RETENTION_LEDGER_DAYS').default(365 * 6),
+    WORKERS: z.enum(['on', 'off']).default('on').describe('run the inbox/outbox workers in this process'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV !== 'production') return;
+    // Production forbids sandbox mode: every secret and key must be set (CONTRACT.md).
+    for (const key of [
+      'MONGODB_URI',
+      'WHATSAPP_APP_SECRET',
+      'WHATSAPP_VERIFY_TOKEN',
+      'WHATSAPP_ACCESS_TOKEN',
+      'WHATSAPP_PHONE_NUMBER_ID',
+      'PII_ENCRYPTION_KEYS',
+      'PII_HMAC_KEY',
+    ] as const) {
+      if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when NODE_ENV=production' });
+    }
+  });
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config {
+  env: 'production' | 'development' | 'test';
+  port: number;
+  host: string;
+  mongodbUri?: string;
+  embeddedDb: { port?: number; dir?: string };
+  dataDir: string;
+  /** Sandbox: no WhatsApp credentials and not production; replies go to the local simulator. */
+  sandbox: boolean;
+  whatsapp: { appSecret?: string; verifyToken?: string; accessToken?: string; phoneNumberId: string };
+  graph: { baseUrl: string; version: string; timeoutMs: number; ratePerSecond: number; utilityTemplate?: string };
+  pii: { encryptionKeys?: string; hmacKey?: string };
+  integrationTokens: string[];
+  defaultLocale: 'en' | 'es' | 'pt' | 'fr' | 'de' | 'id';
+  business: { name: string; supportContact: string; privacyPolicyUrl: string };
+  retention: { messagesDays: number; inboxDays: number; ledgerDays: number };
+  workers: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+  }
+}
+
+/** Parses the environment once; throws ConfigError naming every bad variable (never its value). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message.replace(/^[A-Z_]+: /, '')}`));
+  }
+  const e = parsed.data;
+  const sandbox = !e.WHATSAPP_APP_SECRET || !e.WHATSAPP_ACCESS_TOKEN;
+  return Object.freeze({
+    env: e.NODE_ENV ?? 'development',
+    port: e.PORT,
+    host: e.HOST,
+    mongodbUri: e.MONGODB_URI,
+    embeddedDb: { port: e.EMBEDDED_DB_PORT, dir: e.EMBEDDED_DB_DIR },
+    dataDir: e.DATA_DIR,
+    sandbox,
+    whatsapp: {
+      appSecret: e.WHATSAPP_APP_SECRET,
+      verifyToken: e.WHATSAPP_VERIFY_TOKEN,
+      accessToken: e.WHATSAPP_ACCESS_TOKEN,
+      phoneNumberId: e.WHATSAPP_PHONE_NUMBER_ID ?? 'sandbox',
+    },
+    graph: {
+      baseUrl: e.GRAPH_API_BASE_URL.replace(/\/+$/, ''),
+      version: e.GRAPH_API_VERSION,
+      timeoutMs: e.GRAPH_API_TIMEOUT_MS,
+      ratePerSecond: e.SEND_RATE_PER_SECOND,
+      utilityTemplate: e.UTILITY_TEMPLATE_NAME || undefined,
+    },
+    pii: { encryptionKeys: e.PII_ENCRYPTION_KEYS, hmacKey: e.PII_HMAC_KEY },
+    integrationTokens: e.INTEGRATION_API_TOKENS,
+    defaultLocale: e.DEFAULT_LOCALE,
+    business: { name: e.BUSINESS_NAME, supportContact: e.SUPPORT_CONTACT, privacyPolicyUrl: e.PRIVACY_POLICY_URL },
+    retention: { messagesDays: e.RETENTION_MESSAGES_DAYS, inboxDays: e.RETENTION_INBOX_DAYS, ledgerDays: e.RETENTION_LEDGER_DAYS },
+    workers: e.WORKERS === 'on',
+    logLevel: e.LOG_LEVEL,
+  });
+}

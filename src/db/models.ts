@@ -1,0 +1,234 @@
+import { Schema, type Connection, type Model, type InferSchemaType } from 'mongoose';
+
+/**
+ * Collections (shared/DESIGN.md). Portable between MongoDB 7/8 and FerretDB v1.24.2: no TTL or
+ * partial indexes, no `select: false` (FerretDB rejects findAndModify projections), and unique
+ * `_id` inserts for idempotency. Personal values are stored sealed (`*Enc`, privacy/pii.ts) and
+ * found through keyed blind indexes (`key`).
+ */
+
+const inboxSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // WhatsApp message id / status id+state: Meta's redeliveries collide here
+    field: { type: String, required: true }, // messages | statuses | user_preferences | system | <unknown field>
+    type: { type: String, required: true }, // text, interactive, status:delivered, …
+    subscriberKey: { type: String, default: null }, // blind index of wa_id (or BSUID); null for unknown fields
+    payloadEnc: { type: String, required: true }, // the item with its contact and metadata, sealed
+    order: { type: Number, required: true }, // WhatsApp timestamp * 1000 + position in the delivery
+    receivedAt: { type: Date, required: true },
+    state: { type: String, required: true, default: 'pending' }, // pending | processing | done | failed | ignored
+    leaseUntil: { type: Date, default: null },
+    attempts: { type: Number, default: 0 },
+    lastError: { type: String, default: null },
+    processedAt: { type: Date, default: null },
+  },
+  { versionKey: false, collection: 'inbox' },
+);
+inboxSchema.index({ state: 1, order: 1 }); // claim: oldest pending first
+inboxSchema.index({ subscriberKey: 1, order: 1 }); // per-subscriber order: is an earlier item still open?
+inboxSchema.index({ state: 1, leaseUntil: 1 }); // reclaim expired leases
+inboxSchema.index({ receivedAt: 1 }); // retention sweeper
+
+const subscriberSchema = new Schema(
+  {
+    key: { type: String, required: true }, // blind index of the wa_id (digits of the number)
+    bsuidKey: { type: String, default: null }, // blind index of the business-scoped user id, when Meta sends one
+    waIdEnc: { type: String, default: null },
+    bsuidEnc: { type: String, default: null },
+    nameEnc: { type: String, default: null },
+    locale: { type: String, default: null },
+    consent: { type: String, default: 'none' }, // none | opted_in | opted_out
+    consentAt: { type: Date, default: null },
+    windowUntil: { type: Date, default: null }, // 24 h customer-service window
+    lastInboundAt: { type: Date, default: null },
+    lastActivityAt: { type: Date, required: true },
+    hintSentAt: { type: Date, default: null },
+    pausedByStaff: { type: Boolean, default: false },
+    pending: {
+      type: new Schema(
+        { kind: String, requestId: String, expiresAt: Date, sourceInboxId: String },
+        { _id: false },
+      ),
+      default: null,
+    },
+    unanswered: { type: Boolean, default: false },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'subscribers' },
+);
+subscriberSchema.index({ key: 1 }, { unique: true }); // every lookup by number
+subscriberSchema.index({ bsuidKey: 1 }); // username users without a wa_id
+subscriberSchema.index({ lastActivityAt: -1 }); // console list, retention sweeper
+
+const consentSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // request id + action: a replayed step inserts nothing new
+    subscriberId: { type: Schema.Types.ObjectId, required: true },
+    action: { type: String, required: true }, // grant | withdraw
+    scope: { type: String, default: 'marketing' },
+    source: { type: String, required: true }, // keyword | button | staff | api | meta_preferences | meta_131050
+    detail: { type: String, default: null }, // e.g. the API caller's stated source ("web form")
+    at: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'consents' },
+);
+consentSchema.index({ subscriberId: 1, at: 1 });
+
+const messageSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // inbox id for inbound, outbox id for outbound
+    subscriberId: { type: Schema.Types.ObjectId, required: true },
+    direction: { type: String, required: true }, // in | out
+    kind: { type: String, required: true }, // text, interactive, document, reaction, …
+    textEnc: { type: String, default: null },
+    intent: { type: String, default: null }, // what the bot understood, shown to staff
+    by: { type: String, default: 'bot' }, // bot | staff:<id> | api
+    status: { type: String, default: null }, // outbound: queued | sent | delivered | read | failed
+    at: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'messages' },
+);
+messageSchema.index({ subscriberId: 1, at: 1 }); // a conversation, an export, an erasure
+messageSchema.index({ at: 1 }); // live feed, retention sweeper
+
+const outboxSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // idempotency key: inbox id + step, or API request id
+    subscriberId: { type: Schema.Types.ObjectId, required: true },
+    toEnc: { type: String, required: true },
+    bodyEnc: { type: String, required: true }, // Graph API message body without `to`, sealed
+    category: { type: String, required: true }, // rights | service | marketing
+    kind: { type: String, required: true },
+    state: { type: String, required: true, default: 'pending' }, // pending | sending | sent | delivered | read | failed
+    order: { type: Number, required: true },
+    attempts: { type: Number, default: 0 },
+    nextAttemptAt: { type: Date, required: true },
+    leaseUntil: { type: Date, default: null },
+    graphId: { type: String, default: null },
+    error: { type: new Schema({ code: Number, title: String }, { _id: false }), default: null },
+    createdAt: { type: Date, required: true },
+    sentAt: { type: Date, default: null },
+  },
+  { versionKey: false, collection: 'outbox' },
+);
+outboxSchema.index({ state: 1, nextAttemptAt: 1 }); // claim due work
+outboxSchema.index({ subscriberId: 1, order: 1 }); // per-recipient order
+outboxSchema.index({ graphId: 1 }); // status webhooks
+
+const requestSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // request id (= the inbox item that asked, or a generated id)
+    subscriberToken: { type: String, required: true }, // pseudonymous: blind index of the number
+    type: { type: String, required: true }, // opt_out | opt_in | access | erasure
+    channel: { type: String, required: true }, // chat | staff | api | meta
+    receivedAt: { type: Date, required: true },
+    dueAt: { type: Date, required: true },
+    regime: { type: String, required: true },
+    state: { type: String, required: true }, // open | done | cancelled | expired
+    doneAt: { type: Date, default: null },
+    outcome: { type: String, default: null },
+  },
+  { versionKey: false, collection: 'requests' },
+);
+requestSchema.index({ subscriberToken: 1, receivedAt: 1 });
+requestSchema.index({ state: 1, dueAt: 1 });
+
+const ledgerSchema = new Schema(
+  {
+    seq: { type: Number, required: true },
+    at: { type: Date, required: true },
+    requestId: { type: String, required: true },
+    subscriberToken: { type: String, required: true },
+    event: { type: String, required: true }, // e.g. erasure.requested, erasure.done
+    detail: { type: String, default: null },
+    prevHash: { type: String, required: true },
+    hash: { type: String, required: true },
+  },
+  { versionKey: false, collection: 'ledger' },
+);
+ledgerSchema.index({ seq: 1 }, { unique: true }); // the chain: one entry per position
+ledgerSchema.index({ requestId: 1, event: 1 }, { unique: true }); // a replayed step appends nothing
+ledgerSchema.index({ subscriberToken: 1, at: 1 });
+
+const suppressionSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // keyed HMAC of the number
+    reason: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'suppressions' },
+);
+
+const erasureJobSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // the erasure request id
+    subscriberId: { type: Schema.Types.ObjectId, required: true },
+    subscriberToken: { type: String, required: true },
+    toEnc: { type: String, required: true }, // to send the final confirmation after the profile is gone
+    locale: { type: String, required: true },
+    state: { type: String, required: true }, // running | done
+    leaseUntil: { type: Date, default: null },
+    startedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'erasureJobs' },
+);
+erasureJobSchema.index({ state: 1, leaseUntil: 1 });
+
+const exportSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    subscriberId: { type: Schema.Types.ObjectId, required: true },
+    contentEnc: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'exports' },
+);
+exportSchema.index({ subscriberId: 1 });
+exportSchema.index({ expiresAt: 1 });
+
+const kvSchema = new Schema(
+  { _id: { type: String, required: true }, value: Schema.Types.Mixed, at: Date },
+  { versionKey: false, collection: 'kv' },
+);
+
+export type InboxDoc = InferSchemaType<typeof inboxSchema>;
+export type SubscriberDoc = InferSchemaType<typeof subscriberSchema> & { _id: import('mongoose').Types.ObjectId };
+export type OutboxDoc = InferSchemaType<typeof outboxSchema>;
+export type MessageDoc = InferSchemaType<typeof messageSchema>;
+export type RequestDoc = InferSchemaType<typeof requestSchema>;
+export type LedgerDoc = InferSchemaType<typeof ledgerSchema>;
+
+export function createModels(conn: Connection) {
+  return {
+    Inbox: conn.model('Inbox', inboxSchema),
+    Subscriber: conn.model('Subscriber', subscriberSchema),
+    Consent: conn.model('Consent', consentSchema),
+    Message: conn.model('Message', messageSchema),
+    Outbox: conn.model('Outbox', outboxSchema),
+    Request: conn.model('Request', requestSchema),
+    Ledger: conn.model('Ledger', ledgerSchema),
+    Suppression: conn.model('Suppression', suppressionSchema),
+    ErasureJob: conn.model('ErasureJob', erasureJobSchema),
+    Export: conn.model('Export', exportSchema),
+    Kv: conn.model('Kv', kvSchema),
+  };
+}
+
+export type Models = ReturnType<typeof createModels>;
+
+/** Creates collections and indexes explicitly (autoIndex is off so production start-up is predictable). */
+export async function ensureIndexes(models: Models): Promise<void> {
+  for (const model of Object.values(models) as unknown as Model<unknown>[]) {
+    await model.createCollection().catch((err: { code?: number }) => {
+      if (err.code !== 48) throw err; // NamespaceExists
+    });
+    await model.createIndexes();
+  }
+}
+
+/** Duplicate key: 11000 on MongoDB and on FerretDB inserts; FerretDB reports 1 for upserts (ferretdb.md §3.5). */
+export function isDuplicateKey(err: unknown): boolean {
+  const code = (err as { code?: number })?.code;
+  return code === 11000 || (code === 1 && /duplicate|UNIQUE/i.test(String((err as Error).message)));
+}

@@ -1,0 +1,18 @@
+import type { Connection } from 'mongoose';
+import type { Config } from './config';
+import type { Models } from './db/models';
+import type { Clock } from './lib/clock';
+import type { Logger } from './lib/logger';
+import type { Metrics } from './lib/metrics';
+import type { Pii } from './privacy/pii';
+
+/** What the app and the workers are built from; tests build the same thing against a test database. */
+export interface Deps {
+  config: Config;
+  log: Logger;
+  conn: Connection;
+  models: Models;
+  pii: Pii;
+  metrics: Metrics;
+  clock: Clock;
+}

@@ -1,0 +1,54 @@
+import path from 'node:path';
+import type { Config } from './config';
+import { connectDb } from './db/connection';
+import { startEmbeddedDb, type EmbeddedDb } from './db/embedded';
+import { createModels, ensureIndexes } from './db/models';
+import type { Deps } from './deps';
+import { systemClock, type Clock } from './lib/clock';
+import type { Logger } from './lib/logger';
+import { createMetrics } from './lib/metrics';
+import { loadKeys } from './privacy/loadKeys';
+import { createPii } from './privacy/pii';
+
+export interface Runtime {
+  deps: Deps;
+  embedded?: EmbeddedDb;
+  close(): Promise<void>;
+}
+
+/** Opens the database (the embedded one when MONGODB_URI is unset) and builds the dependencies. */
+export async function openRuntime(config: Config, log: Logger, clock: Clock = systemClock): Promise<Runtime> {
+  let embedded: EmbeddedDb | undefined;
+  let uri = config.mongodbUri;
+  if (!uri) {
+    const dbLog = log.child({ module: 'embedded-db' });
+    embedded = await startEmbeddedDb({
+      dir: config.embeddedDb.dir ?? path.join(config.dataDir, 'db'),
+      port: config.embeddedDb.port,
+      dbName: 'privacybot',
+      progress: (line) => dbLog.info(line),
+    });
+    uri = embedded.uri;
+  }
+  const conn = await connectDb(uri).catch(async (err) => {
+    await embedded?.stop();
+    throw err;
+  });
+  const models = createModels(conn);
+  await ensureIndexes(models);
+  const deps: Deps = { config, log, conn, models, pii: createPii(loadKeys(config)), metrics: createMetrics(), clock };
+  return {
+    deps,
+    embedded,
+    async close() {
+      await conn.close().catch(() => undefined);
+      await embedded?.stop();
+    },
+  };
+}
+
+/** The host part of a connection string, for messages (never the credentials). */
+export function describeUri(uri: string): string {
+  const m = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^/?]+)/.exec(uri);
+  return m ? m[1] : 'the configured server';
+}

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import { assertTestDbName, connectDb } from '../../src/db/connection';
+import { createModels, ensureIndexes, type Models } from '../../src/db/models';
+
+/** The server started by globalSetup (or the one MONGODB_URI names). */
+export function serverUri(): string {
+  const uri = process.env.TEST_MONGODB_URI;
+  if (!uri) throw new Error('TEST_MONGODB_URI is not set: run the tests through jest (globalSetup)');
+  return uri;
+}
+
+/** A URI for a fresh database of this test file; the name always contains "test". */
+export function testDbUri(label: string): string {
+  const name = `test_${label.replace(/[^a-zA-Z0-9]/g, '').slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  assertTestDbName(name);
+  const u = new URL(serverUri());
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export interface TestDb {
+  uri: string;
+  conn: Connection;
+  models: Models;
+  drop(): Promise<void>;
+}
+
+export async function openTestDb(label: string): Promise<TestDb> {
+  const uri = testDbUri(label);
+  const conn = await connectDb(uri);
+  assertTestDbName(conn.db?.databaseName ?? '');
+  const models = createModels(conn);
+  await ensureIndexes(models);
+  return {
+    uri,
+    conn,
+    models,
+    async drop() {
+      await conn.dropDatabase().catch(() => undefined);
+      await conn.close();
+    },
+  };
+}
+
+/** Every document of every collection, read raw (bypassing mongoose), for leak scans. */
+export async function rawDump(conn: Connection): Promise<{ collection: string; json: string }[]> {
+  const out: { collection: string; json: string }[] = [];
+  const db = conn.db!;
+  for (const c of await db.listCollections().toArray()) {
+    for (const doc of await db.collection(c.name).find({}).toArray()) out.push({ collection: c.name, json: JSON.stringify(doc) });
+  }
+  return out;
+}
