@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * A fake Graph API on loopback: it records every request and answers like Meta, and can be told to
+ * fail (429 with Retry-After, 5xx, Graph error codes, hangs, connection resets, a full outage).
+ */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: unknown;
+  raw: Buffer;
+  at: number;
+}
+
+export type Fault =
+  | { kind: 'status'; status: number; retryAfter?: number; graphCode?: number; title?: string }
+  | { kind: 'hang' }
+  | { kind: 'reset' };
+
+export class FakeGraph {
+  requests: RecordedRequest[] = [];
+  private server = http.createServer((req, res) => this.handle(req, res));
+  private sockets = new Set<Socket>();
+  private faults: Fault[] = [];
+  private down = false;
+  private seq = 0;
+  url = '';
+
+  async start(): Promise<this> {
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  /** The next requests fail in this order, one fault each. */
+  failNext(...faults: Fault[]): void {
+    this.faults.push(...faults);
+  }
+
+  /** While down, every request is answered 503 (an outage). */
+  setDown(down: boolean): void {
+    this.down = down;
+  }
+
+  /** Message sends that succeeded (what a subscriber would see). */
+  delivered(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.endsWith('/messages') && (r as RecordedRequest & { ok?: boolean }).ok);
+  }
+
+  /** Bodies of delivered messages to one recipient (`to` without '+'). */
+  deliveredTo(waId: string): Record<string, any>[] {
+    return this.delivered()
+      .map((r) => r.body as Record<string, any>)
+      .filter((b) => String(b.to).replace(/^\+/, '') === waId);
+  }
+
+  reset(): void {
+    this.requests = [];
+    this.faults = [];
+    this.down = false;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      let body: unknown = null;
+      const ct = String(req.headers['content-type'] ?? '');
+      if (ct.includes('json')) {
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          body = null;
+        }
+      }
+      const rec: RecordedRequest & { ok?: boolean } = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, raw, at: Date.now() };
+      this.requests.push(rec);
+      if (this.down) return this.reply(res, 503, { error: { message: 'Service temporarily unavailable', code: 2, type: 'OAuthException' } });
+      const fault = this.faults.shift();
+      if (fault?.kind === 'hang') return; // never answers: the client must time out
+      if (fault?.kind === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      if (fault?.kind === 'status') {
+        const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
+        return this.reply(
+          res,
+          fault.status,
+          { error: { message: fault.title ?? 'error', type: 'OAuthException', code: fault.graphCode ?? fault.status, error_data: { details: fault.title ?? 'error' }, fbtrace_id: 'Afake' } },
+          headers,
+        );
+      }
+      if (!/^Bearer .+/.test(String(req.headers.authorization ?? ''))) return this.reply(res, 401, { error: { message: 'no token', code: 190 } });
+      rec.ok = true;
+      if (req.url?.endsWith('/media')) return this.reply(res, 200, { id: `media-${++this.seq}` });
+      const to = (body as { to?: string } | null)?.to ?? '';
+      this.reply(res, 200, {
+        messaging_product: 'whatsapp',
+        contacts: [{ input: to, wa_id: String(to).replace(/^\+/, '') }],
+        messages: [{ id: `wamid.fake${++this.seq}${randomBytes(3).toString('hex')}` }],
+      });
+    });
+  }
+
+  private reply(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  }
+}
