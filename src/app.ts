@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { pinoHttp } from 'pino-http';
 import type { Deps } from './deps';
 import { pingDb } from './db/connection';
+import { webhookRouter } from './webhook/router';
 
 /** Builds the HTTP app without listening (supertest drives it directly). */
 export function createApp(deps: Deps): express.Express {
@@ -36,6 +37,8 @@ export function createApp(deps: Deps): express.Express {
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+
+  app.use(webhookRouter(deps, () => deps.bus.emit('inbox')));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

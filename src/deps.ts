@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { Connection } from 'mongoose';
 import type { Config } from './config';
 import type { Models } from './db/models';
@@ -15,4 +16,9 @@ export interface Deps {
   pii: Pii;
   metrics: Metrics;
   clock: Clock;
+  /**
+   * In-process notifications: 'inbox' (a delivery was stored), 'outbox' (a message was queued),
+   * 'conversation' (a subscriber's thread changed; the staff console's live view listens).
+   */
+  bus: EventEmitter;
 }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { Config } from './config';
 import { connectDb } from './db/connection';
@@ -36,7 +37,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
   });
   const models = createModels(conn);
   await ensureIndexes(models);
-  const deps: Deps = { config, log, conn, models, pii: createPii(loadKeys(config)), metrics: createMetrics(), clock };
+  const deps: Deps = { config, log, conn, models, pii: createPii(loadKeys(config)), metrics: createMetrics(), clock, bus: new EventEmitter().setMaxListeners(1000) };
   return {
     deps,
     embedded,

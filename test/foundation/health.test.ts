@@ -2,17 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { createApp } from '../../src/app';
-import { loadConfig } from '../../src/config';
-import { connectDb } from '../../src/db/connection';
 import { freePort, startEmbeddedDb, type EmbeddedDb } from '../../src/db/embedded';
-import { createModels } from '../../src/db/models';
-import { createLogger } from '../../src/lib/logger';
-import { createMetrics } from '../../src/lib/metrics';
-import { systemClock } from '../../src/lib/clock';
-import { createPii } from '../../src/privacy/pii';
-import { loadKeys } from '../../src/privacy/loadKeys';
-import { createHarness, testEnv, type Harness } from '../support/harness';
+import { createHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/proc';
 
 jest.setTimeout(120_000);
@@ -49,26 +40,17 @@ describe('GET /readyz with the database stopped', () => {
   it('answers 503, then 200 again when the database returns, without a restart', async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'privacybot-ready-'));
     const port = await freePort();
-    db = await startEmbeddedDb({ dir, port, dbName: 'test_ready' });
-    const config = loadConfig(testEnv({ MONGODB_URI: db.uri, LOG_LEVEL: 'silent' }));
-    const conn = await connectDb(db.uri);
-    const app = createApp({
-      config,
-      conn,
-      log: createLogger('silent'),
-      models: createModels(conn),
-      pii: createPii(loadKeys(config)),
-      metrics: createMetrics(),
-      clock: systemClock,
-    });
+    db = await startEmbeddedDb({ dir, port, dbName: 'test' });
+    const h = await createHarness('ready', { baseUri: db.uri });
+    const app = h.app;
     await request(app).get('/readyz').expect(200);
 
     await db.stop();
     await request(app).get('/readyz').expect(503);
     await request(app).get('/healthz').expect(200);
 
-    db = await startEmbeddedDb({ dir, port, dbName: 'test_ready' });
+    db = await startEmbeddedDb({ dir, port, dbName: 'test' });
     await waitFor(async () => (await request(app).get('/readyz')).status === 200, 30_000, 250);
-    await conn.close();
+    await h.close();
   });
 });

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import type express from 'express';
 import { createApp } from '../../src/app';
@@ -72,8 +73,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
 }
 
 /** The real app on a fresh test database of the shared server; nothing of ours is mocked. */
-export async function createHarness(label: string, opts: { env?: Record<string, string | undefined>; clock?: TestClock } = {}): Promise<Harness> {
-  const db = await openTestDb(label);
+export async function createHarness(label: string, opts: { env?: Record<string, string | undefined>; clock?: TestClock; baseUri?: string } = {}): Promise<Harness> {
+  const db = await openTestDb(label, opts.baseUri);
   const config = loadConfig(testEnv({ MONGODB_URI: db.uri, ...opts.env }));
   const logs = new LogSink();
   const clock = opts.clock ?? new TestClock();
@@ -85,6 +86,7 @@ export async function createHarness(label: string, opts: { env?: Record<string, 
     pii: createPii(loadKeys(config)),
     metrics: createMetrics(),
     clock,
+    bus: new EventEmitter().setMaxListeners(1000),
   };
   return {
     deps,

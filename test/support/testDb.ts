@@ -11,10 +11,10 @@ export function serverUri(): string {
 }
 
 /** A URI for a fresh database of this test file; the name always contains "test". */
-export function testDbUri(label: string): string {
+export function testDbUri(label: string, baseUri = serverUri()): string {
   const name = `test_${label.replace(/[^a-zA-Z0-9]/g, '').slice(0, 30)}_${randomBytes(4).toString('hex')}`;
   assertTestDbName(name);
-  const u = new URL(serverUri());
+  const u = new URL(baseUri);
   u.pathname = `/${name}`;
   return u.toString();
 }
@@ -26,8 +26,8 @@ export interface TestDb {
   drop(): Promise<void>;
 }
 
-export async function openTestDb(label: string): Promise<TestDb> {
-  const uri = testDbUri(label);
+export async function openTestDb(label: string, baseUri?: string): Promise<TestDb> {
+  const uri = testDbUri(label, baseUri);
   const conn = await connectDb(uri);
   assertTestDbName(conn.db?.databaseName ?? '');
   const models = createModels(conn);

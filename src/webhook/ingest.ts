@@ -1,0 +1,47 @@
+import type { Deps } from '../deps';
+import { AppError } from '../lib/errors';
+import type { Envelope } from './envelope';
+import { explode } from './explode';
+
+export type IngestOutcome = { kind: 'stored'; items: number; fresh: number; duplicates: number };
+
+/**
+ * Persists every item of a delivery before anyone answers 200: a STOP that was acknowledged but
+ * not stored would be lost. Redeliveries collide on the item id and are skipped, not reprocessed.
+ * Throws DB.UNAVAILABLE when the write did not happen, so the edge can answer 503 and Meta retries.
+ */
+export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<IngestOutcome> {
+  const now = deps.clock.now();
+  const drafts = explode(envelope, now.getTime());
+  const docs = drafts.map((d) => ({
+    _id: d._id,
+    field: d.field,
+    type: d.type,
+    subscriberKey: d.identity ? deps.pii.blindIndex(d.identity) : null,
+    payloadEnc: deps.pii.encrypt(JSON.stringify(d.payload)),
+    order: d.order,
+    receivedAt: now,
+    state: d.state,
+    leaseUntil: null,
+    attempts: 0,
+    lastError: null,
+    processedAt: null,
+  }));
+  for (const d of drafts) deps.metrics.webhookItems.inc({ field: d.field, type: d.type });
+  if (docs.length === 0) return { kind: 'stored', items: 0, fresh: 0, duplicates: 0 };
+  let duplicates = 0;
+  try {
+    // The driver's collection, not mongoose: the documents are already validated and built,
+    // and this is the hot path of every delivery.
+    await deps.models.Inbox.collection.insertMany(docs as never[], { ordered: false });
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
+    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+    if (list.length > 0 && list.every((e) => e.code === 11000)) {
+      duplicates = list.length;
+    } else {
+      throw new AppError('DB.UNAVAILABLE', 'could not store the delivery', { httpStatus: 503, cause: err });
+    }
+  }
+  return { kind: 'stored', items: docs.length, fresh: docs.length - duplicates, duplicates };
+}
