@@ -5,6 +5,7 @@ import type { Models } from './db/models';
 import type { Clock } from './lib/clock';
 import type { Logger } from './lib/logger';
 import type { Metrics } from './lib/metrics';
+import type { Translator } from './i18n/i18n';
 import type { Pii } from './privacy/pii';
 
 /** What the app and the workers are built from; tests build the same thing against a test database. */
@@ -16,6 +17,7 @@ export interface Deps {
   pii: Pii;
   metrics: Metrics;
   clock: Clock;
+  i18n: Translator;
   /**
    * In-process notifications: 'inbox' (a delivery was stored), 'outbox' (a message was queued),
    * 'conversation' (a subscriber's thread changed; the staff console's live view listens).

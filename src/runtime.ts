@@ -8,6 +8,7 @@ import type { Deps } from './deps';
 import { systemClock, type Clock } from './lib/clock';
 import type { Logger } from './lib/logger';
 import { createMetrics } from './lib/metrics';
+import { createTranslator } from './i18n/i18n';
 import { loadKeys } from './privacy/loadKeys';
 import { createPii } from './privacy/pii';
 
@@ -37,7 +38,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
   });
   const models = createModels(conn);
   await ensureIndexes(models);
-  const deps: Deps = { config, log, conn, models, pii: createPii(loadKeys(config)), metrics: createMetrics(), clock, bus: new EventEmitter().setMaxListeners(1000) };
+  const deps: Deps = { config, log, conn, models, pii: createPii(loadKeys(config)), metrics: createMetrics(), clock, i18n: createTranslator(), bus: new EventEmitter().setMaxListeners(1000) };
   return {
     deps,
     embedded,

@@ -1,10 +1,67 @@
+import { loadKeywordPacks } from './chat/keywords';
 import type { Deps } from './deps';
+import { createItemHandler } from './inbox/handleItem';
+import { createInboxWorker, type WorkerOptions } from './inbox/worker';
+import { createGraphClient, type GraphClient } from './outbox/graphClient';
+import { createSandboxClient } from './outbox/sandboxClient';
+import { createOutboxWorker, type OutboxOptions } from './outbox/worker';
+import { resumeErasureJobs } from './rights/resumeErasures';
 
 export interface Workers {
   stop(): Promise<void>;
 }
 
-/** Background loops of this process (inbox, outbox, erasure jobs, retention). */
-export function startWorkers(_deps: Deps): Workers {
-  return { async stop() {} };
+export interface WorkerSet extends Workers {
+  start(): void;
+  inbox: ReturnType<typeof createInboxWorker>;
+  outbox: ReturnType<typeof createOutboxWorker>;
+  /** Runs every loop once until nothing is left (tests). */
+  drain(): Promise<void>;
+}
+
+export function graphClientFor(deps: Deps): GraphClient {
+  return deps.config.sandbox ? createSandboxClient() : createGraphClient(deps.config);
+}
+
+/** The background work of a process: inbox processing, outbox sending, unfinished erasures. */
+export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?: OutboxOptions; graph?: GraphClient } = {}): WorkerSet {
+  const inbox = createInboxWorker(deps, createItemHandler(deps, loadKeywordPacks()), opts.inbox);
+  const outbox = createOutboxWorker(deps, opts.graph ?? graphClientFor(deps), opts.outbox);
+  const onInbox = () => inbox.kick();
+  const onOutbox = () => outbox.kick();
+  let erasureTimer: NodeJS.Timeout | undefined;
+  return {
+    inbox,
+    outbox,
+    async drain() {
+      for (let i = 0; i < 100; i++) {
+        await resumeErasureJobs(deps);
+        const n = (await inbox.runOnce()) + (await outbox.runOnce());
+        if (n === 0) return;
+      }
+    },
+    async stop() {
+      deps.bus.off('inbox', onInbox);
+      deps.bus.off('outbox', onOutbox);
+      if (erasureTimer) clearInterval(erasureTimer);
+      await Promise.all([inbox.stop(), outbox.stop()]);
+    },
+    start() {
+        deps.bus.on('inbox', onInbox);
+        deps.bus.on('outbox', onOutbox);
+        inbox.start();
+        outbox.start();
+        const log = deps.log.child({ module: 'erasure' });
+        const tick = () => void resumeErasureJobs(deps).catch((err) => log.warn({ err }, 'resuming erasures failed'));
+        tick();
+        erasureTimer = setInterval(tick, 10_000);
+        erasureTimer.unref();
+    },
+  };
+}
+
+export function startWorkers(deps: Deps): Workers {
+  const w = createWorkers(deps);
+  w.start();
+  return w;
 }

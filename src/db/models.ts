@@ -43,6 +43,7 @@ const subscriberSchema = new Schema(
     lastInboundAt: { type: Date, default: null },
     lastActivityAt: { type: Date, required: true },
     hintSentAt: { type: Date, default: null },
+    hintRequestId: { type: String, default: null },
     pausedByStaff: { type: Boolean, default: false },
     pending: {
       type: new Schema(
@@ -108,6 +109,8 @@ const outboxSchema = new Schema(
     error: { type: new Schema({ code: Number, title: String }, { _id: false }), default: null },
     createdAt: { type: Date, required: true },
     sentAt: { type: Date, default: null },
+    purgeAfterSend: { type: Boolean, default: false },
+    mediaId: { type: String, default: null }, // uploaded export, kept so a retried send does not upload twice
   },
   { versionKey: false, collection: 'outbox' },
 );

@@ -7,6 +7,7 @@ import type { Deps } from '../../src/deps';
 import type { Clock } from '../../src/lib/clock';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
+import { createTranslator } from '../../src/i18n/i18n';
 import { createPii } from '../../src/privacy/pii';
 import { loadKeys } from '../../src/privacy/loadKeys';
 import { openTestDb, type TestDb } from './testDb';
@@ -86,6 +87,7 @@ export async function createHarness(label: string, opts: { env?: Record<string, 
     pii: createPii(loadKeys(config)),
     metrics: createMetrics(),
     clock,
+    i18n: createTranslator(),
     bus: new EventEmitter().setMaxListeners(1000),
   };
   return {

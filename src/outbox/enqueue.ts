@@ -1,0 +1,102 @@
+import type { Types } from 'mongoose';
+import type { Deps } from '../deps';
+import { renderReply } from '../i18n/render';
+import type { ReplySpec } from '../rights/outcome';
+
+export type Category = 'rights' | 'service' | 'marketing';
+
+export interface EnqueueRequest {
+  /** Idempotency: item i gets `${keyPrefix}:${i}`; a replayed step inserts nothing new. */
+  keyPrefix: string;
+  subscriberId: Types.ObjectId;
+  toEnc: string;
+  locale: string;
+  category: Category;
+  replies: ReplySpec[];
+  /** Also write the message into the conversation staff see (default true). */
+  record?: boolean;
+  /** Delete the outbox item once sent (the erasure confirmation: nothing of the person stays). */
+  purgeAfterSend?: boolean;
+  by?: string;
+}
+
+/**
+ * Writes outbound messages durably before anything is sent (the outbox worker sends them).
+ * Rendering with i18next happens here, at the edge, from the use case's message keys.
+ */
+export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<string[]> {
+  const now = deps.clock.now();
+  const ids: string[] = [];
+  for (const [i, spec] of r.replies.entries()) {
+    const rendered = renderReply(deps.i18n, deps.config, r.locale, spec);
+    const id = `${r.keyPrefix}:${i}`;
+    ids.push(id);
+    await enqueueRendered(deps, {
+      id,
+      subscriberId: r.subscriberId,
+      toEnc: r.toEnc,
+      category: r.category,
+      kind: rendered.kind,
+      body: rendered.body,
+      display: rendered.display,
+      order: now.getTime() * 100 + i,
+      record: r.record ?? true,
+      purgeAfterSend: r.purgeAfterSend ?? false,
+      by: r.by ?? 'bot',
+    });
+  }
+  if (ids.length) deps.bus.emit('outbox');
+  return ids;
+}
+
+export interface RenderedItem {
+  id: string;
+  subscriberId: Types.ObjectId;
+  toEnc: string;
+  category: Category;
+  kind: string;
+  body: Record<string, unknown>;
+  display: string;
+  order: number;
+  record: boolean;
+  purgeAfterSend: boolean;
+  by: string;
+}
+
+/** Inserts one outbox item (and its conversation line); false when it already exists. */
+export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boolean> {
+  const now = deps.clock.now();
+  const { Outbox, Message } = deps.models;
+  try {
+    await Outbox.collection.insertOne({
+      _id: it.id as never,
+      subscriberId: it.subscriberId,
+      toEnc: it.toEnc,
+      bodyEnc: deps.pii.encrypt(JSON.stringify(it.body)),
+      category: it.category,
+      kind: it.kind,
+      state: 'pending',
+      order: it.order,
+      attempts: 0,
+      nextAttemptAt: now,
+      leaseUntil: null,
+      graphId: null,
+      error: null,
+      purgeAfterSend: it.purgeAfterSend,
+      createdAt: now,
+      sentAt: null,
+    });
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) return false;
+    throw err;
+  }
+  if (it.record) {
+    await Message.collection
+      .insertOne({ _id: it.id as never, subscriberId: it.subscriberId, direction: 'out', kind: it.kind, textEnc: deps.pii.encrypt(it.display), intent: null, by: it.by, status: 'queued', at: now })
+      .catch((err: { code?: number }) => {
+        if (err.code !== 11000) throw err;
+      });
+    deps.bus.emit('conversation', String(it.subscriberId));
+  }
+  return true;
+}

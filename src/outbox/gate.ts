@@ -1,0 +1,20 @@
+import type { Deps } from '../deps';
+import type { Category } from './enqueue';
+
+export type GateDecision = { allowed: true } | { allowed: false; reason: 'no_consent' | 'opted_out' | 'suppressed' };
+
+/**
+ * The consent gate: the one check every outbound path passes (chat replies, staff replies, the
+ * integration API, and the outbox worker again right before sending, since a STOP may arrive while
+ * a message waits). Marketing needs a recorded opt-in not withdrawn since, and never reaches a
+ * suppressed (erased) number. Rights replies (the opt-out confirmation, MY DATA, erasure) and
+ * service messages are not marketing and pass (FCC: one confirmation is allowed).
+ */
+export async function consentGate(deps: Deps, r: { token: string; category: Category }): Promise<GateDecision> {
+  if (r.category !== 'marketing') return { allowed: true };
+  if (await deps.models.Suppression.exists({ _id: r.token })) return { allowed: false, reason: 'suppressed' };
+  const s = await deps.models.Subscriber.findOne({ key: r.token }, { consent: 1 }).lean();
+  if (!s || s.consent === 'none') return { allowed: false, reason: 'no_consent' };
+  if (s.consent !== 'opted_in') return { allowed: false, reason: 'opted_out' };
+  return { allowed: true };
+}

@@ -1,0 +1,210 @@
+import type { Types } from 'mongoose';
+import type { Deps } from '../deps';
+import type { OutboxDoc } from '../db/models';
+import { optOut } from '../rights/optOut';
+import type { Subscriber } from '../rights/subscribers';
+import { consentGate } from './gate';
+import type { GraphClient, SendResult } from './graphClient';
+import { createRateLimiter } from './rateLimiter';
+
+export interface OutboxWorker {
+  runOnce(): Promise<number>;
+  start(): void;
+  kick(): void;
+  stop(): Promise<void>;
+}
+
+export interface OutboxOptions {
+  leaseMs?: number;
+  concurrency?: number;
+  idleMs?: number;
+  /** Give up on a message still failing after this long (it is marked failed, visible to staff). */
+  maxAgeMs?: number;
+}
+
+type Item = OutboxDoc & { subscriberId: Types.ObjectId };
+interface DocumentBody {
+  type: 'document';
+  exportId: string;
+  document: { filename: string; caption: string };
+}
+
+const OPEN = ['pending', 'sending'];
+
+/** Exponential backoff with full jitter, capped (and never shorter than Meta's Retry-After). */
+export function backoffMs(attempt: number, retryAfterMs?: number): number {
+  const cap = Math.min(30_000, 500 * 2 ** Math.min(attempt, 10));
+  const jittered = cap / 2 + Math.random() * (cap / 2);
+  return Math.max(jittered, retryAfterMs ?? 0);
+}
+
+/**
+ * Sends the outbox: claims due items with a lease (replicas share the work; a crashed sender's
+ * items are sent after the lease expires), keeps order per recipient (only the oldest open item
+ * of a recipient is sent), paces per business number, retries what is temporary and records
+ * what is permanent. The consent gate runs again right before each send.
+ */
+export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxOptions = {}): OutboxWorker {
+  const { Outbox, Message, Subscriber, Export } = deps.models;
+  const log = deps.log.child({ module: 'outbox' });
+  const leaseMs = opts.leaseMs ?? Math.max(30_000, deps.config.graph.timeoutMs * 3);
+  const concurrency = opts.concurrency ?? 16;
+  const idleMs = opts.idleMs ?? 500;
+  const maxAgeMs = opts.maxAgeMs ?? 24 * 3600_000;
+  const limiter = createRateLimiter(deps.config.graph.ratePerSecond);
+  let running = false;
+  let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let loop: Promise<void> | undefined;
+  const inHand = new Set<Promise<void>>();
+
+  const due = (now: Date) => ({ $or: [{ state: 'pending', nextAttemptAt: { $lte: now } }, { state: 'sending', leaseUntil: { $lt: now } }] });
+
+  async function finish(id: string, set: Record<string, unknown>, messageStatus: string, purge: boolean) {
+    if (purge) await Outbox.deleteOne({ _id: id });
+    else await Outbox.updateOne({ _id: id }, { $set: { ...set, leaseUntil: null } });
+    const m = await Message.findOneAndUpdate({ _id: id }, { $set: { status: messageStatus } }, { returnDocument: 'after' }).lean();
+    if (m) deps.bus.emit('conversation', String(m.subscriberId));
+  }
+
+  async function sendOne(doc: Item): Promise<void> {
+    const now = deps.clock.now();
+    const sub = (await Subscriber.findById(doc.subscriberId).lean()) as Subscriber | null;
+    if (sub) {
+      const gate = await consentGate(deps, { token: sub.key, category: doc.category as 'rights' | 'service' | 'marketing' });
+      if (!gate.allowed) {
+        deps.metrics.gateRefusals.inc({ reason: gate.reason });
+        await finish(doc._id, { state: 'failed', error: { code: 0, title: `refused by the consent gate: ${gate.reason}` } }, 'failed', false);
+        return;
+      }
+    } else if (!doc.purgeAfterSend) {
+      // The person was erased while this waited: nothing of theirs is sent or kept.
+      await Outbox.deleteOne({ _id: doc._id });
+      return;
+    }
+    let body = JSON.parse(deps.pii.decrypt(doc.bodyEnc)) as Record<string, unknown>;
+    // Meta refuses free-form messages outside the 24 h customer-service window (131047).
+    if (sub && doc.kind !== 'template' && (!sub.windowUntil || sub.windowUntil < now)) {
+      const template = deps.config.graph.utilityTemplate;
+      if (!template) {
+        await finish(doc._id, { state: 'failed', error: { code: 131047, title: 'outside the 24-hour window and no utility template configured' } }, 'failed', false);
+        return;
+      }
+      body = { type: 'template', template: { name: template, language: { code: sub.locale ?? deps.config.defaultLocale } } };
+    }
+    const to = JSON.parse(deps.pii.decrypt(doc.toEnc)) as { phone?: string; bsuid?: string };
+    const started = process.hrtime.bigint();
+    let result: SendResult;
+    if (body.type === 'document' && 'exportId' in body) {
+      result = await sendDocument(doc, to, body as unknown as DocumentBody);
+    } else {
+      await limiter.take();
+      result = await graph.sendMessage(to, body, doc._id);
+    }
+    deps.metrics.sendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    deps.metrics.sends.inc({ outcome: result.kind, code: result.kind === 'sent' ? '' : String(result.code) });
+
+    if (result.kind === 'sent') {
+      await finish(doc._id, { state: 'sent', graphId: result.graphId, sentAt: deps.clock.now(), error: null }, 'sent', doc.purgeAfterSend);
+      return;
+    }
+    if (result.kind === 'retry' && now.getTime() - new Date(doc.createdAt).getTime() < maxAgeMs) {
+      deps.metrics.sendRetries.inc();
+      const wait = backoffMs(doc.attempts, result.retryAfterMs);
+      await Outbox.updateOne(
+        { _id: doc._id },
+        { $set: { state: 'pending', leaseUntil: null, nextAttemptAt: new Date(deps.clock.now().getTime() + wait), error: { code: result.code, title: result.title } } },
+      );
+      log.warn({ item: doc._id, code: result.code, attempt: doc.attempts, waitMs: Math.round(wait) }, 'send will be retried');
+      return;
+    }
+    await finish(doc._id, { state: 'failed', error: { code: result.code, title: result.title } }, 'failed', false);
+    log.warn({ item: doc._id, code: result.code }, 'send failed permanently');
+    // 131050: the person stopped marketing in WhatsApp itself; record it as their opt-out.
+    if (result.code === 131050 && sub) await optOut(deps, sub as Subscriber, { requestId: `meta131050:${doc._id}`, source: 'meta_131050', channel: 'meta', silent: true });
+  }
+
+  async function sendDocument(doc: Item, to: { phone?: string; bsuid?: string }, body: DocumentBody): Promise<SendResult> {
+    let mediaId: string | undefined = doc.mediaId ?? undefined;
+    if (!mediaId) {
+      const exp = await Export.findById(body.exportId).lean();
+      if (!exp) return { kind: 'failed', code: 0, title: 'export no longer available' };
+      await limiter.take();
+      const up = await graph.uploadMedia(Buffer.from(deps.pii.decrypt(exp.contentEnc)), 'application/json', body.document.filename);
+      if (up.kind !== 'uploaded') return up;
+      mediaId = up.mediaId;
+      // Remember the upload so a retry of the send does not upload again.
+      await Outbox.updateOne({ _id: doc._id }, { $set: { mediaId } });
+    }
+    await limiter.take();
+    return graph.sendMessage(to, { type: 'document', document: { id: mediaId, filename: body.document.filename, caption: body.document.caption } }, doc._id);
+  }
+
+  async function isHead(doc: { _id: string; subscriberId: Types.ObjectId; order: number }): Promise<boolean> {
+    const earlier = await Outbox.findOne({ subscriberId: doc.subscriberId, state: { $in: OPEN }, order: { $lt: doc.order } }, { _id: 1 }).lean();
+    return !earlier;
+  }
+
+  async function runOnce(): Promise<number> {
+    const now = deps.clock.now();
+    const candidates = await Outbox.find(due(now), { _id: 1, subscriberId: 1, order: 1 }).sort({ order: 1 }).limit(200).lean();
+    const seen = new Set<string>();
+    const batch: Promise<void>[] = [];
+    for (const c of candidates) {
+      if (!running && loop) break;
+      const rk = String(c.subscriberId);
+      if (seen.has(rk)) continue;
+      seen.add(rk);
+      if (!(await isHead(c))) continue;
+      const doc = await Outbox.findOneAndUpdate(
+        { _id: c._id, ...due(now) },
+        { $set: { state: 'sending', leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
+        { returnDocument: 'after' },
+      ).lean();
+      if (!doc) continue;
+      const p = sendOne(doc as Item)
+        .catch((err) => log.error({ err, item: c._id }, 'send crashed; the lease will expire and it is retried'))
+        .finally(() => inHand.delete(p));
+      inHand.add(p);
+      batch.push(p);
+      if (inHand.size >= concurrency) await Promise.race([...inHand]);
+    }
+    await Promise.all(batch);
+    return batch.length;
+  }
+
+  return {
+    runOnce,
+    start() {
+      if (running) return;
+      running = true;
+      loop = (async () => {
+        while (running) {
+          let n = 0;
+          try {
+            n = await runOnce();
+            deps.metrics.outboxBacklog.set(await Outbox.countDocuments({ state: { $in: OPEN } }));
+          } catch (err) {
+            log.warn({ err }, 'outbox poll failed; retrying');
+          }
+          if (n === 0 && running) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              timer = setTimeout(resolve, idleMs);
+            });
+          }
+        }
+      })();
+    },
+    kick() {
+      wake?.();
+    },
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      wake?.();
+      await loop;
+      await Promise.allSettled([...inHand]);
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import type { Deps } from '../deps';
+import { tokenOf } from './subscribers';
+
+/**
+ * Meta's `user_changed_number` system message: the person keeps their history, consent and
+ * requests under the new number (research §1.7). If we already know the new number as someone
+ * else, nothing is merged: two records are safer than joining two people by mistake.
+ */
+export async function changeNumber(deps: Deps, oldWaId: string, newWaId: string): Promise<'moved' | 'unknown' | 'conflict'> {
+  const { Subscriber, Request } = deps.models;
+  const oldKey = tokenOf(deps, { waId: oldWaId });
+  const newKey = tokenOf(deps, { waId: newWaId });
+  if (oldKey === newKey) return 'moved';
+  if (await Subscriber.exists({ key: newKey })) return 'conflict';
+  const res = await Subscriber.updateOne({ key: oldKey }, { $set: { key: newKey, waIdEnc: deps.pii.encrypt(newWaId), lastActivityAt: deps.clock.now() } });
+  if (res.matchedCount === 0) return 'unknown';
+  await Request.updateMany({ subscriberToken: oldKey }, { $set: { subscriberToken: newKey } });
+  return 'moved';
+}
