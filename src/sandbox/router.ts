@@ -1,0 +1,88 @@
+import path from 'node:path';
+import express, { Router } from 'express';
+import helmet from 'helmet';
+import { z } from 'zod';
+import type { Deps } from '../deps';
+import { findSubscriber } from '../rights/subscribers';
+import { ingestDelivery } from '../webhook/ingest';
+
+const PUBLIC = path.resolve(__dirname, '..', '..', 'public', 'sandbox');
+
+const say = z.object({
+  waId: z.string().regex(/^\d{6,15}$/, 'digits of an E.164 number without +'),
+  name: z.string().max(80).optional(),
+  text: z.string().min(1).max(4096).optional(),
+  buttonId: z.string().max(256).optional(),
+  title: z.string().max(80).optional(),
+});
+
+/**
+ * Sandbox mode only (no WhatsApp credentials, never production): a local chat simulator where a
+ * person plays the subscriber. Messages enter through the same ingestion as Meta's webhook, and
+ * the bot's replies are read back from the conversation, so what you see is what WhatsApp would get.
+ */
+export function sandboxRouter(deps: Deps, onStored: () => void): Router {
+  const router = Router();
+  router.use('/sandbox', helmet());
+  router.get('/', (_req, res) => res.redirect('/sandbox'));
+  router.get('/sandbox', (_req, res) => res.sendFile(path.join(PUBLIC, 'index.html')));
+  router.use('/sandbox/static', express.static(PUBLIC, { index: false }));
+
+  router.post('/sandbox/api/messages', express.json({ limit: '64kb' }), async (req, res) => {
+    const parsed = say.safeParse(req.body);
+    if (!parsed.success || (!parsed.data.text && !parsed.data.buttonId)) {
+      res.status(400).json({ error: parsed.success ? 'text or buttonId is required' : parsed.error.issues.map((i) => i.message).join('; ') });
+      return;
+    }
+    const { waId, name, text, buttonId, title } = parsed.data;
+    const id = `wamid.sandbox.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    const timestamp = String(Math.floor(deps.clock.now().getTime() / 1000));
+    const message = buttonId
+      ? { from: waId, id, timestamp, type: 'interactive', interactive: { type: buttonId.startsWith('help.') || buttonId.startsWith('lang.') ? 'list_reply' : 'button_reply', [buttonId.startsWith('help.') || buttonId.startsWith('lang.') ? 'list_reply' : 'button_reply']: { id: buttonId, title: title ?? buttonId } } }
+      : { from: waId, id, timestamp, type: 'text', text: { body: text } };
+    await ingestDelivery(deps, {
+      object: 'whatsapp_business_account',
+      entry: [{ id: 'sandbox', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: 'sandbox' }, contacts: [{ wa_id: waId, profile: { name: name ?? 'Sandbox Subscriber' } }], messages: [message] } }] }],
+    });
+    onStored();
+    res.status(202).json({ id });
+  });
+
+  router.get('/sandbox/api/conversation', async (req, res) => {
+    const waId = String(req.query.waId ?? '');
+    if (!/^\d{6,15}$/.test(waId)) {
+      res.status(400).json({ error: 'waId: digits of an E.164 number without +' });
+      return;
+    }
+    const s = await findSubscriber(deps, { waId });
+    if (!s) {
+      res.json({ consent: null, messages: [] });
+      return;
+    }
+    const messages = await deps.models.Message.find({ subscriberId: s._id }).sort({ at: 1 }).limit(200).lean();
+    const outbox = await deps.models.Outbox.find({ _id: { $in: messages.filter((m) => m.direction === 'out').map((m) => m._id) } }, { bodyEnc: 1 }).lean();
+    const bodies = new Map(outbox.map((o) => [o._id, JSON.parse(deps.pii.decrypt(o.bodyEnc))]));
+    res.json({
+      consent: s.consent,
+      locale: s.locale,
+      messages: messages.map((m) => ({
+        id: m._id,
+        direction: m.direction,
+        text: m.textEnc ? deps.pii.decrypt(m.textEnc) : `[${m.kind}]`,
+        status: m.status,
+        at: m.at,
+        body: bodies.get(m._id) ?? null,
+      })),
+    });
+  });
+
+  router.get('/sandbox/exports/:id', async (req, res) => {
+    const exp = await deps.models.Export.findById(String(req.params.id)).lean();
+    if (!exp) {
+      res.status(404).json({ error: 'no such export (they expire after 7 days)' });
+      return;
+    }
+    res.type('application/json').attachment(`${exp._id}.json`).send(deps.pii.decrypt(exp.contentEnc));
+  });
+  return router;
+}

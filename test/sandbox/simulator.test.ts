@@ -1,0 +1,73 @@
+import request from 'supertest';
+import { createWorkers } from '../../src/workers';
+import { createHarness, type Harness } from '../support/harness';
+
+describe('the sandbox chat simulator', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // No WhatsApp secret or token: sandbox mode, nothing leaves the machine.
+    h = await createHarness('sandbox', { env: { WHATSAPP_APP_SECRET: undefined, WHATSAPP_ACCESS_TOKEN: undefined } });
+  });
+  afterAll(() => h.close());
+
+  it('serves the page at /sandbox (with security headers) and redirects / to it', async () => {
+    const page = await request(h.app).get('/sandbox').expect(200);
+    expect(page.text).toContain('Chat simulator');
+    expect(page.headers['content-security-policy']).toBeDefined();
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    await request(h.app).get('/').expect(302).expect('location', '/sandbox');
+  });
+
+  it('carries out what the person types and shows the reply, buttons included', async () => {
+    expect(h.deps.config.sandbox).toBe(true);
+    const workers = createWorkers(h.deps);
+    await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100001', name: 'Sam', text: 'STOP' }).expect(202);
+    await workers.drain();
+    let conv = (await request(h.app).get('/sandbox/api/conversation').query({ waId: '15550100001' }).expect(200)).body;
+    expect(conv.consent).toBe('opted_out');
+    expect(conv.messages.map((m: any) => [m.direction, m.text, m.status])).toEqual([
+      ['in', 'STOP', null],
+      ['out', h.deps.i18n.t('en', 'optOut.confirmed', { business: 'Acme Test Shop' }), 'sent'],
+    ]);
+
+    await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100001', text: 'DELETE' }).expect(202);
+    await workers.drain();
+    conv = (await request(h.app).get('/sandbox/api/conversation').query({ waId: '15550100001' })).body;
+    const question = conv.messages.at(-1);
+    expect(question.body.interactive.action.buttons.map((b: any) => b.reply.id)).toEqual(['erase.yes', 'erase.no']);
+
+    await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100001', buttonId: 'erase.no', title: 'Cancel' }).expect(202);
+    await workers.drain();
+    conv = (await request(h.app).get('/sandbox/api/conversation').query({ waId: '15550100001' })).body;
+    expect(conv.messages.at(-1).text).toBe(h.deps.i18n.t('en', 'erase.cancelled'));
+    await workers.stop();
+  });
+
+  it('offers the MY DATA export as a download', async () => {
+    const workers = createWorkers(h.deps);
+    await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100002', name: 'Dl', text: 'MY DATA' }).expect(202);
+    await workers.drain();
+    const conv = (await request(h.app).get('/sandbox/api/conversation').query({ waId: '15550100002' })).body;
+    const doc = conv.messages.find((m: any) => m.body?.type === 'document');
+    const file = await request(h.app).get(`/sandbox/exports/${doc.body.exportId}`).expect(200);
+    expect(JSON.parse(file.text)).toMatchObject({ schemaVersion: 1, subject: { whatsappNumber: '+15550100002', profileName: 'Dl' } });
+    await workers.stop();
+  });
+
+  it('rejects a malformed message with 400', async () => {
+    await request(h.app).post('/sandbox/api/messages').send({ waId: 'abc', text: 'x' }).expect(400);
+    await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100001' }).expect(400);
+  });
+});
+
+describe('outside sandbox mode', () => {
+  it('has no simulator', async () => {
+    const h = await createHarness('nosandbox');
+    try {
+      await request(h.app).get('/sandbox').expect(404);
+      await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100001', text: 'STOP' }).expect(404);
+    } finally {
+      await h.close();
+    }
+  });
+});
