@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { pinoHttp } from 'pino-http';
 import type { Deps } from './deps';
 import { pingDb } from './db/connection';
+import { apiRouter } from './api/router';
 import { sandboxRouter } from './sandbox/router';
 import { webhookRouter } from './webhook/router';
 
@@ -40,6 +41,7 @@ export function createApp(deps: Deps): express.Express {
   });
 
   app.use(webhookRouter(deps, () => deps.bus.emit('inbox')));
+  app.use(apiRouter(deps));
   // Sandbox mode is refused in production (config.ts), so the simulator never ships live.
   if (deps.config.sandbox && deps.config.env !== 'production') app.use(sandboxRouter(deps, () => deps.bus.emit('inbox')));
 

@@ -25,8 +25,8 @@ export interface EnqueueRequest {
  * Rendering with i18next happens here, at the edge, from the use case's message keys.
  */
 export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<string[]> {
-  const now = deps.clock.now();
   const ids: string[] = [];
+  const first = await nextOrder(deps, r.subscriberId);
   for (const [i, spec] of r.replies.entries()) {
     const rendered = renderReply(deps.i18n, deps.config, r.locale, spec);
     const id = `${r.keyPrefix}:${i}`;
@@ -39,7 +39,7 @@ export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<str
       kind: rendered.kind,
       body: rendered.body,
       display: rendered.display,
-      order: now.getTime() * 100 + i,
+      order: first + i,
       record: r.record ?? true,
       purgeAfterSend: r.purgeAfterSend ?? false,
       by: r.by ?? 'bot',
@@ -47,6 +47,16 @@ export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<str
   }
   if (ids.length) deps.bus.emit('outbox');
   return ids;
+}
+
+/**
+ * Position of the next outbound message to this recipient: after everything queued for them so
+ * far, even when clocks tie or differ between replicas (a subscriber's items are handled one at a
+ * time, so reading the last position is enough).
+ */
+export async function nextOrder(deps: Deps, subscriberId: Types.ObjectId): Promise<number> {
+  const last = await deps.models.Outbox.findOne({ subscriberId }, { order: 1 }).sort({ order: -1 }).lean();
+  return Math.max(deps.clock.now().getTime() * 100, (last?.order ?? 0) + 1);
 }
 
 export interface RenderedItem {

@@ -76,6 +76,30 @@ export async function touchSubscriber(deps: Deps, id: Identity, seen: { name?: s
   }
 }
 
+/**
+ * A subscriber known from another system (integration API) rather than from a message: created
+ * with the number only, no window and no profile name.
+ */
+export async function touchProfile(deps: Deps, id: Identity): Promise<Subscriber> {
+  const existing = await findSubscriber(deps, id);
+  if (existing) return existing;
+  const now = deps.clock.now();
+  try {
+    return (
+      await deps.models.Subscriber.create({
+        key: tokenOf(deps, id),
+        waIdEnc: id.waId ? deps.pii.encrypt(id.waId) : null,
+        consent: 'none',
+        lastActivityAt: now,
+        createdAt: now,
+      })
+    ).toObject() as Subscriber;
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    return (await findSubscriber(deps, id)) as Subscriber;
+  }
+}
+
 /** Recipient of outbound messages, sealed: a number for `to`, or a BSUID for `recipient`. */
 export function recipientOf(deps: Deps, s: Subscriber): string {
   const waId = s.waIdEnc ? deps.pii.decrypt(s.waIdEnc) : undefined;
