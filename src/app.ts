@@ -22,7 +22,8 @@ export function createApp(deps: Deps): express.Express {
       },
       // Log the route, never the query (the handshake token) or a body.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        // A path may carry a phone number (/api/v1/sendability/:phone): long digit runs are masked.
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0].replace(/\+?\d{6,}/g, '[number]') }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },

@@ -87,6 +87,8 @@ const schema = z
     RETENTION_MESSAGES_DAYS: positiveInt('RETENTION_MESSAGES_DAYS').default(90),
     RETENTION_INBOX_DAYS: positiveInt('RETENTION_INBOX_DAYS').default(7),
     RETENTION_LEDGER_DAYS: positiveInt('RETENTION_LEDGER_DAYS').default(365 * 6),
+    ALERT_WEBHOOK_URL: z.url({ error: 'an http(s) URL' }).optional().describe('receives a JSON POST on bursts of security events'),
+    ALERT_BURST_THRESHOLD: positiveInt('ALERT_BURST_THRESHOLD').default(10),
     WORKERS: z.enum(['on', 'off']).default('on').describe('run the inbox/outbox workers in this process'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -124,6 +126,7 @@ export interface Config {
   defaultLocale: 'en' | 'es' | 'pt' | 'fr' | 'de' | 'id';
   business: { name: string; supportContact: string; privacyPolicyUrl: string };
   retention: { messagesDays: number; inboxDays: number; ledgerDays: number };
+  alerts: { alertWebhookUrl?: string; alertBurstThreshold: number };
   workers: boolean;
   logLevel: string;
 }
@@ -168,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultLocale: e.DEFAULT_LOCALE,
     business: { name: e.BUSINESS_NAME, supportContact: e.SUPPORT_CONTACT, privacyPolicyUrl: e.PRIVACY_POLICY_URL },
     retention: { messagesDays: e.RETENTION_MESSAGES_DAYS, inboxDays: e.RETENTION_INBOX_DAYS, ledgerDays: e.RETENTION_LEDGER_DAYS },
+    alerts: { alertWebhookUrl: e.ALERT_WEBHOOK_URL, alertBurstThreshold: e.ALERT_BURST_THRESHOLD },
     workers: e.WORKERS === 'on',
     logLevel: e.LOG_LEVEL,
   });

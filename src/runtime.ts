@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { Config } from './config';
 import { connectDb } from './db/connection';
-import { startEmbeddedDb, type EmbeddedDb } from './db/embedded';
+import { runningEmbeddedUri, startEmbeddedDb, type EmbeddedDb } from './db/embedded';
 import { createModels, ensureIndexes } from './db/models';
 import type { Deps } from './deps';
 import { systemClock, type Clock } from './lib/clock';
@@ -19,9 +19,10 @@ export interface Runtime {
 }
 
 /** Opens the database (the embedded one when MONGODB_URI is unset) and builds the dependencies. */
-export async function openRuntime(config: Config, log: Logger, clock: Clock = systemClock): Promise<Runtime> {
+export async function openRuntime(config: Config, log: Logger, clock: Clock = systemClock, opts: { reuseRunning?: boolean } = {}): Promise<Runtime> {
   let embedded: EmbeddedDb | undefined;
   let uri = config.mongodbUri;
+  if (!uri && opts.reuseRunning) uri = runningEmbeddedUri(config.embeddedDb.dir ?? path.join(config.dataDir, 'db'));
   if (!uri) {
     const dbLog = log.child({ module: 'embedded-db' });
     embedded = await startEmbeddedDb({

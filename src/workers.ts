@@ -5,6 +5,7 @@ import { createInboxWorker, type WorkerOptions } from './inbox/worker';
 import { createGraphClient, type GraphClient } from './outbox/graphClient';
 import { createSandboxClient } from './outbox/sandboxClient';
 import { createOutboxWorker, type OutboxOptions } from './outbox/worker';
+import { sweepRetention } from './privacy/retention';
 import { resumeErasureJobs } from './rights/resumeErasures';
 
 export interface Workers {
@@ -30,6 +31,7 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
   const onInbox = () => inbox.kick();
   const onOutbox = () => outbox.kick();
   let erasureTimer: NodeJS.Timeout | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
   return {
     inbox,
     outbox,
@@ -44,6 +46,7 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
       deps.bus.off('inbox', onInbox);
       deps.bus.off('outbox', onOutbox);
       if (erasureTimer) clearInterval(erasureTimer);
+      if (sweepTimer) clearInterval(sweepTimer);
       await Promise.all([inbox.stop(), outbox.stop()]);
     },
     start() {
@@ -56,6 +59,11 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
         tick();
         erasureTimer = setInterval(tick, 10_000);
         erasureTimer.unref();
+        // Retention: every replica may sweep; the deletes are idempotent.
+        const sweep = () => void sweepRetention(deps).catch((err) => log.warn({ err }, 'retention sweep failed'));
+        sweepTimer = setInterval(sweep, 3600_000);
+        sweepTimer.unref();
+        setTimeout(sweep, 30_000).unref();
     },
   };
 }

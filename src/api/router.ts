@@ -3,6 +3,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../deps';
 import { enqueueRendered, nextOrder } from '../outbox/enqueue';
+import { securitySignal } from '../privacy/alerts';
 import { consentGate } from '../outbox/gate';
 import { recordExternalConsent } from '../rights/externalConsent';
 import { recipientOf, tokenOf, touchProfile } from '../rights/subscribers';
@@ -35,7 +36,7 @@ export function apiRouter(deps: Deps): Router {
     });
     return router;
   }
-  router.use('/api/v1', bearerAuth(deps.config.integrationTokens, () => deps.metrics.securityEvents.inc({ event: 'api_bad_token' })));
+  router.use('/api/v1', bearerAuth(deps.config.integrationTokens, () => securitySignal(deps, 'api_bad_token')));
   router.use('/api/v1', express.json({ limit: '32kb' }));
 
   router.get('/api/v1/sendability/:phone', async (req, res) => {

@@ -94,6 +94,8 @@ export async function startEmbeddedDb(opts: EmbeddedOptions): Promise<EmbeddedDb
       cause: err,
     });
   }
+  // Lets tools (the CLI) reach the server of a running app instead of starting a second one.
+  writeFileSync(path.join(dir, 'ferretdb.uri'), uri);
   progress(`embedded FerretDB ready on 127.0.0.1:${port} (data in ${dir})`);
 
   return {
@@ -115,6 +117,7 @@ export async function startEmbeddedDb(opts: EmbeddedOptions): Promise<EmbeddedDb
       await done;
       clearTimeout(timer);
       rmSync(path.join(dir, 'ferretdb.pid'), { force: true });
+      rmSync(path.join(dir, 'ferretdb.uri'), { force: true });
     },
   };
 }
@@ -157,6 +160,14 @@ function killStale(dir: string): void {
     }
   }
   rmSync(pidFile, { force: true });
+}
+
+/** The URI of an embedded server already running on this folder (for the CLI), if any. */
+export function runningEmbeddedUri(dir: string): string | undefined {
+  const pidFile = path.join(path.resolve(dir), 'ferretdb.pid');
+  const uriFile = path.join(path.resolve(dir), 'ferretdb.uri');
+  if (!existsSync(pidFile) || !existsSync(uriFile)) return undefined;
+  return isFerret(Number(readFileSync(pidFile, 'utf8'))) ? readFileSync(uriFile, 'utf8').trim() : undefined;
 }
 
 function isFerret(pid: number): boolean {

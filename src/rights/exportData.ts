@@ -1,5 +1,6 @@
 import type { Deps } from '../deps';
 import { isDuplicateKey } from '../db/models';
+import { securitySignal } from '../privacy/alerts';
 import { closeRequest, openRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
 import type { Subscriber } from './subscribers';
@@ -20,7 +21,7 @@ export async function exportData(deps: Deps, s: Subscriber, r: { requestId: stri
     const since = new Date(deps.clock.now().getTime() - 86_400_000);
     const recent = await Request.countDocuments({ subscriberToken: s.key, type: 'access', receivedAt: { $gte: since } });
     if (recent >= ACCESS_LIMIT_PER_DAY) {
-      deps.metrics.securityEvents.inc({ event: 'access_rate_limited' });
+      securitySignal(deps, 'access_rate_limited', { subscriber: s.key.slice(0, 12) });
       return outcome('access_limited', text('myData.limited'));
     }
   }

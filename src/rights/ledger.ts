@@ -51,10 +51,11 @@ export interface VerifyResult {
 
 /** Walks the chain in order; names the first entry whose hash or link does not hold. */
 export async function verifyLedger(deps: Deps): Promise<VerifyResult> {
-  let prev = GENESIS;
-  let expectedSeq = 1;
+  const start = await ledgerCheckpoint(deps);
+  let prev = start.hash;
+  let expectedSeq = start.seq + 1;
   let n = 0;
-  const cursor = deps.models.Ledger.find({}).sort({ seq: 1 }).lean().cursor();
+  const cursor = deps.models.Ledger.find({ seq: { $gt: start.seq } }).sort({ seq: 1 }).lean().cursor();
   for await (const e of cursor) {
     n += 1;
     const reason =
@@ -106,4 +107,10 @@ export async function closeRequest(deps: Deps, id: string, subscriberToken: stri
   await deps.models.Request.updateOne({ _id: id, state: 'open' }, { $set: { state, outcome, doneAt: deps.clock.now() } });
   const type = (await deps.models.Request.findById(id, { type: 1 }).lean())?.type ?? 'request';
   await appendLedger(deps, { requestId: id, subscriberToken, event: `${type}.${state}`, detail: outcome });
+}
+
+/** Where verification starts: the genesis, or the checkpoint left by the retention sweep's cut. */
+export async function ledgerCheckpoint(deps: Deps): Promise<{ seq: number; hash: string }> {
+  const cp = await deps.models.Kv.findById('ledger.checkpoint').lean();
+  return (cp?.value as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS };
 }

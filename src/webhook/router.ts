@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler } from 'express';
 import type { Deps } from '../deps';
 import { AppError } from '../lib/errors';
+import { securitySignal } from '../privacy/alerts';
 import { envelopeSchema } from './envelope';
 import { ingestDelivery } from './ingest';
 import { verifySignature } from './verifySignature';
@@ -46,8 +47,8 @@ export function webhookRouter(deps: Deps, onStored: () => void): Router {
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const secret = deps.config.whatsapp.appSecret;
     if (!secret || !verifySignature(raw, req.get('x-hub-signature-256'), secret)) {
-      metrics.securityEvents.inc({ event: 'webhook_bad_signature' });
-      log.warn({ code: 'WEBHOOK.BAD_SIGNATURE', bytes: raw.length, ip: req.ip }, 'webhook signature rejected');
+      // Logged (without the body) and counted by the breach-signal path.
+      securitySignal(deps, 'webhook_bad_signature', { code: 'WEBHOOK.BAD_SIGNATURE', bytes: raw.length });
       done(401, 'bad_signature', { error: 'invalid signature' });
       return;
     }

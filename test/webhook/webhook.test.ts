@@ -100,7 +100,7 @@ describe('POST /webhook', () => {
     expect(await rawDump(h.db.conn)).toEqual([]);
     const metrics = await request(h.app).get('/metrics');
     expect(metrics.text).toMatch(/webhook_deliveries_total\{outcome="bad_signature"\} 1/);
-    expect(h.logs.text()).toContain('webhook signature rejected');
+    expect(h.logs.text()).toContain('"event":"webhook_bad_signature"');
     expect(h.logs.text()).not.toContain('STOP');
     expect(h.logs.text()).not.toContain('15550002222');
   });

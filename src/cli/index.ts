@@ -1,0 +1,71 @@
+import { ConfigError, loadConfig } from '../config';
+import { createLogger } from '../lib/logger';
+import { rotateKeys } from '../privacy/rotate';
+import { sweepRetention } from '../privacy/retention';
+import { verifyLedger } from '../rights/ledger';
+import { openRuntime, type Runtime } from '../runtime';
+
+/**
+ * Operator commands: `npm run cli -- <command>`. They use the same configuration as the app
+ * (MONGODB_URI, or the embedded server of a running `npm start`).
+ */
+const HELP = `usage: npm run cli -- <command>
+  rotate-keys     re-encrypt every personal value under the active key (first of PII_ENCRYPTION_KEYS); resumable
+  verify-ledger   check the hash chain of the rights ledger; names the first broken entry; exit 1 if broken
+  sweep           apply the retention rules once now
+`;
+
+const commands: Record<string, (rt: Runtime) => Promise<number>> = {
+  async 'rotate-keys'(rt) {
+    const r = await rotateKeys(rt.deps, { onProgress: (n) => process.stderr.write(`re-encrypted ${n}\r`) });
+    console.log(`active key ${r.activeKeyId}: ${r.reEncrypted} values re-encrypted, ${r.remaining} under other keys remain`);
+    if (r.remaining === 0) console.log('old keys may now be removed from PII_ENCRYPTION_KEYS');
+    return r.remaining === 0 ? 0 : 1;
+  },
+  async 'verify-ledger'(rt) {
+    const r = await verifyLedger(rt.deps);
+    if (r.ok) console.log(`ledger intact: ${r.entries} entries verified`);
+    else console.log(`ledger BROKEN at entry #${r.firstBroken!.seq} (request ${r.firstBroken!.requestId}, event ${r.firstBroken!.event}): ${r.firstBroken!.reason}`);
+    return r.ok ? 0 : 1;
+  },
+  async sweep(rt) {
+    console.log(JSON.stringify(await sweepRetention(rt.deps)));
+    return 0;
+  },
+};
+
+export async function runCli(argv: string[], extra: Record<string, (rt: Runtime, args: string[]) => Promise<number>> = {}): Promise<number> {
+  const [name, ...args] = argv;
+  const all = { ...commands, ...extra } as Record<string, (rt: Runtime, args: string[]) => Promise<number>>;
+  const cmd = name ? all[name] : undefined;
+  if (!cmd) {
+    process.stderr.write(HELP);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const rt = await openRuntime(config, createLogger('warn'), undefined, { reuseRunning: true });
+  try {
+    return await cmd(rt, args);
+  } finally {
+    await rt.close();
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,38 @@
+import type { Deps } from '../deps';
+
+export type SecurityEvent = 'webhook_bad_signature' | 'api_bad_token' | 'staff_login_failed' | 'staff_locked_out' | 'staff_reveal' | 'access_rate_limited';
+
+const WINDOW_MS = 60_000;
+const recent = new WeakMap<Deps, Map<SecurityEvent, number[]>>();
+const lastAlert = new WeakMap<Deps, Map<SecurityEvent, number>>();
+
+/**
+ * Breach signals: every security event is counted (security_events_total) and logged as a
+ * structured warning; a burst (ALERT_BURST_THRESHOLD events of one kind within a minute) also
+ * posts to ALERT_WEBHOOK_URL when one is configured, at most once a minute per kind.
+ */
+export function securitySignal(deps: Deps, event: SecurityEvent, fields: Record<string, unknown> = {}): void {
+  deps.metrics.securityEvents.inc({ event });
+  const log = deps.log.child({ module: 'security' });
+  log.warn({ event, ...fields }, 'security event');
+  const now = Date.now();
+  const byEvent = recent.get(deps) ?? new Map<SecurityEvent, number[]>();
+  recent.set(deps, byEvent);
+  const times = (byEvent.get(event) ?? []).filter((t) => now - t < WINDOW_MS);
+  times.push(now);
+  byEvent.set(event, times);
+  const { alertWebhookUrl, alertBurstThreshold } = deps.config.alerts;
+  if (times.length < alertBurstThreshold) return;
+  const alerted = lastAlert.get(deps) ?? new Map<SecurityEvent, number>();
+  lastAlert.set(deps, alerted);
+  if (now - (alerted.get(event) ?? 0) < WINDOW_MS) return;
+  alerted.set(event, now);
+  log.error({ event, count: times.length, windowSeconds: WINDOW_MS / 1000 }, 'security burst');
+  if (!alertWebhookUrl) return;
+  void fetch(alertWebhookUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ service: 'whatsapp-privacy-bot', event, count: times.length, windowSeconds: WINDOW_MS / 1000, at: new Date(now).toISOString() }),
+    signal: AbortSignal.timeout(5000),
+  }).catch((err) => log.warn({ err: String(err) }, 'alert webhook failed'));
+}

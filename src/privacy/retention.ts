@@ -1,0 +1,52 @@
+import type { Deps } from '../deps';
+
+export interface SweepReport {
+  messages: number;
+  inbox: number;
+  outbox: number;
+  exports: number;
+  erasureJobs: number;
+  requests: number;
+  ledger: number;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * Retention, enforced by a periodic sweep rather than TTL indexes (FerretDB v1 has none, and a
+ * sweep can apply rules TTL cannot, such as "90 days after the person's last activity").
+ * - conversation messages: RETENTION_MESSAGES_DAYS after the subscriber's last activity;
+ * - processed inbox items and finished outbox items: RETENTION_INBOX_DAYS;
+ * - exports: when they expire (7 days);
+ * - the pseudonymous request records and ledger: RETENTION_LEDGER_DAYS. The ledger is cut from
+ *   its start, and the cut is remembered as a checkpoint so verification still holds.
+ */
+export async function sweepRetention(deps: Deps): Promise<SweepReport> {
+  const m = deps.models;
+  const now = deps.clock.now().getTime();
+  const r = deps.config.retention;
+  const messagesCutoff = new Date(now - r.messagesDays * DAY);
+  const inboxCutoff = new Date(now - r.inboxDays * DAY);
+  const ledgerCutoff = new Date(now - r.ledgerDays * DAY);
+
+  let messages = 0;
+  const idle = m.Subscriber.find({ lastActivityAt: { $lt: messagesCutoff } }, { _id: 1 }).lean().cursor();
+  for await (const s of idle) messages += (await m.Message.deleteMany({ subscriberId: s._id })).deletedCount;
+
+  const inbox = (await m.Inbox.deleteMany({ state: { $in: ['done', 'ignored', 'failed'] }, receivedAt: { $lt: inboxCutoff } })).deletedCount;
+  const outbox = (await m.Outbox.deleteMany({ state: { $in: ['sent', 'delivered', 'read', 'failed'] }, createdAt: { $lt: inboxCutoff } })).deletedCount;
+  const exports = (await m.Export.deleteMany({ expiresAt: { $lt: new Date(now) } })).deletedCount;
+  const erasureJobs = (await m.ErasureJob.deleteMany({ state: 'done', startedAt: { $lt: inboxCutoff } })).deletedCount;
+  const requests = (await m.Request.deleteMany({ state: { $ne: 'open' }, receivedAt: { $lt: ledgerCutoff } })).deletedCount;
+
+  let ledger = 0;
+  const lastOld = await m.Ledger.findOne({ at: { $lt: ledgerCutoff } }, { seq: 1, hash: 1 }).sort({ seq: -1 }).lean();
+  if (lastOld) {
+    // Remember where the chain now starts before cutting, so a crash in between leaves it verifiable.
+    await m.Kv.updateOne({ _id: 'ledger.checkpoint' }, { $set: { value: { seq: lastOld.seq, hash: lastOld.hash }, at: new Date(now) } }, { upsert: true });
+    ledger = (await m.Ledger.deleteMany({ seq: { $lte: lastOld.seq } })).deletedCount;
+  }
+  const report = { messages, inbox, outbox, exports, erasureJobs, requests, ledger };
+  if (Object.values(report).some((n) => n > 0)) deps.log.child({ module: 'retention' }).info(report, 'retention sweep');
+  return report;
+}
