@@ -139,7 +139,9 @@ export class ConfigError extends Error {
 
 /** Parses the environment once; throws ConfigError naming every bad variable (never its value). */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = schema.safeParse(env);
+  // An empty value means unset: docker compose passes every `KEY=` line of an .env file as "".
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = schema.safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message.replace(/^[A-Z_]+: /, '')}`));
   }

@@ -87,6 +87,7 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     if (sub && doc.kind !== 'template' && (!sub.windowUntil || sub.windowUntil < now)) {
       const template = deps.config.graph.utilityTemplate;
       if (!template) {
+        log.warn({ item: doc._id, code: 131047 }, 'not sent: outside the 24-hour window and no template configured');
         await finish(doc._id, { state: 'failed', error: { code: 131047, title: 'outside the 24-hour window and no utility template configured' } }, 'failed', false);
         return;
       }

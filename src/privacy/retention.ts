@@ -1,4 +1,6 @@
 import type { Deps } from '../deps';
+import { ledgerChain } from '../rights/ledger';
+import { cutChain } from './chain';
 
 export interface SweepReport {
   messages: number;
@@ -39,13 +41,8 @@ export async function sweepRetention(deps: Deps): Promise<SweepReport> {
   const erasureJobs = (await m.ErasureJob.deleteMany({ state: 'done', startedAt: { $lt: inboxCutoff } })).deletedCount;
   const requests = (await m.Request.deleteMany({ state: { $ne: 'open' }, receivedAt: { $lt: ledgerCutoff } })).deletedCount;
 
-  let ledger = 0;
-  const lastOld = await m.Ledger.findOne({ at: { $lt: ledgerCutoff } }, { seq: 1, hash: 1 }).sort({ seq: -1 }).lean();
-  if (lastOld) {
-    // Remember where the chain now starts before cutting, so a crash in between leaves it verifiable.
-    await m.Kv.updateOne({ _id: 'ledger.checkpoint' }, { $set: { value: { seq: lastOld.seq, hash: lastOld.hash }, at: new Date(now) } }, { upsert: true });
-    ledger = (await m.Ledger.deleteMany({ seq: { $lte: lastOld.seq } })).deletedCount;
-  }
+  // The ledger is cut from its start; the checkpoint keeps what remains verifiable.
+  const ledger = await cutChain(deps, ledgerChain(deps), ledgerCutoff);
   const report = { messages, inbox, outbox, exports, erasureJobs, requests, ledger };
   if (Object.values(report).some((n) => n > 0)) deps.log.child({ module: 'retention' }).info(report, 'retention sweep');
   return report;

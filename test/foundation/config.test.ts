@@ -43,6 +43,14 @@ describe('loadConfig', () => {
     expect(p.join(' ')).not.toContain('c2VjcmV0LXZhbHVl');
   });
 
+  it('treats empty values as unset (docker compose passes KEY= lines as "")', () => {
+    const c = loadConfig({ EMBEDDED_DB_PORT: '', EMBEDDED_DB_DIR: '', BUSINESS_NAME: '', PORT: '', WHATSAPP_APP_SECRET: ' ' });
+    expect(c.embeddedDb).toEqual({ port: undefined, dir: undefined });
+    expect(c.business.name).toBe('Example Shop (sandbox)');
+    expect(c.port).toBe(3000);
+    expect(c.sandbox).toBe(true);
+  });
+
   it('in production requires every secret and key, and so refuses sandbox mode', () => {
     const p = problems({ NODE_ENV: 'production' });
     for (const name of ['MONGODB_URI', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'PII_ENCRYPTION_KEYS', 'PII_HMAC_KEY']) {
