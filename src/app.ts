@@ -5,6 +5,7 @@ import type { Deps } from './deps';
 import { pingDb } from './db/connection';
 import { apiRouter } from './api/router';
 import { sandboxRouter } from './sandbox/router';
+import { staffRouter } from './staff/router';
 import { webhookRouter } from './webhook/router';
 
 /** Builds the HTTP app without listening (supertest drives it directly). */
@@ -43,6 +44,7 @@ export function createApp(deps: Deps): express.Express {
 
   app.use(webhookRouter(deps, () => deps.bus.emit('inbox')));
   app.use(apiRouter(deps));
+  app.use(staffRouter(deps));
   // Sandbox mode is refused in production (config.ts), so the simulator never ships live.
   if (deps.config.sandbox && deps.config.env !== 'production') app.use(sandboxRouter(deps, () => deps.bus.emit('inbox')));
 

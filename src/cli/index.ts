@@ -4,6 +4,7 @@ import { rotateKeys } from '../privacy/rotate';
 import { sweepRetention } from '../privacy/retention';
 import { verifyLedger } from '../rights/ledger';
 import { openRuntime, type Runtime } from '../runtime';
+import { staffCommands } from './staffCommands';
 
 /**
  * Operator commands: `npm run cli -- <command>`. They use the same configuration as the app
@@ -13,6 +14,9 @@ const HELP = `usage: npm run cli -- <command>
   rotate-keys     re-encrypt every personal value under the active key (first of PII_ENCRYPTION_KEYS); resumable
   verify-ledger   check the hash chain of the rights ledger; names the first broken entry; exit 1 if broken
   sweep           apply the retention rules once now
+  staff-add       --email E --role viewer|agent|admin [--name N]; password from the prompt or stdin
+  staff-list      list staff accounts
+  staff-set       --email E [--role R] [--disable|--enable] [--password]
 `;
 
 const commands: Record<string, (rt: Runtime) => Promise<number>> = {
@@ -36,7 +40,7 @@ const commands: Record<string, (rt: Runtime) => Promise<number>> = {
 
 export async function runCli(argv: string[], extra: Record<string, (rt: Runtime, args: string[]) => Promise<number>> = {}): Promise<number> {
   const [name, ...args] = argv;
-  const all = { ...commands, ...extra } as Record<string, (rt: Runtime, args: string[]) => Promise<number>>;
+  const all = { ...commands, ...staffCommands, ...extra } as Record<string, (rt: Runtime, args: string[]) => Promise<number>>;
   const cmd = name ? all[name] : undefined;
   if (!cmd) {
     process.stderr.write(HELP);

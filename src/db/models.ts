@@ -190,6 +190,52 @@ const exportSchema = new Schema(
 exportSchema.index({ subscriberId: 1 });
 exportSchema.index({ expiresAt: 1 });
 
+const staffSchema = new Schema(
+  {
+    email: { type: String, required: true }, // lowercased
+    name: { type: String, required: true },
+    role: { type: String, required: true }, // viewer | agent | admin
+    passwordHash: { type: String, required: true }, // scrypt (staff/password.ts); never sent to the console
+    failedLogins: { type: Number, default: 0 },
+    lockedUntil: { type: Date, default: null },
+    disabled: { type: Boolean, default: false },
+    createdAt: { type: Date, required: true },
+    lastLoginAt: { type: Date, default: null },
+  },
+  { versionKey: false, collection: 'staff' },
+);
+staffSchema.index({ email: 1 }, { unique: true }); // login
+
+const staffSessionSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // SHA-256 of the cookie value: a database dump holds no usable session
+    staffId: { type: Schema.Types.ObjectId, required: true },
+    csrf: { type: String, required: true },
+    createdAt: { type: Date, required: true },
+    expiresAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'staffSessions' },
+);
+staffSessionSchema.index({ staffId: 1 });
+staffSessionSchema.index({ expiresAt: 1 }); // retention sweeper
+
+const staffAuditSchema = new Schema(
+  {
+    seq: { type: Number, required: true },
+    at: { type: Date, required: true },
+    staffId: { type: String, default: null },
+    action: { type: String, required: true }, // login, login_failed, reveal, reply, pause, resume, opt_out, export, staff_*
+    subscriberToken: { type: String, default: null }, // never the number itself
+    detail: { type: String, default: null },
+    prevHash: { type: String, required: true },
+    hash: { type: String, required: true },
+  },
+  { versionKey: false, collection: 'staffAudit' },
+);
+staffAuditSchema.index({ seq: 1 }, { unique: true }); // the chain
+staffAuditSchema.index({ staffId: 1, at: -1 });
+staffAuditSchema.index({ subscriberToken: 1, at: -1 });
+
 const kvSchema = new Schema(
   { _id: { type: String, required: true }, value: Schema.Types.Mixed, at: Date },
   { versionKey: false, collection: 'kv' },
@@ -215,6 +261,9 @@ export function createModels(conn: Connection) {
     ErasureJob: conn.model('ErasureJob', erasureJobSchema),
     Export: conn.model('Export', exportSchema),
     Kv: conn.model('Kv', kvSchema),
+    Staff: conn.model('Staff', staffSchema),
+    StaffSession: conn.model('StaffSession', staffSessionSchema),
+    StaffAudit: conn.model('StaffAudit', staffAuditSchema),
   };
 }
 

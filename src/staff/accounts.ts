@@ -1,0 +1,126 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Types } from 'mongoose';
+import type { Deps } from '../deps';
+import { isDuplicateKey } from '../db/models';
+import { securitySignal } from '../privacy/alerts';
+import { audit } from './audit';
+import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password';
+import { ROLES, type Role } from './roles';
+
+export const SESSION_MS = 12 * 3600_000;
+export const MIN_PASSWORD = 12;
+/** After this many failures in a row an account is locked, for 15 minutes, doubling each time. */
+export const LOCK_AFTER = 5;
+
+export interface StaffView {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  disabled: boolean;
+  lockedUntil: Date | null;
+  lastLoginAt: Date | null;
+}
+
+type StaffDoc = { _id: Types.ObjectId; email: string; name: string; role: string; disabled?: boolean | null; lockedUntil?: Date | null; lastLoginAt?: Date | null };
+export const view = (s: StaffDoc): StaffView => ({
+  id: String(s._id),
+  email: s.email,
+  name: s.name,
+  role: s.role as Role,
+  disabled: Boolean(s.disabled),
+  lockedUntil: s.lockedUntil ?? null,
+  lastLoginAt: s.lastLoginAt ?? null,
+});
+
+export type CreateOutcome = { kind: 'created'; staff: StaffView } | { kind: 'exists' } | { kind: 'invalid'; problem: string };
+
+export async function createStaff(deps: Deps, by: string | null, r: { email: string; name: string; role: string; password: string }): Promise<CreateOutcome> {
+  const email = r.email.trim().toLowerCase();
+  if (!/^[^@\s]+@[^@\s]+$/.test(email)) return { kind: 'invalid', problem: 'email: an email address' };
+  if (!ROLES.includes(r.role as Role)) return { kind: 'invalid', problem: `role: one of ${ROLES.join(', ')}` };
+  if (r.password.length < MIN_PASSWORD) return { kind: 'invalid', problem: `password: at least ${MIN_PASSWORD} characters` };
+  try {
+    const doc = await deps.models.Staff.create({ email, name: r.name.trim() || email, role: r.role, passwordHash: await hashPassword(r.password), createdAt: deps.clock.now() });
+    await audit(deps, { staffId: by, action: 'staff_created', detail: `${String(doc._id)} as ${r.role}` });
+    return { kind: 'created', staff: view(doc.toObject()) };
+  } catch (err) {
+    if (isDuplicateKey(err)) return { kind: 'exists' };
+    throw err;
+  }
+}
+
+export async function updateStaff(deps: Deps, by: string | null, email: string, change: { role?: string; disabled?: boolean; password?: string }): Promise<'updated' | 'unknown' | 'invalid'> {
+  const set: Record<string, unknown> = {};
+  if (change.role !== undefined) {
+    if (!ROLES.includes(change.role as Role)) return 'invalid';
+    set.role = change.role;
+  }
+  if (change.disabled !== undefined) set.disabled = change.disabled;
+  if (change.password !== undefined) {
+    if (change.password.length < MIN_PASSWORD) return 'invalid';
+    set.passwordHash = await hashPassword(change.password);
+    set.failedLogins = 0;
+    set.lockedUntil = null;
+  }
+  const doc = await deps.models.Staff.findOneAndUpdate({ email: email.trim().toLowerCase() }, { $set: set }, { returnDocument: 'after' }).lean();
+  if (!doc) return 'unknown';
+  // Sessions of a disabled account, or after a role or password change, end now.
+  await deps.models.StaffSession.deleteMany({ staffId: doc._id });
+  await audit(deps, { staffId: by, action: 'staff_updated', detail: `${String(doc._id)}: ${Object.keys(set).filter((k) => k !== 'passwordHash').join(', ') || 'password'}` });
+  return 'updated';
+}
+
+export type LoginOutcome = { kind: 'ok'; staff: StaffView; token: string; csrf: string } | { kind: 'invalid' } | { kind: 'locked'; until: Date };
+
+/**
+ * Password login with lockout: after LOCK_AFTER failures in a row the account is locked for
+ * 15 minutes, doubling with each further failure (capped at a day). Unknown emails cost as much
+ * time as known ones, so the answer does not tell which emails exist.
+ */
+export async function login(deps: Deps, emailIn: string, password: string): Promise<LoginOutcome> {
+  const { Staff, StaffSession } = deps.models;
+  const email = emailIn.trim().toLowerCase();
+  const now = deps.clock.now();
+  const s = await Staff.findOne({ email }).lean();
+  if (!s || s.disabled) {
+    await verifyPassword(password, await DUMMY_HASH_PROMISE);
+    securitySignal(deps, 'staff_login_failed');
+    await audit(deps, { staffId: s ? String(s._id) : null, action: 'login_failed', detail: s ? 'disabled account' : 'unknown account' });
+    return { kind: 'invalid' };
+  }
+  if (s.lockedUntil && s.lockedUntil > now) {
+    securitySignal(deps, 'staff_login_failed', { locked: true });
+    return { kind: 'locked', until: s.lockedUntil };
+  }
+  if (!(await verifyPassword(password, s.passwordHash))) {
+    const failed = (s.failedLogins ?? 0) + 1;
+    const lock = failed >= LOCK_AFTER ? new Date(now.getTime() + Math.min(86_400_000, 15 * 60_000 * 2 ** (failed - LOCK_AFTER))) : null;
+    await Staff.updateOne({ _id: s._id }, { $set: { failedLogins: failed, lockedUntil: lock } });
+    securitySignal(deps, lock ? 'staff_locked_out' : 'staff_login_failed');
+    await audit(deps, { staffId: String(s._id), action: 'login_failed', detail: lock ? `locked until ${lock.toISOString()}` : `failure ${failed}` });
+    return lock ? { kind: 'locked', until: lock } : { kind: 'invalid' };
+  }
+  const token = randomBytes(32).toString('base64url');
+  const csrf = randomBytes(24).toString('base64url');
+  await StaffSession.collection.insertOne({ _id: sessionId(token) as never, staffId: s._id, csrf, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_MS) });
+  await Staff.updateOne({ _id: s._id }, { $set: { failedLogins: 0, lockedUntil: null, lastLoginAt: now } });
+  await audit(deps, { staffId: String(s._id), action: 'login' });
+  return { kind: 'ok', staff: view(s), token, csrf };
+}
+
+export const sessionId = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export async function sessionFor(deps: Deps, token: string | undefined): Promise<{ staff: StaffView; csrf: string; id: string } | null> {
+  if (!token) return null;
+  const sess = await deps.models.StaffSession.findById(sessionId(token)).lean();
+  if (!sess || sess.expiresAt < deps.clock.now()) return null;
+  const s = await deps.models.Staff.findById(sess.staffId).lean();
+  if (!s || s.disabled) return null;
+  return { staff: view(s), csrf: sess.csrf, id: sess._id };
+}
+
+export async function logout(deps: Deps, token: string, staffId: string): Promise<void> {
+  await deps.models.StaffSession.deleteOne({ _id: sessionId(token) });
+  await audit(deps, { staffId, action: 'logout' });
+}

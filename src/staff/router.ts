@@ -1,0 +1,172 @@
+import path from 'node:path';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { z } from 'zod';
+import type { Deps } from '../deps';
+import { lastVerification } from '../privacy/chain';
+import { ledgerChain, verifyLedger } from '../rights/ledger';
+import { createStaff, login, logout, sessionFor, updateStaff, view, type StaffView } from './accounts';
+import { auditChain, verifyAudit } from './audit';
+import { conversation, exportSubject, listConversations, listRequests, reply, reveal, setPaused, staffOptOut, type ActionOutcome } from './conversations';
+import { can, grants, type Action } from './roles';
+
+const PUBLIC = path.resolve(__dirname, '..', '..', 'public', 'staff');
+const COOKIE = 'staff_session';
+
+type Authed = Request & { staff: StaffView; csrf: string; token: string };
+
+function cookie(req: Request, name: string): string | undefined {
+  for (const part of (req.get('cookie') ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+const problems = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+
+/**
+ * The staff console (HTML under /staff) and its JSON API (/staff/api/…). Sessions are httpOnly,
+ * SameSite=Strict cookies (Secure in production); every state-changing request also carries the
+ * session's CSRF token in `x-csrf-token`. Each action checks the role (staff/roles.ts) and is
+ * written to the chained audit log.
+ */
+export function staffRouter(deps: Deps): Router {
+  const router = Router();
+  const secure = deps.config.env === 'production';
+  router.use('/staff', helmet({ contentSecurityPolicy: { directives: { 'connect-src': ["'self'"], 'img-src': ["'self'", 'data:'] } } }));
+  router.get('/staff', (_req, res) => res.sendFile(path.join(PUBLIC, 'index.html')));
+  router.use('/staff/static', express.static(PUBLIC, { index: false }));
+  router.use('/staff/api', express.json({ limit: '64kb' }), (_req, res, next) => {
+    res.set('cache-control', 'no-store');
+    next();
+  });
+
+  router.post('/staff/api/login', async (req, res) => {
+    const body = z.object({ email: z.string().min(3).max(200), password: z.string().min(1).max(500) }).safeParse(req.body);
+    if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
+    const r = await login(deps, body.data.email, body.data.password);
+    if (r.kind === 'locked') return void res.status(423).json({ error: 'too many failed attempts; try again later', lockedUntil: r.until });
+    if (r.kind === 'invalid') return void res.status(401).json({ error: 'wrong email or password' });
+    res.cookie(COOKIE, r.token, { httpOnly: true, sameSite: 'strict', secure, path: '/staff', maxAge: 12 * 3600_000 });
+    res.json({ staff: r.staff, csrf: r.csrf, business: deps.config.business.name, permissions: grants(r.staff.role) });
+  });
+
+  const authed = async (req: Request, res: Response, next: NextFunction) => {
+    const token = cookie(req, COOKIE);
+    const session = await sessionFor(deps, token);
+    if (!session) return void res.status(401).json({ error: 'log in first' });
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.get('x-csrf-token') !== session.csrf) {
+      return void res.status(403).json({ error: 'missing or wrong CSRF token' });
+    }
+    Object.assign(req, { staff: session.staff, csrf: session.csrf, token });
+    next();
+  };
+  const allow = (action: Action) => (req: Request, res: Response, next: NextFunction) => {
+    if (!can((req as Authed).staff.role, action)) return void res.status(403).json({ error: `your role may not ${action.replace('_', ' ')}` });
+    next();
+  };
+  const send = (res: Response, r: ActionOutcome<object>) => {
+    if (r.kind === 'not_found') return void res.status(404).json({ error: 'no such conversation' });
+    if (r.kind === 'refused') return void res.status(409).json({ error: r.reason });
+    const { kind: _kind, ...rest } = r;
+    res.json(rest);
+  };
+  const staff = (req: Request) => (req as Authed).staff;
+
+  router.use('/staff/api', authed);
+  router.get('/staff/api/me', (req, res) => void res.json({ staff: staff(req), csrf: (req as Authed).csrf, business: deps.config.business.name, permissions: grants(staff(req).role) }));
+  router.post('/staff/api/logout', async (req, res) => {
+    await logout(deps, (req as Authed).token, staff(req).id);
+    res.clearCookie(COOKIE, { path: '/staff' });
+    res.json({ ok: true });
+  });
+
+  router.get('/staff/api/conversations', allow('read'), async (_req, res) => void res.json({ conversations: await listConversations(deps) }));
+  router.get('/staff/api/conversations/:id', allow('read'), async (req, res) => {
+    const c = await conversation(deps, String(req.params.id));
+    if (!c) return void res.status(404).json({ error: 'no such conversation' });
+    res.json(c);
+  });
+  router.post('/staff/api/conversations/:id/reveal', allow('reveal'), async (req, res) => {
+    const body = z.object({ reason: z.string().max(300) }).safeParse(req.body);
+    if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
+    send(res, await reveal(deps, staff(req), String(req.params.id), body.data.reason));
+  });
+  router.post('/staff/api/conversations/:id/reply', allow('reply'), async (req, res) => {
+    const body = z.object({ text: z.string().trim().min(1).max(4096) }).safeParse(req.body);
+    if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
+    send(res, await reply(deps, staff(req), String(req.params.id), body.data.text));
+  });
+  router.post('/staff/api/conversations/:id/pause', allow('pause'), async (req, res) => send(res, await setPaused(deps, staff(req), String(req.params.id), true)));
+  router.post('/staff/api/conversations/:id/resume', allow('pause'), async (req, res) => send(res, await setPaused(deps, staff(req), String(req.params.id), false)));
+  router.post('/staff/api/conversations/:id/opt-out', allow('opt_out'), async (req, res) => {
+    const body = z.object({ messageId: z.string().max(300).optional() }).safeParse(req.body ?? {});
+    if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
+    send(res, await staffOptOut(deps, staff(req), String(req.params.id), body.data.messageId));
+  });
+  router.post('/staff/api/conversations/:id/export', allow('export'), async (req, res) => {
+    const r = await exportSubject(deps, staff(req), String(req.params.id));
+    if (r.kind !== 'ok') return send(res, r);
+    res.attachment(`subject-${String(req.params.id)}.json`).json(r.data);
+  });
+
+  router.get('/staff/api/requests', allow('read'), async (req, res) => {
+    const q = z
+      .object({ type: z.enum(['opt_out', 'opt_in', 'access', 'erasure']).optional(), state: z.enum(['open', 'done', 'cancelled', 'expired']).optional(), overdue: z.enum(['1', 'true']).optional() })
+      .safeParse(req.query);
+    if (!q.success) return void res.status(400).json({ error: 'invalid filter', problems: problems(q.error) });
+    res.json({ requests: await listRequests(deps, { type: q.data.type, state: q.data.state, overdue: Boolean(q.data.overdue) }) });
+  });
+
+  router.get('/staff/api/audit', allow('audit'), async (_req, res) => {
+    const entries = await deps.models.StaffAudit.find({}).sort({ seq: -1 }).limit(300).lean();
+    const names = new Map((await deps.models.Staff.find({}, { email: 1 }).lean()).map((s) => [String(s._id), s.email]));
+    res.json({
+      entries: entries.map((e) => ({ seq: e.seq, at: e.at, staff: e.staffId ? (names.get(e.staffId) ?? e.staffId) : null, action: e.action, subscriberToken: e.subscriberToken ? `${e.subscriberToken.slice(0, 10)}…` : null, detail: e.detail })),
+      verification: { audit: await lastVerification(deps, auditChain(deps)), ledger: await lastVerification(deps, ledgerChain(deps)) },
+    });
+  });
+  router.post('/staff/api/audit/verify', allow('audit'), async (_req, res) => void res.json({ audit: await verifyAudit(deps), ledger: await verifyLedger(deps) }));
+
+  router.get('/staff/api/staff', allow('manage_staff'), async (_req, res) => void res.json({ staff: (await deps.models.Staff.find({}).sort({ email: 1 }).lean()).map(view) }));
+  router.post('/staff/api/staff', allow('manage_staff'), async (req, res) => {
+    const body = z.object({ email: z.string(), name: z.string().max(100).default(''), role: z.string(), password: z.string().max(500) }).safeParse(req.body);
+    if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
+    const r = await createStaff(deps, staff(req).id, body.data);
+    if (r.kind === 'invalid') return void res.status(400).json({ error: r.problem });
+    if (r.kind === 'exists') return void res.status(409).json({ error: 'an account with this email exists' });
+    res.status(201).json({ staff: r.staff });
+  });
+  router.patch('/staff/api/staff/:email', allow('manage_staff'), async (req, res) => {
+    const body = z.object({ role: z.string().optional(), disabled: z.boolean().optional(), password: z.string().max(500).optional() }).safeParse(req.body);
+    if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
+    const r = await updateStaff(deps, staff(req).id, String(req.params.email), body.data);
+    res.status(r === 'updated' ? 200 : r === 'unknown' ? 404 : 400).json({ result: r });
+  });
+
+  // Live view: server-sent events. In-process notifications are immediate; a light poll of the
+  // newest message catches what other replicas wrote.
+  router.get('/staff/api/events', allow('read'), async (req, res) => {
+    res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.flushHeaders();
+    const sendEvent = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
+    const onConversation = (id: string) => sendEvent({ type: 'conversation', id });
+    deps.bus.on('conversation', onConversation);
+    let last = String((await deps.models.Message.findOne({}, { _id: 1 }).sort({ at: -1 }).lean())?._id ?? '');
+    const poll = setInterval(async () => {
+      const newest = await deps.models.Message.findOne({}, { _id: 1, subscriberId: 1 }).sort({ at: -1 }).lean().catch(() => null);
+      if (newest && String(newest._id) !== last) {
+        last = String(newest._id);
+        sendEvent({ type: 'conversation', id: String(newest.subscriberId) });
+      }
+      res.write(': keep-alive\n\n');
+    }, 2000);
+    req.on('close', () => {
+      clearInterval(poll);
+      deps.bus.off('conversation', onConversation);
+    });
+    sendEvent({ type: 'hello' });
+  });
+  return router;
+}

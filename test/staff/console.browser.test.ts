@@ -1,0 +1,168 @@
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createStaff } from '../../src/staff/accounts';
+import { bodyText, createChatHarness, type ChatHarness } from '../support/chat';
+import { envelope, messagesChange, signed, statusChange, textMessage } from '../support/whatsapp';
+
+/**
+ * The staff console in a real browser (Debian's chromium, headless) against the real app, workers
+ * and database, with the fake Graph API: an agent signs in, opens a conversation, sees a new
+ * WhatsApp message arrive live (server-sent events, no reload) and answers it; the answer reaches
+ * the Graph API. Leaves a screenshot in artifacts/console.png (and docs/console.png when that is
+ * missing or UPDATE_SCREENSHOTS=1).
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ROOT = path.resolve(__dirname, '..', '..');
+const AGENT = { email: 'agnes@acme.test', name: 'Agnes Agent', role: 'agent', password: 'correct horse battery staple' };
+const DANA = '15550002222';
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const describeIfChromium = existsSync(CHROMIUM) ? describe : describe.skip;
+
+describeIfChromium('the staff console in a browser', () => {
+  let h: ChatHarness;
+  let server: Server;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  /** A WhatsApp text from `waId`, signed like Meta's, posted to the running server (not drained). */
+  async function deliver(waId: string, text: string, name?: string) {
+    const ts = Math.floor(h.clock.now().getTime() / 1000);
+    const { raw, signature } = signed(envelope(messagesChange({ waId, name }, [textMessage(text, { timestamp: ts })])));
+    const r = await fetch(`${base}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body: raw });
+    expect(r.status).toBe(200);
+  }
+
+  beforeAll(async () => {
+    h = await createChatHarness('console');
+    server = h.app.listen(0, '127.0.0.1');
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    expect((await createStaff(h.deps, null, AGENT)).kind).toBe('created');
+
+    // A few conversations so the list has something to show: an erasure request 27 days old (due
+    // in 3 days), then today's opt-out, access request, unclear opt-out and Dana's question.
+    await h.say('15550006666', 'DELETE', { name: 'Sam Rivera' });
+    h.clock.advance(27 * DAY);
+    await h.say('15550004444', 'STOP', { name: 'María López' });
+    h.clock.advance(6 * MINUTE);
+    await h.say('15550005555', 'MY DATA', { name: 'Lee Park' });
+    h.clock.advance(5 * MINUTE);
+    await h.say('15550007777', 'please cancel the marketing emails', { name: 'Priya Shah' });
+    h.clock.advance(3 * MINUTE);
+    const hint = await h.say(DANA, 'hello, where is my order?', { name: 'Dana Example' });
+    expect(hint.length).toBeGreaterThan(0);
+    // Meta reports the bot's answer as read.
+    const sent = await h.deps.models.Outbox.findOne({ graphId: { $ne: null } }).sort({ createdAt: -1 }).lean();
+    if (sent?.graphId) await h.post(envelope(statusChange({ id: sent.graphId, status: 'read', recipientId: DANA })));
+    h.clock.advance(2 * MINUTE);
+    // From here on the workers run by themselves, as in production (seeding above drained them).
+    h.workers.start();
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: false });
+    // The app runs on the test clock; the browser shows "today" by the same clock (timers run normally).
+    await context.clock.setFixedTime(h.clock.now());
+    page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      // The 401s of /me before sign-in and of the wrong password are expected; anything else
+      // (a script error, a CSP violation) is not.
+      if (m.type() === 'error' && !/status of 401/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    await h?.close();
+  });
+
+  it('signs in, shows a new message live, sends a reply that reaches WhatsApp', async () => {
+    await page.goto(`${base}/staff`);
+    // No session yet: /me answers 401 and the sign-in form shows.
+    const login = page.getByRole('main').locator('form');
+    await login.getByLabel('Email').fill(AGENT.email);
+    await login.getByLabel('Password').fill('not the password');
+    await login.getByRole('button', { name: 'Sign in' }).click();
+    await login.getByText('Wrong email or password.').waitFor();
+    await login.getByLabel('Password').fill(AGENT.password);
+    await login.getByRole('button', { name: 'Sign in' }).click();
+
+    // Signed in as an agent: no admin tabs, the conversation list with masked numbers.
+    await page.getByRole('link', { name: 'Conversations' }).waitFor();
+    expect(await page.locator('#user-name').textContent()).toBe('Agnes Agent');
+    expect(await page.locator('#user-role').textContent()).toBe('agent');
+    expect(await page.getByRole('link', { name: 'Audit' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Staff' }).count()).toBe(0);
+    const dana = page.getByRole('button', { name: /Dana Example/ });
+    await dana.waitFor();
+    const listText = await page.locator('#conv-list').innerText();
+    expect(listText).toMatch(/\+1•+2222/);
+    expect(listText).not.toContain(DANA);
+    expect(listText).toContain('Opted out'); // María
+    expect(listText).toContain('Erasure · 3 days left'); // Sam
+
+    // Keyboard: focus the conversation and open it with Enter.
+    await dana.focus();
+    await page.keyboard.press('Enter');
+    const thread = page.locator('#thread');
+    await thread.getByText('hello, where is my order?').waitFor();
+    await thread.getByText('→ unknown').waitFor();
+    await thread.getByText('✓ read').waitFor();
+    expect(await page.locator('#reply-text').isEnabled()).toBe(true);
+    await page.evaluate(() => Object.assign(window, { consoleNotReloaded: true }));
+
+    // A new WhatsApp message arrives while the conversation is open: it appears without a reload.
+    const news = 'It is order #1042, it has not arrived yet';
+    await deliver(DANA, news, 'Dana Example');
+    await thread.getByText(news).waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => (window as unknown as { consoleNotReloaded?: boolean }).consoleNotReloaded)).toBe(true);
+
+    // The agent answers from the reply box; the fake Graph API receives exactly that text.
+    const answer = 'Hi Dana, sorry for the wait: order #1042 left our warehouse yesterday and arrives tomorrow.';
+    await page.getByLabel('Reply as staff').fill(answer);
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const delivered = await until('the reply at the Graph API', () => h.fake.deliveredTo(DANA).find((b) => bodyText(b) === answer));
+    expect(delivered.type).toBe('text');
+    const mine = thread.locator('li.msg.out', { hasText: answer });
+    await mine.waitFor();
+    await mine.getByText('staff (you)').waitFor();
+    await mine.getByText(/sent|delivered|read/).waitFor({ timeout: 10_000 });
+    expect(await page.locator('#reply-text').inputValue()).toBe('');
+
+    // The screenshot: the conversation open, as an agent sees it.
+    await page.locator('#reply-text').blur();
+    await page.mouse.move(0, 799);
+    await page.locator('#toast').waitFor({ state: 'hidden', timeout: 6_000 });
+    mkdirSync(path.join(ROOT, 'artifacts'), { recursive: true });
+    const shot = path.join(ROOT, 'artifacts', 'console.png');
+    await page.screenshot({ path: shot });
+    const docs = path.join(ROOT, 'docs', 'console.png');
+    if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(docs)) copyFileSync(shot, docs);
+
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+});

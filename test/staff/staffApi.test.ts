@@ -1,0 +1,174 @@
+import request from 'supertest';
+import { createStaff } from '../../src/staff/accounts';
+import { verifyAudit } from '../../src/staff/audit';
+import { createChatHarness, type ChatHarness } from '../support/chat';
+
+let h: ChatHarness;
+const PASSWORD = 'correct horse battery staple';
+const WA = '15550002222';
+let conversationId: string;
+
+beforeAll(async () => {
+  h = await createChatHarness('staffapi');
+  for (const role of ['viewer', 'agent', 'admin']) await createStaff(h.deps, null, { email: `${role}@acme.test`, name: role, role, password: PASSWORD });
+  await h.say(WA, 'can you stop sending me offers?', { name: 'Dana Example' });
+  conversationId = String((await h.deps.models.Subscriber.findOne({}).lean())!._id);
+});
+afterAll(() => h.close());
+
+interface Session {
+  agent: ReturnType<typeof request.agent>;
+  csrf: string;
+}
+async function loginAs(role: string): Promise<Session> {
+  const agent = request.agent(h.app);
+  const r = await agent.post('/staff/api/login').send({ email: `${role}@acme.test`, password: PASSWORD }).expect(200);
+  expect(r.headers['set-cookie'][0]).toMatch(/staff_session=.+; .*HttpOnly.*SameSite=Strict/i);
+  return { agent, csrf: r.body.csrf };
+}
+
+// Every row has four cells: jest hands a `done` callback to a test function with more parameters than cells.
+type Call = [string, 'get' | 'post' | 'patch', () => string, Record<string, unknown> | undefined];
+const CALLS: Call[] = [
+  ['list conversations', 'get', () => '/staff/api/conversations', undefined],
+  ['read a conversation', 'get', () => `/staff/api/conversations/${conversationId}`, undefined],
+  ['list requests', 'get', () => '/staff/api/requests?overdue=1', undefined],
+  ['reply', 'post', () => `/staff/api/conversations/${conversationId}/reply`, { text: 'Hello from support' }],
+  ['reveal', 'post', () => `/staff/api/conversations/${conversationId}/reveal`, { reason: 'customer asked for a call back' }],
+  ['pause', 'post', () => `/staff/api/conversations/${conversationId}/pause`, undefined],
+  ['resume', 'post', () => `/staff/api/conversations/${conversationId}/resume`, undefined],
+  ['export', 'post', () => `/staff/api/conversations/${conversationId}/export`, undefined],
+  ['read the audit log', 'get', () => '/staff/api/audit', undefined],
+  ['verify the chains', 'post', () => '/staff/api/audit/verify', undefined],
+  ['list staff', 'get', () => '/staff/api/staff', undefined],
+  ['create staff', 'post', () => '/staff/api/staff', { email: `new${Math.random().toString(36).slice(2)}@acme.test`, name: 'New', role: 'viewer', password: PASSWORD }],
+];
+const ALLOWED: Record<string, string[]> = {
+  viewer: ['list conversations', 'read a conversation', 'list requests'],
+  agent: ['list conversations', 'read a conversation', 'list requests', 'reply', 'reveal', 'pause', 'resume', 'export'],
+  admin: CALLS.map((c) => c[0]),
+};
+
+describe.each(['viewer', 'agent', 'admin'])('as %s', (role) => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await loginAs(role);
+  });
+  it.each(CALLS)('%s → allowed exactly when the role grants it (403 otherwise)', async (name, method, url, body) => {
+    const req = s.agent[method](url()).set('x-csrf-token', s.csrf);
+    const r = body ? await req.send(body) : await req;
+    const allowed = ALLOWED[role].includes(name);
+    expect([r.status, name]).toEqual([allowed ? (name === 'create staff' ? 201 : 200) : 403, name]);
+  });
+});
+
+it.each(CALLS)('%s without a session answers 401', async (_name, method, url, body) => {
+  const req = request(h.app)[method](url());
+  await (body ? req.send(body) : req).expect(401);
+});
+
+it.each(CALLS.filter((c) => c[1] !== 'get'))('%s without the CSRF token answers 403 and changes nothing', async (_name, method, url, body) => {
+  const s = await loginAs('admin');
+  const before = await h.deps.models.StaffAudit.countDocuments();
+  await s.agent[method](url()).send(body ?? {}).expect(403);
+  await s.agent[method](url()).set('x-csrf-token', 'forged').send(body ?? { probe: 1 }).expect(403);
+  expect(await h.deps.models.StaffAudit.countDocuments()).toBe(before);
+});
+
+describe('numbers', () => {
+  it('appear masked everywhere until an agent reveals one with a reason, and each reveal is audited without the number', async () => {
+    const s = await loginAs('agent');
+    const list = await s.agent.get('/staff/api/conversations').expect(200);
+    const detail = await s.agent.get(`/staff/api/conversations/${conversationId}`).expect(200);
+    expect(list.body.conversations[0].number).toBe('+1•••••2222');
+    for (const text of [list.text, detail.text]) expect(text).not.toContain(WA);
+    expect(detail.body.name).toBe('Dana Example');
+
+    await s.agent.post(`/staff/api/conversations/${conversationId}/reveal`).set('x-csrf-token', s.csrf).send({ reason: '' }).expect(409);
+    const before = await h.deps.models.StaffAudit.countDocuments({ action: 'reveal' });
+    const revealed = await s.agent.post(`/staff/api/conversations/${conversationId}/reveal`).set('x-csrf-token', s.csrf).send({ reason: 'call back requested' }).expect(200);
+    expect(revealed.body.number).toBe(`+${WA}`);
+    const entries = await h.deps.models.StaffAudit.find({ action: 'reveal' }).lean();
+    expect(entries).toHaveLength(before + 1);
+    const last = entries.at(-1)!;
+    expect(last).toMatchObject({ detail: 'call back requested', subscriberToken: h.deps.pii.blindIndex(`wa:${WA}`) });
+    const audit = JSON.stringify(await h.deps.models.StaffAudit.find({}).lean());
+    expect(audit).not.toContain(WA);
+  });
+});
+
+describe('staff actions use the same use cases as the chat', () => {
+  it('a staff opt-out is the same opt-out, recorded with its source, confirmed once, and audited', async () => {
+    const s = await loginAs('agent');
+    await h.workers.drain(); // what earlier tests queued
+    h.newReplies(WA);
+    const r = await s.agent.post(`/staff/api/conversations/${conversationId}/opt-out`).set('x-csrf-token', s.csrf).expect(200);
+    expect(r.body.outcome).toBe('opted_out');
+    await h.workers.drain();
+    expect(h.newReplies(WA).map((b) => b.text?.body)).toEqual([h.t('en', 'optOut.confirmed')]);
+    const sub = await h.deps.models.Subscriber.findById(conversationId).lean();
+    expect(sub!.consent).toBe('opted_out');
+    expect(await h.deps.models.Consent.findOne({ subscriberId: sub!._id, action: 'withdraw' }).lean()).toMatchObject({ source: 'staff' });
+    expect(await h.deps.models.StaffAudit.findOne({ action: 'opt_out' }).lean()).toBeTruthy();
+  });
+
+  it('a reply reaches the Graph API inside the 24-hour window and is refused outside it', async () => {
+    const s = await loginAs('agent');
+    await h.workers.drain();
+    h.newReplies(WA);
+    await s.agent.post(`/staff/api/conversations/${conversationId}/reply`).set('x-csrf-token', s.csrf).send({ text: 'We are on it' }).expect(200);
+    await h.workers.drain();
+    expect(h.newReplies(WA).map((b) => b.text?.body)).toEqual(['We are on it']);
+    h.clock.advance(25 * 3600_000);
+    // Sessions last 12 hours: the old one is gone; log in again.
+    await s.agent.get('/staff/api/me').expect(401);
+    const again = await loginAs('agent');
+    const refused = await again.agent.post(`/staff/api/conversations/${conversationId}/reply`).set('x-csrf-token', again.csrf).send({ text: 'late' }).expect(409);
+    expect(refused.body.error).toMatch(/24-hour window/);
+    h.clock.advance(-25 * 3600_000);
+  });
+
+  it('a paused conversation gets no automatic hint, but rights still work', async () => {
+    const s = await loginAs('agent');
+    await s.agent.post(`/staff/api/conversations/${conversationId}/pause`).set('x-csrf-token', s.csrf).expect(200);
+    h.clock.advance(25 * 3600_000);
+    expect(await h.say(WA, 'hello?')).toEqual([]);
+    expect((await h.say(WA, 'START')).map((b) => b.text?.body)).toEqual([h.t('en', 'optIn.confirmed')]);
+    const again = await loginAs('agent');
+    await again.agent.post(`/staff/api/conversations/${conversationId}/resume`).set('x-csrf-token', again.csrf).expect(200);
+  });
+});
+
+describe('login', () => {
+  it('locks an account after 5 wrong passwords, and the right one does not get in while locked', async () => {
+    await createStaff(h.deps, null, { email: 'target@acme.test', name: 't', role: 'viewer', password: PASSWORD });
+    for (let i = 0; i < 4; i++) await request(h.app).post('/staff/api/login').send({ email: 'target@acme.test', password: 'wrong' }).expect(401);
+    await request(h.app).post('/staff/api/login').send({ email: 'target@acme.test', password: 'wrong' }).expect(423);
+    await request(h.app).post('/staff/api/login').send({ email: 'target@acme.test', password: PASSWORD }).expect(423);
+    h.clock.advance(16 * 60_000);
+    await request(h.app).post('/staff/api/login').send({ email: 'target@acme.test', password: PASSWORD }).expect(200);
+    const metrics = await request(h.app).get('/metrics');
+    expect(metrics.text).toMatch(/security_events_total\{event="staff_login_failed"\} [1-9]/);
+    expect(metrics.text).toMatch(/security_events_total\{event="staff_locked_out"\} 1/);
+  });
+
+  it('an unknown email gets the same answer as a wrong password', async () => {
+    const r = await request(h.app).post('/staff/api/login').send({ email: 'nobody@acme.test', password: 'x' }).expect(401);
+    expect(r.body).toEqual({ error: 'wrong email or password' });
+  });
+
+  it('logins, failures, reveals, replies, pauses, opt-outs and exports are all in the audit log, whose chain verifies', async () => {
+    const actions = new Set((await h.deps.models.StaffAudit.find({}).lean()).map((e) => e.action));
+    for (const a of ['login', 'login_failed', 'reveal', 'reply', 'pause', 'resume', 'opt_out', 'export']) expect(actions).toContain(a);
+    expect(await verifyAudit(h.deps)).toMatchObject({ ok: true });
+    const first = await h.deps.models.StaffAudit.findOne({ action: 'export' }).lean();
+    await h.db.conn.db!.collection('staffAudit').updateOne({ _id: first!._id as never }, { $set: { action: 'login' } });
+    expect(await verifyAudit(h.deps)).toMatchObject({ ok: false, firstBroken: { seq: first!.seq, reason: 'content changed' } });
+  });
+
+  it('logout ends the session', async () => {
+    const s = await loginAs('viewer');
+    await s.agent.post('/staff/api/logout').set('x-csrf-token', s.csrf).expect(200);
+    await s.agent.get('/staff/api/me').expect(401);
+  });
+});
