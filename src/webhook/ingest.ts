@@ -13,7 +13,12 @@ export type IngestOutcome = { kind: 'stored'; items: number; fresh: number; dupl
 export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<IngestOutcome> {
   const now = deps.clock.now();
   const drafts = explode(envelope, now.getTime());
-  const docs = drafts.map((d) => ({
+  // Statuses about an erased number (the erasure confirmation's sent/delivered/read) are dropped
+  // unstored: nothing of that person is written again (DESIGN.md, erasure).
+  const statusKeys = [...new Set(drafts.filter((d) => d.field === 'statuses' && d.identity).map((d) => deps.pii.blindIndex(d.identity!)))];
+  const erased = statusKeys.length ? new Set((await deps.models.Suppression.find({ _id: { $in: statusKeys } }, { _id: 1 }).lean()).map((x) => x._id)) : new Set<string>();
+  const kept = erased.size ? drafts.filter((d) => !(d.field === 'statuses' && d.identity && erased.has(deps.pii.blindIndex(d.identity)))) : drafts;
+  const docs = kept.map((d) => ({
     _id: d._id,
     field: d.field,
     type: d.type,
@@ -28,7 +33,8 @@ export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<In
     processedAt: null,
   }));
   for (const d of drafts) deps.metrics.webhookItems.inc({ field: d.field, type: d.type });
-  if (docs.length === 0) return { kind: 'stored', items: 0, fresh: 0, duplicates: 0 };
+  if (docs.length < drafts.length) deps.log.child({ module: 'webhook' }).debug({ dropped: drafts.length - docs.length }, 'statuses for erased numbers dropped');
+  if (docs.length === 0) return { kind: 'stored', items: drafts.length, fresh: 0, duplicates: 0 };
   let duplicates = 0;
   try {
     // The driver's collection, not mongoose: the documents are already validated and built,

@@ -88,6 +88,21 @@ describe('DELETE → confirm', () => {
     expect(events).toEqual(expect.arrayContaining(['erasure.received', 'erasure.confirmed', 'erasure.done']));
   });
 
+  it('statuses that arrive later for the erased number are dropped without storing it', async () => {
+    await conversation();
+    await h.say(DANA.waId, 'DELETE');
+    await h.press(DANA.waId, 'erase.yes');
+    const confirmation = h.fake.deliveredTo(DANA.waId).at(-1)!;
+    expect(bodyText(confirmation)).toMatch(/^Your data has been erased/);
+    const before = await h.deps.models.Inbox.countDocuments();
+    await h.post({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, statuses: [{ id: 'wamid.any', status: 'delivered', timestamp: '1790000100', recipient_id: DANA.waId }] } }] }],
+    });
+    expect(await h.deps.models.Inbox.countDocuments()).toBe(before);
+    expect(await h.deps.models.Inbox.countDocuments({ subscriberKey: token(DANA.waId) })).toBe(0);
+  });
+
   it('a later message from the erased number is never prompted to opt back in, and marketing stays refused', async () => {
     await conversation();
     await h.say(DANA.waId, 'DELETE');
