@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createApp } from './app';
-import { ConfigError, loadConfig, type Config } from './config';
+import { loadConfigOrExit } from './config';
 import { AppError } from './lib/errors';
 import { createLogger } from './lib/logger';
 import { describeUri, openRuntime } from './runtime';
@@ -8,16 +8,7 @@ import { startWorkers } from './workers';
 
 /** The process entry: config → database → app → listen → workers; graceful stop on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(config.logLevel);
   let runtime;
   try {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../deps';
-import { enqueueRendered, nextOrder } from '../outbox/enqueue';
+import { enqueueText } from '../outbox/enqueue';
 import { securitySignal } from '../privacy/alerts';
 import { consentGate } from '../outbox/gate';
 import { recordExternalConsent } from '../rights/externalConsent';
@@ -89,20 +89,7 @@ export function apiRouter(deps: Deps): Router {
     }
     const key = req.get('idempotency-key');
     const id = `api:${key && /^[\w.:-]{1,100}$/.test(key) ? key : randomUUID()}`;
-    const fresh = await enqueueRendered(deps, {
-      id,
-      subscriberId: s._id,
-      toEnc: recipientOf(deps, s),
-      category,
-      kind: 'text',
-      body: { type: 'text', text: { body: text, preview_url: false } },
-      display: text,
-      order: await nextOrder(deps, s._id),
-      record: true,
-      purgeAfterSend: false,
-      by: 'api',
-    });
-    deps.bus.emit('outbox');
+    const fresh = await enqueueText(deps, { id, subscriberId: s._id, toEnc: recipientOf(deps, s), category, text, by: 'api' });
     res.status(202).json({ id, queued: fresh });
   });
   return router;

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../config';
+import { loadConfigOrExit } from '../config';
 import { createLogger } from '../lib/logger';
 import { rotateKeys } from '../privacy/rotate';
 import { sweepRetention } from '../privacy/retention';
@@ -46,16 +46,7 @@ export async function runCli(argv: string[], extra: Record<string, (rt: Runtime,
     process.stderr.write(HELP);
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const rt = await openRuntime(config, createLogger('warn'), undefined, { reuseRunning: true });
   try {
     return await cmd(rt, args);

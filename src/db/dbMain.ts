@@ -1,19 +1,10 @@
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../config';
+import { loadConfigOrExit } from '../config';
 import { startEmbeddedDb } from './embedded';
 
 /** `npm run db`: only the embedded server, in the foreground; prints MONGODB_URI=… once it accepts connections. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const db = await startEmbeddedDb({
     dir: config.embeddedDb.dir ?? path.join(config.dataDir, 'db'),
     port: config.embeddedDb.port,

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps';
+import { createPollingLoop, throttle } from '../lib/pollingLoop';
 import type { InboundPayload } from '../webhook/explode';
 
 /** An inbox item as the processing code sees it: decrypted payload, claim metadata. */
@@ -46,10 +47,6 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
   const concurrency = opts.concurrency ?? 8;
   const idleMs = opts.idleMs ?? 500;
   const maxAttempts = opts.maxAttempts ?? 8;
-  let running = false;
-  let timer: NodeJS.Timeout | undefined;
-  let wake: (() => void) | undefined;
-  let loop: Promise<void> | undefined;
   const inHand = new Set<Promise<void>>();
 
   const claimable = (now: Date) => ({
@@ -110,7 +107,7 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     const batch: Promise<void>[] = [];
     let handled = 0;
     for (const c of candidates) {
-      if (!running && loop) break;
+      if (loop.stopping) break;
       const key = c.subscriberKey ?? `item:${c._id}`;
       if (seen.has(key)) continue; // a later item of a subscriber waits for the earlier one
       seen.add(key);
@@ -127,37 +124,28 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     return handled;
   }
 
+  const refreshBacklog = throttle(async () => {
+    deps.metrics.inboxBacklog.set(await Inbox.countDocuments({ state: { $in: ['pending', 'processing'] } }));
+  }, 5000);
+  const loop = createPollingLoop(
+    async () => {
+      const n = await runOnce();
+      await refreshBacklog();
+      return n;
+    },
+    { idleMs, onError: (err) => log.warn({ err }, 'inbox poll failed; retrying') },
+  );
+
   return {
     runOnce,
     start() {
-      if (running) return;
-      running = true;
-      loop = (async () => {
-        while (running) {
-          let n = 0;
-          try {
-            n = await runOnce();
-            deps.metrics.inboxBacklog.set(await Inbox.countDocuments({ state: { $in: ['pending', 'processing'] } }));
-          } catch (err) {
-            log.warn({ err }, 'inbox poll failed; retrying');
-          }
-          if (n === 0 && running) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              timer = setTimeout(resolve, idleMs);
-            });
-          }
-        }
-      })();
+      loop.start();
     },
     kick() {
-      wake?.();
+      loop.kick();
     },
     async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      wake?.();
-      await loop;
+      await loop.stop();
       await Promise.allSettled([...inHand]);
     },
   };

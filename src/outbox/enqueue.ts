@@ -110,3 +110,25 @@ export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boo
   }
   return true;
 }
+
+/** A free-form text from staff or another system, queued behind what this recipient already has. */
+export async function enqueueText(
+  deps: Deps,
+  r: { id: string; subscriberId: Types.ObjectId; toEnc: string; category: Category; text: string; by: string },
+): Promise<boolean> {
+  const fresh = await enqueueRendered(deps, {
+    id: r.id,
+    subscriberId: r.subscriberId,
+    toEnc: r.toEnc,
+    category: r.category,
+    kind: 'text',
+    body: { type: 'text', text: { body: r.text, preview_url: false } },
+    display: r.text,
+    order: await nextOrder(deps, r.subscriberId),
+    record: true,
+    purgeAfterSend: false,
+    by: r.by,
+  });
+  deps.bus.emit('outbox');
+  return fresh;
+}

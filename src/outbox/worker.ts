@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Deps } from '../deps';
+import { createPollingLoop, throttle } from '../lib/pollingLoop';
 import type { OutboxDoc } from '../db/models';
 import { optOut } from '../rights/optOut';
 import type { Subscriber } from '../rights/subscribers';
@@ -52,10 +53,6 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
   const idleMs = opts.idleMs ?? 500;
   const maxAgeMs = opts.maxAgeMs ?? 24 * 3600_000;
   const limiter = createRateLimiter(deps.config.graph.ratePerSecond);
-  let running = false;
-  let wake: (() => void) | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let loop: Promise<void> | undefined;
   const inHand = new Set<Promise<void>>();
 
   const due = (now: Date) => ({ $or: [{ state: 'pending', nextAttemptAt: { $lte: now } }, { state: 'sending', leaseUntil: { $lt: now } }] });
@@ -152,7 +149,7 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     const seen = new Set<string>();
     const batch: Promise<void>[] = [];
     for (const c of candidates) {
-      if (!running && loop) break;
+      if (loop.stopping) break;
       const rk = String(c.subscriberId);
       if (seen.has(rk)) continue;
       seen.add(rk);
@@ -174,37 +171,28 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     return batch.length;
   }
 
+  const refreshBacklog = throttle(async () => {
+    deps.metrics.outboxBacklog.set(await Outbox.countDocuments({ state: { $in: OPEN } }));
+  }, 5000);
+  const loop = createPollingLoop(
+    async () => {
+      const n = await runOnce();
+      await refreshBacklog();
+      return n;
+    },
+    { idleMs, onError: (err) => log.warn({ err }, 'outbox poll failed; retrying') },
+  );
+
   return {
     runOnce,
     start() {
-      if (running) return;
-      running = true;
-      loop = (async () => {
-        while (running) {
-          let n = 0;
-          try {
-            n = await runOnce();
-            deps.metrics.outboxBacklog.set(await Outbox.countDocuments({ state: { $in: OPEN } }));
-          } catch (err) {
-            log.warn({ err }, 'outbox poll failed; retrying');
-          }
-          if (n === 0 && running) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              timer = setTimeout(resolve, idleMs);
-            });
-          }
-        }
-      })();
+      loop.start();
     },
     kick() {
-      wake?.();
+      loop.kick();
     },
     async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      wake?.();
-      await loop;
+      await loop.stop();
       await Promise.allSettled([...inHand]);
     },
   };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Deps } from '../deps';
-import { enqueueRendered, enqueueReplies, nextOrder } from '../outbox/enqueue';
+import { enqueueReplies, enqueueText } from '../outbox/enqueue';
 import { securitySignal } from '../privacy/alerts';
 import { collectSubjectData } from '../rights/exportData';
 import { optOut } from '../rights/optOut';
@@ -126,20 +126,7 @@ export async function reply(deps: Deps, by: StaffView, id: string, text: string)
   if (!s) return { kind: 'not_found' };
   if (!s.windowUntil || s.windowUntil < deps.clock.now()) return { kind: 'refused', reason: 'the 24-hour window is closed: the person has to write first' };
   const messageId = `staff:${randomUUID()}`;
-  await enqueueRendered(deps, {
-    id: messageId,
-    subscriberId: s._id,
-    toEnc: recipientOf(deps, s),
-    category: 'service',
-    kind: 'text',
-    body: { type: 'text', text: { body: text, preview_url: false } },
-    display: text,
-    order: await nextOrder(deps, s._id),
-    record: true,
-    purgeAfterSend: false,
-    by: `staff:${by.id}`,
-  });
-  deps.bus.emit('outbox');
+  await enqueueText(deps, { id: messageId, subscriberId: s._id, toEnc: recipientOf(deps, s), category: 'service', text, by: `staff:${by.id}` });
   await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { unanswered: false, lastActivityAt: deps.clock.now() } });
   await audit(deps, { staffId: by.id, action: 'reply', subscriberToken: s.key });
   return { kind: 'ok', messageId };

@@ -1,0 +1,64 @@
+/**
+ * The loop of a background worker: run a pass; when it found nothing, sleep until kicked (work was
+ * just written in this process) or until `idleMs` passed (work written by another replica).
+ */
+export interface PollingLoop {
+  start(): void;
+  kick(): void;
+  /** Stops after the current pass; resolves when it has ended. */
+  stop(): Promise<void>;
+  readonly stopping: boolean;
+}
+
+export function createPollingLoop(pass: () => Promise<number>, opts: { idleMs: number; onError: (err: unknown) => void }): PollingLoop {
+  let running = false;
+  let started = false;
+  let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let loop: Promise<void> | undefined;
+  return {
+    get stopping() {
+      return started && !running;
+    },
+    start() {
+      if (running) return;
+      running = true;
+      started = true;
+      loop = (async () => {
+        while (running) {
+          let n = 0;
+          try {
+            n = await pass();
+          } catch (err) {
+            opts.onError(err);
+          }
+          if (n === 0 && running) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              timer = setTimeout(resolve, opts.idleMs);
+            });
+          }
+        }
+      })();
+    },
+    kick() {
+      wake?.();
+    },
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      wake?.();
+      await loop;
+    },
+  };
+}
+
+/** Runs `fn` at most once per `ms` (e.g. refreshing a backlog gauge from a busy loop). */
+export function throttle(fn: () => Promise<void>, ms: number): () => Promise<void> {
+  let last = 0;
+  return async () => {
+    if (Date.now() - last < ms) return;
+    last = Date.now();
+    await fn();
+  };
+}
