@@ -47,6 +47,7 @@ export function createApp(deps: Deps): express.Express {
   app.use(staffRouter(deps));
   // Sandbox mode is refused in production (config.ts), so the simulator never ships live.
   if (deps.config.sandbox && deps.config.env !== 'production') app.use(sandboxRouter(deps, () => deps.bus.emit('inbox')));
+  else app.get('/', (_req, res) => res.redirect('/staff'));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
