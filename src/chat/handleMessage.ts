@@ -29,7 +29,8 @@ export async function handleMessage(deps: Deps, packs: KeywordPacks, item: Claim
   const waId: string | undefined = m.from || contact?.wa_id || undefined;
   const bsuid: string | undefined = m.from_user_id || contact?.user_id || undefined;
   if (m.type === 'system') {
-    if (m.system?.type === 'user_changed_number' && waId && m.system.wa_id) await changeNumber(deps, waId, String(m.system.wa_id));
+    const newWaId = String(m.system?.wa_id ?? '');
+    if (m.system?.type === 'user_changed_number' && waId && /^\d{6,20}$/.test(newWaId)) await changeNumber(deps, waId, newWaId);
     return;
   }
   const at = Number(m.timestamp) > 0 ? new Date(Number(m.timestamp) * 1000) : deps.clock.now();

@@ -138,6 +138,7 @@ requestSchema.index({ state: 1, dueAt: 1 });
 
 const ledgerSchema = new Schema(
   {
+    _id: { type: String, required: true }, // `${requestId}:${event}`: a replayed step appends nothing
     seq: { type: Number, required: true },
     at: { type: Date, required: true },
     requestId: { type: String, required: true },
@@ -150,7 +151,7 @@ const ledgerSchema = new Schema(
   { versionKey: false, collection: 'ledger' },
 );
 ledgerSchema.index({ seq: 1 }, { unique: true }); // the chain: one entry per position
-ledgerSchema.index({ requestId: 1, event: 1 }, { unique: true }); // a replayed step appends nothing
+ledgerSchema.index({ requestId: 1 }); // a request's history
 ledgerSchema.index({ subscriberToken: 1, at: 1 });
 
 const suppressionSchema = new Schema(
@@ -221,6 +222,7 @@ staffSessionSchema.index({ expiresAt: 1 }); // retention sweeper
 
 const staffAuditSchema = new Schema(
   {
+    _id: { type: String, required: true },
     seq: { type: Number, required: true },
     at: { type: Date, required: true },
     staffId: { type: String, default: null },

@@ -1,4 +1,5 @@
 import type { Deps } from '../deps';
+import { headsOf } from '../lib/heads';
 import { createPollingLoop, throttle } from '../lib/pollingLoop';
 import type { InboundPayload } from '../webhook/explode';
 
@@ -53,15 +54,6 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     $or: [{ state: 'pending' }, { state: 'processing', leaseUntil: { $lt: now } }],
   });
 
-  async function isHead(key: string | null, order: number, id: string): Promise<boolean> {
-    if (!key) return true;
-    const earlier = await Inbox.findOne(
-      { subscriberKey: key, order: { $lt: order }, state: { $in: ['pending', 'processing'] }, _id: { $ne: id } },
-      { _id: 1 },
-    ).lean();
-    return !earlier;
-  }
-
   async function claim(id: string, now: Date) {
     return Inbox.findOneAndUpdate(
       { _id: id, ...claimable(now) },
@@ -82,7 +74,8 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     };
     try {
       await handle(item);
-      await Inbox.updateOne({ _id: doc._id, state: 'processing' }, { $set: { state: 'done', processedAt: deps.clock.now(), leaseUntil: null, lastError: null } });
+      // By _id alone (FerretDB pushes down nothing else); marking done twice after a lost lease is harmless.
+      await Inbox.updateOne({ _id: doc._id }, { $set: { state: 'done', processedAt: deps.clock.now(), leaseUntil: null, lastError: null } });
       deps.metrics.inboxProcessed.inc({ outcome: 'done' });
     } catch (err) {
       const failed = doc.attempts >= maxAttempts;
@@ -100,28 +93,37 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     }
   }
 
-  async function runOnce(): Promise<number> {
+  /**
+   * One pass: claim every head that is due and hand it to the handler. `wait` (tests, drains) waits
+   * for what it claimed; the loop does not, so one slow item (a large MY DATA) never holds back
+   * other subscribers' work: the next pass starts at once and finished items kick the loop.
+   */
+  async function runOnce(wait = true): Promise<number> {
     const now = deps.clock.now();
-    const candidates = await Inbox.find(claimable(now), { _id: 1, subscriberKey: 1, order: 1 }).sort({ order: 1 }).limit(100).lean();
-    const seen = new Set<string>();
+    // Every open item, oldest first: a subscriber's head is its oldest open item, and only a head
+    // that is pending (or whose lease ran out) may be claimed.
+    // Order: WhatsApp's timestamp (seconds) and position in the delivery; two deliveries in the
+    // same second are taken in the order they arrived.
+    const open = await Inbox.find({ state: { $in: ['pending', 'processing'] } }, { _id: 1, subscriberKey: 1, order: 1, state: 1, leaseUntil: 1 })
+      .sort({ order: 1, receivedAt: 1 })
+      .limit(5000)
+      .lean();
+    const claimableNow = headsOf(open, (c) => c.subscriberKey ?? `item:${c._id}`).filter((c) => c.state === 'pending' || (c.leaseUntil && c.leaseUntil < now));
     const batch: Promise<void>[] = [];
-    let handled = 0;
-    for (const c of candidates) {
+    for (const c of claimableNow.slice(0, 200)) {
       if (loop.stopping) break;
-      const key = c.subscriberKey ?? `item:${c._id}`;
-      if (seen.has(key)) continue; // a later item of a subscriber waits for the earlier one
-      seen.add(key);
-      if (!(await isHead(c.subscriberKey ?? null, c.order, c._id))) continue;
       const doc = await claim(c._id, now);
       if (!doc) continue; // another replica was faster
-      handled += 1;
-      const p = process(doc).finally(() => inHand.delete(p));
+      const p = process(doc).finally(() => {
+        inHand.delete(p);
+        loop.kick();
+      });
       inHand.add(p);
       batch.push(p);
       if (inHand.size >= concurrency) await Promise.race([...inHand]);
     }
-    await Promise.all(batch);
-    return handled;
+    if (wait) await Promise.all(batch);
+    return batch.length;
   }
 
   const refreshBacklog = throttle(async () => {
@@ -129,7 +131,7 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
   }, 5000);
   const loop = createPollingLoop(
     async () => {
-      const n = await runOnce();
+      const n = await runOnce(false);
       await refreshBacklog();
       return n;
     },

@@ -14,6 +14,7 @@ export function createPollingLoop(pass: () => Promise<number>, opts: { idleMs: n
   let running = false;
   let started = false;
   let wake: (() => void) | undefined;
+  let kicked = false; // a kick that came during a pass: skip the next sleep
   let timer: NodeJS.Timeout | undefined;
   let loop: Promise<void> | undefined;
   return {
@@ -27,12 +28,13 @@ export function createPollingLoop(pass: () => Promise<number>, opts: { idleMs: n
       loop = (async () => {
         while (running) {
           let n = 0;
+          kicked = false;
           try {
             n = await pass();
           } catch (err) {
             opts.onError(err);
           }
-          if (n === 0 && running) {
+          if (n === 0 && running && !kicked) {
             await new Promise<void>((resolve) => {
               wake = resolve;
               timer = setTimeout(resolve, opts.idleMs);
@@ -42,6 +44,7 @@ export function createPollingLoop(pass: () => Promise<number>, opts: { idleMs: n
       })();
     },
     kick() {
+      kicked = true;
       wake?.();
     },
     async stop() {

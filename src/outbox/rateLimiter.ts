@@ -1,18 +1,21 @@
 /**
  * Paces sends to a steady rate per business number (Meta's default throughput is 80 messages/s;
- * research §3). A token bucket with a burst of one second's worth.
+ * research §3). A token bucket.
  */
 export interface RateLimiter {
   take(): Promise<void>;
 }
 
 export function createRateLimiter(perSecond: number): RateLimiter {
-  let tokens = perSecond;
+  // The bucket holds a tenth of a second's worth and starts empty but for one token, so no second
+  // ever carries more than about perSecond + a tenth (a full bucket at start let 2× through).
+  const capacity = Math.max(1, perSecond / 10);
+  let tokens = 1;
   let last = Date.now();
   let queue = Promise.resolve();
   const refill = () => {
     const now = Date.now();
-    tokens = Math.min(perSecond, tokens + ((now - last) / 1000) * perSecond);
+    tokens = Math.min(capacity, tokens + ((now - last) / 1000) * perSecond);
     last = now;
   };
   return {

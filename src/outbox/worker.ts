@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Deps } from '../deps';
+import { headsOf } from '../lib/heads';
 import { createPollingLoop, throttle } from '../lib/pollingLoop';
 import type { OutboxDoc } from '../db/models';
 import { optOut } from '../rights/optOut';
@@ -138,22 +139,25 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     return graph.sendMessage(to, { type: 'document', document: { id: mediaId, filename: body.document.filename, caption: body.document.caption } }, doc._id);
   }
 
-  async function isHead(doc: { _id: string; subscriberId: Types.ObjectId; order: number }): Promise<boolean> {
-    const earlier = await Outbox.findOne({ subscriberId: doc.subscriberId, state: { $in: OPEN }, order: { $lt: doc.order } }, { _id: 1 }).lean();
-    return !earlier;
-  }
-
-  async function runOnce(): Promise<number> {
+  /**
+   * One pass: claim every head that is due and hand it to the handler. `wait` (tests, drains) waits
+   * for what it claimed; the loop does not, so one slow item (a large MY DATA) never holds back
+   * other subscribers' work: the next pass starts at once and finished items kick the loop.
+   */
+  async function runOnce(wait = true): Promise<number> {
     const now = deps.clock.now();
-    const candidates = await Outbox.find(due(now), { _id: 1, subscriberId: 1, order: 1 }).sort({ order: 1 }).limit(200).lean();
-    const seen = new Set<string>();
+    // Every open item, in order: a recipient's head is its oldest open item; only a head that is
+    // due (or whose sender's lease ran out) is sent, so a retry holds back what follows it.
+    const open = await Outbox.find({ state: { $in: OPEN } }, { _id: 1, subscriberId: 1, order: 1, state: 1, nextAttemptAt: 1, leaseUntil: 1 })
+      .sort({ order: 1 })
+      .limit(5000)
+      .lean();
+    const dueNow = headsOf(open, (c) => String(c.subscriberId)).filter(
+      (c) => (c.state === 'pending' && c.nextAttemptAt <= now) || (c.state === 'sending' && c.leaseUntil && c.leaseUntil < now),
+    );
     const batch: Promise<void>[] = [];
-    for (const c of candidates) {
+    for (const c of dueNow.slice(0, 500)) {
       if (loop.stopping) break;
-      const rk = String(c.subscriberId);
-      if (seen.has(rk)) continue;
-      seen.add(rk);
-      if (!(await isHead(c))) continue;
       const doc = await Outbox.findOneAndUpdate(
         { _id: c._id, ...due(now) },
         { $set: { state: 'sending', leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
@@ -162,12 +166,15 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
       if (!doc) continue;
       const p = sendOne(doc as Item)
         .catch((err) => log.error({ err, item: c._id }, 'send crashed; the lease will expire and it is retried'))
-        .finally(() => inHand.delete(p));
+        .finally(() => {
+          inHand.delete(p);
+          loop.kick();
+        });
       inHand.add(p);
       batch.push(p);
       if (inHand.size >= concurrency) await Promise.race([...inHand]);
     }
-    await Promise.all(batch);
+    if (wait) await Promise.all(batch);
     return batch.length;
   }
 
@@ -176,7 +183,7 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
   }, 5000);
   const loop = createPollingLoop(
     async () => {
-      const n = await runOnce();
+      const n = await runOnce(false);
       await refreshBacklog();
       return n;
     },

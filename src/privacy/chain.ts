@@ -8,7 +8,7 @@ import { AppError } from '../lib/errors';
  * A tamper-evident, append-only chain in a collection (the rights ledger, the staff audit log):
  * every entry carries the hash of the one before it. Appending is an insert at position last+1
  * under a unique index on `seq`, so concurrent writers (several replicas) never fork the chain;
- * an optional dedupe filter makes a replayed step append nothing. Retention may cut the chain from
+ * an entry's `_id` is its idempotency key, so a replayed step appends nothing. Retention may cut the chain from
  * its start; the cut is remembered as a checkpoint (`<name>.checkpoint`), so it still verifies.
  */
 export const GENESIS = '0'.repeat(64);
@@ -34,26 +34,50 @@ export function chainHash(spec: ChainSpec, e: Record<string, unknown> & { seq: n
   return createHash('sha256').update(JSON.stringify([e.seq, e.at.toISOString(), ...content, e.prevHash])).digest('hex');
 }
 
-export async function appendChained(deps: Deps, spec: ChainSpec, content: Record<string, unknown>, dedupe?: Record<string, unknown>): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    if (dedupe && (await spec.model.exists(dedupe))) return;
-    const last = await spec.model.findOne({}, { seq: 1, hash: 1 }).sort({ seq: -1 }).lean();
-    const start = last ? null : await checkpoint(deps, spec);
-    const entry = {
-      seq: ((last?.seq as number | undefined) ?? start?.seq ?? 0) + 1,
-      at: deps.clock.now(),
-      ...Object.fromEntries(spec.fields.map((f) => [f, content[f] ?? null])),
-      prevHash: (last?.hash as string | undefined) ?? start?.hash ?? GENESIS,
-    };
-    try {
-      await spec.model.collection.insertOne({ ...entry, hash: chainHash(spec, entry) });
-      return;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      // Another writer took this position (or this very event was just written): look again.
+const tails = new WeakMap<object, Map<string, Promise<unknown>>>();
+
+/** Appends of one chain run one at a time in this process (replicas still race, safely). */
+function serialised<T>(deps: Deps, name: string, fn: () => Promise<T>): Promise<T> {
+  const byName = tails.get(deps.models) ?? new Map<string, Promise<unknown>>();
+  tails.set(deps.models, byName);
+  const run = (byName.get(name) ?? Promise.resolve()).then(fn, fn);
+  byName.set(name, run.catch(() => undefined));
+  return run;
+}
+
+/**
+ * Appends one entry. `id` is the entry's `_id`: a replayed step with the same id appends nothing.
+ * The chain's head (last position and hash) is kept in `kv` so an append reads by `_id` only; if
+ * the head is stale (another replica appended, or a crash came between the insert and the head
+ * update), the insert collides on `seq` and the head is walked forward before trying again.
+ */
+export async function appendChained(deps: Deps, spec: ChainSpec, content: Record<string, unknown>, id: string): Promise<void> {
+  return serialised(deps, spec.name, async () => {
+    const { Kv } = deps.models;
+    const headId = `${spec.name}.head`;
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const head = ((await Kv.findById(headId).lean())?.value as { seq: number; hash: string } | undefined) ?? (await checkpoint(deps, spec));
+      const entry = {
+        seq: head.seq + 1,
+        at: deps.clock.now(),
+        ...Object.fromEntries(spec.fields.map((f) => [f, content[f] ?? null])),
+        prevHash: head.hash,
+      };
+      const hash = chainHash(spec, entry);
+      try {
+        await spec.model.collection.insertOne({ _id: id as never, ...entry, hash });
+        await Kv.updateOne({ _id: headId }, { $set: { value: { seq: entry.seq, hash }, at: entry.at } }, { upsert: true });
+        return;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        if (await spec.model.exists({ _id: id })) return; // this very event was appended before
+        // The position is taken: move the head to the entry there, then try again.
+        const taken = await spec.model.findOne({ seq: entry.seq }, { seq: 1, hash: 1 }).lean();
+        if (taken) await Kv.updateOne({ _id: headId }, { $set: { value: { seq: taken.seq, hash: taken.hash } } }, { upsert: true });
+      }
     }
-  }
-  throw new AppError('LEDGER.APPEND_FAILED', `${spec.name}: append kept colliding`);
+    throw new AppError('LEDGER.APPEND_FAILED', `${spec.name}: append kept colliding`);
+  });
 }
 
 /** Walks the chain in order; names the first entry whose position, link or content does not hold. */
@@ -95,6 +119,6 @@ export async function checkpoint(deps: Deps, spec: ChainSpec): Promise<{ seq: nu
 export async function cutChain(deps: Deps, spec: ChainSpec, before: Date): Promise<number> {
   const lastOld = await spec.model.findOne({ at: { $lt: before } }, { seq: 1, hash: 1 }).sort({ seq: -1 }).lean();
   if (!lastOld) return 0;
-  await deps.models.Kv.updateOne({ _id: `${spec.name}.checkpoint` }, { $set: { value: { seq: lastOld.seq, hash: lastOld.hash }, at: deps.clock.now() } }, { upsert: true });
+  await deps.models.Kv.updateOne({ _id: `${spec.name}.checkpoint` }, { $set: { value: { seq: lastOld.seq as number, hash: lastOld.hash as string }, at: deps.clock.now() } }, { upsert: true });
   return (await spec.model.deleteMany({ seq: { $lte: lastOld.seq } })).deletedCount;
 }

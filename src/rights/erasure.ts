@@ -1,3 +1,4 @@
+import type { Types } from 'mongoose';
 import type { Deps } from '../deps';
 import { isDuplicateKey } from '../db/models';
 import { enqueueReplies } from '../outbox/enqueue';
@@ -78,6 +79,21 @@ export async function runErasureJob(deps: Deps, jobId: string): Promise<'done' |
   const m = deps.models;
   const job = await m.ErasureJob.findById(jobId).lean();
   if (!job || job.state === 'done') return 'missing';
+  // Keep the lease while working: on a large history the deletes can outlast one lease, and a
+  // second runner must not start on a job that is alive.
+  const heartbeat = setInterval(() => {
+    void m.ErasureJob.updateOne({ _id: jobId }, { $set: { leaseUntil: new Date(deps.clock.now().getTime() + 60_000) } }).catch(() => undefined);
+  }, 20_000);
+  heartbeat.unref();
+  try {
+    return await eraseSteps(deps, job, jobId);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+async function eraseSteps(deps: Deps, job: { subscriberId: Types.ObjectId; subscriberToken: string; toEnc: string; locale: string }, jobId: string): Promise<'done'> {
+  const m = deps.models;
   const { subscriberId, subscriberToken: token } = job;
   const sub = await m.Subscriber.findById(subscriberId, { bsuidKey: 1 }).lean();
   const now = deps.clock.now();

@@ -29,7 +29,7 @@ export function entryHash(e: { seq: number; at: Date; requestId: string; subscri
 }
 
 export async function appendLedger(deps: Deps, ev: LedgerEvent): Promise<void> {
-  await appendChained(deps, ledgerChain(deps), { ...ev }, { requestId: ev.requestId, event: ev.event });
+  await appendChained(deps, ledgerChain(deps), { ...ev }, `${ev.requestId}:${ev.event}`);
 }
 
 export async function verifyLedger(deps: Deps): Promise<VerifyResult> {
@@ -63,7 +63,10 @@ export async function openRequest(
 }
 
 export async function closeRequest(deps: Deps, id: string, subscriberToken: string, state: 'done' | 'cancelled' | 'expired', outcome: string): Promise<void> {
-  await deps.models.Request.updateOne({ _id: id, state: 'open' }, { $set: { state, outcome, doneAt: deps.clock.now() } });
-  const type = (await deps.models.Request.findById(id, { type: 1 }).lean())?.type ?? 'request';
+  // Read, then write by _id alone: a request is handled by one worker at a time (per-subscriber
+  // order), and FerretDB pushes down only _id filters.
+  const current = await deps.models.Request.findById(id, { type: 1, state: 1 }).lean();
+  if (current?.state === 'open') await deps.models.Request.updateOne({ _id: id }, { $set: { state, outcome, doneAt: deps.clock.now() } });
+  const type = current?.type ?? 'request';
   await appendLedger(deps, { requestId: id, subscriberToken, event: `${type}.${state}`, detail: outcome });
 }

@@ -10,7 +10,7 @@ export const auditChain = (deps: Deps): ChainSpec => ({
 });
 
 export async function audit(deps: Deps, e: { staffId: string | null; action: string; subscriberToken?: string | null; detail?: string | null }): Promise<void> {
-  await appendChained(deps, auditChain(deps), { ...e, subscriberToken: e.subscriberToken ?? null, detail: e.detail ?? null, eventId: randomUUID() });
+  await appendChained(deps, auditChain(deps), { ...e, subscriberToken: e.subscriberToken ?? null, detail: e.detail ?? null }, randomUUID());
 }
 
 export async function verifyAudit(deps: Deps): Promise<VerifyResult> {

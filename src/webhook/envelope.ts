@@ -5,9 +5,11 @@ import { z } from 'zod';
  * entry[] × changes[] × {field, value}. Items inside `value` are validated loosely: Meta adds
  * fields and types over time, and anything we do not understand is kept raw, not rejected.
  */
-const change = z.object({ field: z.string(), value: z.record(z.string(), z.unknown()) });
+export const changeSchema = z.object({ field: z.string().min(1).max(128), value: z.record(z.string(), z.unknown()) });
+// Entries and changes are checked one by one in explode.ts, so one malformed change does not cost
+// the whole delivery (and with it, say, a valid STOP beside it).
 export const envelopeSchema = z.object({
   object: z.literal('whatsapp_business_account'),
-  entry: z.array(z.object({ id: z.string().optional(), changes: z.array(change) })).min(1),
+  entry: z.array(z.unknown()).min(1),
 });
 export type Envelope = z.infer<typeof envelopeSchema>;

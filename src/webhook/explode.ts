@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { Envelope } from './envelope';
+import { z } from 'zod';
+import { changeSchema, type Envelope } from './envelope';
 
 /**
  * One delivery becomes one inbox item per message, status, preference change or unknown change.
  * Every entry × change × item is kept (a delivery may batch up to 1000 updates); the item id is
  * what makes Meta's redeliveries collide with what we already stored.
+ *
+ * Nothing here throws on bad input: an item whose identifying fields are not what Meta's reference
+ * says (non-string or empty ids, a sender that is not a number, a timestamp out of range) is kept raw
+ * as `ignored` for inspection, and the rest of the delivery is stored and processed as usual. A
+ * malformed neighbour must never make Meta retry a valid STOP forever.
  */
 export interface InboxItemDraft {
   _id: string;
@@ -28,11 +34,33 @@ export interface InboundPayload {
   contact?: { wa_id?: string; user_id?: string; profile?: { name?: string; username?: string } };
 }
 
-type Value = Json;
+const id = z.string().min(1).max(512);
+// Meta sends numbers as digit strings; a bare number is accepted and turned into one.
+const digits = z.union([z.string(), z.number().int().nonnegative()]).transform(String).pipe(z.string().regex(/^\d{6,20}$/));
+const bsuid = z.string().min(1).max(256);
+/** Unix seconds between 2001 and 2286: anything else is not a WhatsApp timestamp. */
+const timestamp = z.union([z.string(), z.number()]).transform(Number).pipe(z.number().int().min(1e9).max(1e10));
+const optionalDigits = z.union([digits, z.literal('')]).optional();
 
-function identityOf(waId?: string, bsuid?: string): string | null {
-  if (waId) return `wa:${String(waId).replace(/\D/g, '')}`;
-  if (bsuid) return `bsuid:${bsuid}`;
+const messageItem = z.looseObject({ id, type: z.string().min(1).max(64), timestamp, from: optionalDigits, from_user_id: bsuid.optional() }).refine((m) => Boolean(m.from || m.from_user_id));
+const statusItem = z.looseObject({
+  id,
+  status: z.string().min(1).max(32),
+  timestamp,
+  recipient_id: optionalDigits,
+  recipient_user_id: bsuid.optional(),
+  errors: z.array(z.looseObject({ code: z.union([z.number(), z.string()]).optional() })).optional().catch(undefined),
+});
+const preferenceItem = z.looseObject({ wa_id: optionalDigits, user_id: bsuid.optional(), category: z.string().max(64), value: z.string().max(32), timestamp });
+const contactSchema = z.looseObject({
+  wa_id: optionalDigits,
+  user_id: bsuid.optional(),
+  profile: z.looseObject({ name: z.string().max(256).optional(), username: z.string().max(256).optional() }).optional(),
+});
+
+function identityOf(waId?: string, user?: string): string | null {
+  if (waId) return `wa:${waId}`;
+  if (user) return `bsuid:${user}`;
   return null;
 }
 
@@ -40,30 +68,72 @@ function sha(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 32);
 }
 
+/** JSON of anything, even values too deep to serialise (kept as a marker, not thrown). */
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? 'null';
+  } catch {
+    return '"[unserialisable]"';
+  }
+}
+
+function serialisable(v: unknown): boolean {
+  return safeJson(v) !== '"[unserialisable]"';
+}
+
 export function explode(envelope: Envelope, nowMs: number): InboxItemDraft[] {
   const out: InboxItemDraft[] = [];
   let position = 0;
-  const orderOf = (ts: unknown) => {
-    const seconds = Number(ts);
-    const base = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : nowMs;
-    return base + Math.min(position++, 999);
+  const orderOf = (seconds?: number) => (seconds ? seconds * 1000 : nowMs) + Math.min(position++, 999);
+  const ignored = (field: string, raw: unknown, phoneNumberId?: string): InboxItemDraft => {
+    const json = safeJson(raw);
+    return {
+      _id: `raw:${sha(`${field}|${json}`)}`,
+      field,
+      type: 'invalid',
+      identity: null,
+      payload: { field, phoneNumberId, item: { raw: json.slice(0, 100_000) } },
+      order: orderOf(),
+      state: 'ignored',
+    };
   };
+
   for (const entry of envelope.entry) {
-    for (const change of entry.changes) {
-      const value = change.value as Value;
-      const phoneNumberId = value.metadata?.phone_number_id as string | undefined;
-      const contacts: Value[] = Array.isArray(value.contacts) ? value.contacts : [];
+    const changes = (entry as { changes?: unknown } | null)?.changes;
+    if (!Array.isArray(changes)) {
+      out.push(ignored('entry', entry));
+      continue;
+    }
+    for (const rawChange of changes) {
+      const parsed = changeSchema.safeParse(rawChange);
+      if (!parsed.success) {
+        out.push(ignored('change', rawChange));
+        continue;
+      }
+      const change = parsed.data;
+      const value = change.value as Json;
+      const phoneNumberId = typeof value.metadata?.phone_number_id === 'string' ? value.metadata.phone_number_id : undefined;
+      const contacts = (Array.isArray(value.contacts) ? value.contacts : []).flatMap((c: unknown) => {
+        const r = contactSchema.safeParse(c);
+        return r.success ? [r.data] : [];
+      });
       let known = false;
       if (Array.isArray(value.messages)) {
         known = true;
-        for (const m of value.messages as Value[]) {
+        for (const raw of value.messages as unknown[]) {
+          const r = messageItem.safeParse(raw);
+          if (!r.success || !serialisable(raw)) {
+            out.push(ignored('messages', raw, phoneNumberId));
+            continue;
+          }
+          const m = r.data;
           const contact = contacts.find((c) => (m.from && c.wa_id === m.from) || (m.from_user_id && c.user_id === m.from_user_id)) ?? contacts[0];
           out.push({
-            _id: String(m.id ?? `msg:${sha(JSON.stringify(m))}`),
+            _id: m.id,
             field: 'messages',
-            type: String(m.type ?? 'unknown'),
+            type: m.type,
             identity: identityOf(m.from || contact?.wa_id, m.from_user_id || contact?.user_id),
-            payload: { field: 'messages', phoneNumberId, item: m, contact },
+            payload: { field: 'messages', phoneNumberId, item: m as Json, contact: contact as InboundPayload['contact'] },
             order: orderOf(m.timestamp),
             state: 'pending',
           });
@@ -71,14 +141,20 @@ export function explode(envelope: Envelope, nowMs: number): InboxItemDraft[] {
       }
       if (Array.isArray(value.statuses)) {
         known = true;
-        for (const s of value.statuses as Value[]) {
+        for (const raw of value.statuses as unknown[]) {
+          const r = statusItem.safeParse(raw);
+          if (!r.success || !serialisable(raw)) {
+            out.push(ignored('statuses', raw, phoneNumberId));
+            continue;
+          }
+          const s = r.data;
           out.push({
             // One message has several statuses (sent, delivered, read): each is its own item.
             _id: `status:${s.id}:${s.status}`,
             field: 'statuses',
             type: `status:${s.status}`,
             identity: identityOf(s.recipient_id, s.recipient_user_id),
-            payload: { field: 'statuses', phoneNumberId, item: s },
+            payload: { field: 'statuses', phoneNumberId, item: s as Json },
             order: orderOf(s.timestamp),
             state: 'pending',
           });
@@ -86,13 +162,19 @@ export function explode(envelope: Envelope, nowMs: number): InboxItemDraft[] {
       }
       if (Array.isArray(value.user_preferences)) {
         known = true;
-        for (const p of value.user_preferences as Value[]) {
+        for (const raw of value.user_preferences as unknown[]) {
+          const r = preferenceItem.safeParse(raw);
+          const p = r.success ? r.data : null;
+          if (!p || !(p.wa_id || p.user_id) || !serialisable(raw)) {
+            out.push(ignored('user_preferences', raw, phoneNumberId));
+            continue;
+          }
           out.push({
-            _id: `pref:${sha(`${p.wa_id}|${p.user_id ?? ''}|${p.category}|${p.value}|${p.timestamp}`)}`,
+            _id: `pref:${sha(`${p.wa_id ?? ''}|${p.user_id ?? ''}|${p.category}|${p.value}|${p.timestamp}`)}`,
             field: 'user_preferences',
             type: `preference:${p.value}`,
             identity: identityOf(p.wa_id, p.user_id),
-            payload: { field: 'user_preferences', phoneNumberId, item: p },
+            payload: { field: 'user_preferences', phoneNumberId, item: p as Json },
             order: orderOf(p.timestamp),
             state: 'pending',
           });
@@ -100,13 +182,14 @@ export function explode(envelope: Envelope, nowMs: number): InboxItemDraft[] {
       }
       if (!known) {
         // Unknown field (or a shape we do not handle): kept raw for inspection, never processed.
+        const json = safeJson(value);
         out.push({
-          _id: `raw:${sha(`${change.field}|${JSON.stringify(value)}`)}`,
+          _id: `raw:${sha(`${change.field}|${json}`)}`,
           field: change.field,
           type: 'unknown',
           identity: null,
-          payload: { field: change.field, phoneNumberId, item: value },
-          order: orderOf(undefined),
+          payload: { field: change.field, phoneNumberId, item: json.length < 100_000 ? value : { raw: json.slice(0, 100_000) } },
+          order: orderOf(),
           state: 'ignored',
         });
       }

@@ -2,6 +2,7 @@ import type { Deps } from '../deps';
 import { AppError } from '../lib/errors';
 import type { Envelope } from './envelope';
 import { explode } from './explode';
+import { inboxWriter } from './inboxWriter';
 
 export type IngestOutcome = { kind: 'stored'; items: number; fresh: number; duplicates: number };
 
@@ -37,17 +38,9 @@ export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<In
   if (docs.length === 0) return { kind: 'stored', items: drafts.length, fresh: 0, duplicates: 0 };
   let duplicates = 0;
   try {
-    // The driver's collection, not mongoose: the documents are already validated and built,
-    // and this is the hot path of every delivery.
-    await deps.models.Inbox.collection.insertMany(docs as never[], { ordered: false });
+    duplicates = (await inboxWriter(deps)(docs)).duplicates;
   } catch (err) {
-    const writeErrors = (err as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
-    const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-    if (list.length > 0 && list.every((e) => e.code === 11000)) {
-      duplicates = list.length;
-    } else {
-      throw new AppError('DB.UNAVAILABLE', 'could not store the delivery', { httpStatus: 503, cause: err });
-    }
+    throw new AppError('DB.UNAVAILABLE', 'could not store the delivery', { httpStatus: 503, cause: err });
   }
   return { kind: 'stored', items: docs.length, fresh: docs.length - duplicates, duplicates };
 }

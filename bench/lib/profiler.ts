@@ -1,0 +1,149 @@
+import { EventEmitter } from 'node:events';
+import mongoose, { Types, type Connection } from 'mongoose';
+import type { Config } from '../../src/config';
+import { createModels, ensureIndexes } from '../../src/db/models';
+import type { Deps } from '../../src/deps';
+import { createTranslator } from '../../src/i18n/i18n';
+import { systemClock } from '../../src/lib/clock';
+import type { Logger } from '../../src/lib/logger';
+import { createMetrics } from '../../src/lib/metrics';
+import { loadKeys } from '../../src/privacy/loadKeys';
+import { createPii } from '../../src/privacy/pii';
+
+/**
+ * Where the database time goes: the driver's command monitoring, grouped by command, collection and
+ * the filter's shape (field names and operators, never values). Evidence for the report.
+ */
+export interface CommandStat {
+  command: string;
+  count: number;
+  totalMs: number;
+  meanMs: number;
+  maxMs: number;
+  docs: number;
+}
+
+export interface CommandRecord {
+  name: string;
+  collection: string;
+  filter: string;
+  ms: number;
+  docs?: number;
+}
+
+function shapeOf(v: unknown): string {
+  if (Array.isArray(v)) return v.some((x) => x && typeof x === 'object' && !(x instanceof Types.ObjectId) && !(x as { _bsontype?: string })._bsontype) ? `[${v.map(shapeOf).join(', ')}]` : `[${v.length}]`;
+  if (v instanceof Date) return '…';
+  if (v instanceof Types.ObjectId || (v && typeof v === 'object' && (v as { _bsontype?: string })._bsontype)) return '…';
+  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${k}: ${shapeOf(x)}`).join(', ')}}`;
+  return '…';
+}
+
+export function describeCommand(cmd: Record<string, unknown>, name: string): { collection: string; filter: string } {
+  const collection = String(cmd[name] ?? '');
+  let filter: unknown;
+  let extra = '';
+  if (name === 'find') {
+    filter = cmd.filter;
+    if (cmd.sort) extra += ` sort ${JSON.stringify(cmd.sort instanceof Map ? Object.fromEntries(cmd.sort) : cmd.sort)}`;
+    if (cmd.limit) extra += ` limit ${String(cmd.limit)}`;
+  } else if (name === 'delete') filter = (cmd.deletes as { q: unknown }[])?.[0]?.q;
+  else if (name === 'update') filter = (cmd.updates as { q: unknown }[])?.[0]?.q;
+  else if (name === 'findAndModify') filter = cmd.query;
+  else if (name === 'aggregate') filter = (cmd.pipeline as Record<string, unknown>[])?.[0]?.$match;
+  else if (name === 'count') filter = cmd.query;
+  else if (name === 'insert') return { collection, filter: `${(cmd.documents as unknown[])?.length ?? 0} doc(s)` };
+  return { collection, filter: `${filter ? shapeOf(filter) : '{}'}${extra}` };
+}
+
+export class CommandProfiler {
+  private started = new Map<number, { name: string; collection: string; filter: string }>();
+  records: CommandRecord[] | null = null;
+
+  attach(conn: Connection): void {
+    const client = conn.getClient();
+    client.on('commandStarted', (e) => {
+      if (!this.records) return;
+      this.started.set(e.requestId, { name: e.commandName, ...describeCommand(e.command as Record<string, unknown>, e.commandName) });
+    });
+    client.on('commandSucceeded', (e) => {
+      const s = this.started.get(e.requestId);
+      if (!s) return;
+      this.started.delete(e.requestId);
+      const reply = e.reply as { n?: number; cursor?: { firstBatch?: unknown[] } };
+      this.records?.push({ ...s, ms: e.duration, docs: reply?.n ?? reply?.cursor?.firstBatch?.length });
+    });
+    client.on('commandFailed', (e) => {
+      const s = this.started.get(e.requestId);
+      this.started.delete(e.requestId);
+      if (s) this.records?.push({ ...s, filter: `${s.filter} FAILED`, ms: e.duration });
+    });
+  }
+
+  start(): void {
+    this.records = [];
+  }
+
+  /** Stops recording and returns the commands grouped, slowest total first. */
+  stop(): { commands: number; totalMs: number; top: CommandStat[] } {
+    const records = this.records ?? [];
+    this.records = null;
+    return summarizeCommands(records);
+  }
+
+  /** Grouped view of what was recorded so far, without stopping. */
+  snapshot(): { commands: number; totalMs: number; top: CommandStat[] } {
+    return summarizeCommands(this.records ?? []);
+  }
+}
+
+export function summarizeCommands(records: CommandRecord[], limit = 15): { commands: number; totalMs: number; top: CommandStat[] } {
+  const byKind = new Map<string, { count: number; ms: number; maxMs: number; docs: number }>();
+  for (const c of records) {
+    const k = `${c.name} ${c.collection} ${c.filter}`;
+    const e = byKind.get(k) ?? { count: 0, ms: 0, maxMs: 0, docs: 0 };
+    e.count += 1;
+    e.ms += c.ms;
+    e.maxMs = Math.max(e.maxMs, c.ms);
+    e.docs += c.docs ?? 0;
+    byKind.set(k, e);
+  }
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  const top = [...byKind.entries()]
+    .map(([command, e]) => ({ command, count: e.count, totalMs: r1(e.ms), meanMs: r1(e.ms / e.count), maxMs: r1(e.maxMs), docs: e.docs }))
+    .sort((x, y) => y.totalMs - x.totalMs)
+    .slice(0, limit);
+  return { commands: records.length, totalMs: r1(records.reduce((s, c) => s + c.ms, 0)), top };
+}
+
+/**
+ * The same dependencies src/runtime.ts openRuntime builds (connection options of
+ * src/db/connection.ts, createModels, ensureIndexes, keys, metrics, translator), on a connection
+ * with command monitoring on. Used where the report shows which queries the time went to.
+ */
+export async function openProfiledDeps(config: Config, log: Logger): Promise<{ deps: Deps; profiler: CommandProfiler; close(): Promise<void> }> {
+  const conn = mongoose.createConnection(config.mongodbUri!, {
+    serverSelectionTimeoutMS: 10_000,
+    autoIndex: false,
+    autoCreate: false,
+    maxPoolSize: 20,
+    monitorCommands: true,
+  });
+  await conn.asPromise();
+  const profiler = new CommandProfiler();
+  profiler.attach(conn);
+  const models = createModels(conn);
+  await ensureIndexes(models);
+  const deps: Deps = {
+    config,
+    log,
+    conn,
+    models,
+    pii: createPii(loadKeys(config)),
+    metrics: createMetrics(),
+    clock: systemClock,
+    i18n: createTranslator(),
+    bus: new EventEmitter().setMaxListeners(1000),
+  };
+  return { deps, profiler, close: () => conn.close() };
+}

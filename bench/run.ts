@@ -1,0 +1,185 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { benchKeys } from './lib/env';
+import { openBenchDbServer } from './lib/db';
+import { describeMachine, type Machine } from './lib/machine';
+import { envInt, type BenchContext } from './parts/context';
+import { runConversations } from './parts/conversation';
+import { runIngest } from './parts/ingest';
+import { runRights } from './parts/rights';
+import { runSendRate } from './parts/sendRate';
+import { renderReport, type PartRecord, type Results } from './report';
+
+/**
+ * `npm run bench [-- part …]`: the product's benchmarks (issue 9), with the figures issues 3 and 5
+ * ask for. Parts: ingest, keyword, rights, sendrate, ack (all by default, in that order).
+ * Writes bench-results/results.json and bench-results/report.md (copied to docs/benchmarks.md).
+ * Parts run alone keep the other parts' last figures in results.json, so the report stays whole.
+ */
+const PARTS = ['ingest', 'keyword', 'rights', 'sendrate', 'ack'] as const;
+type Part = (typeof PARTS)[number];
+
+/** The compiled copy (tsconfig.bench.json: node_modules/.cache/privacybot-bench) and the project it came from. */
+const DIST_ROOT = path.resolve(__dirname, '..');
+const ROOT = findProjectRoot(path.resolve(DIST_ROOT, '..'));
+
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'src'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no project root above ${from}`);
+  }
+}
+
+/** src/ finds locales/, .tools/ and scripts/ two folders above its files: give the compiled copy the same view. */
+function linkProjectFolders(): void {
+  for (const name of ['locales', '.tools', 'scripts', 'public']) {
+    const link = path.join(DIST_ROOT, name);
+    let present = false;
+    try {
+      lstatSync(link);
+      present = true;
+    } catch {
+      present = false;
+    }
+    if (!present && existsSync(path.join(ROOT, name))) symlinkSync(path.join(ROOT, name), link, 'dir');
+  }
+}
+
+function usage(): string {
+  return [
+    'usage: npm run bench [-- <part> …]     parts: ' + PARTS.join(', ') + ' (default: all)',
+    '',
+    'environment (all optional):',
+    '  MONGODB_URI                   run against this server (databases named bench_…, dropped afterwards); default: own embedded FerretDB',
+    '  BENCH_INGEST_SECONDS=20  BENCH_INGEST_CONNECTIONS=50  BENCH_INGEST_WARMUP_SECONDS=3',
+    '  BENCH_KEYWORD_RATE=100  BENCH_KEYWORD_SECONDS=30  BENCH_KEYWORD_SUBSCRIBERS=1000  BENCH_KEYWORD_SEND_RATE=1000',
+    '  BENCH_KEYWORD_LOW_RATE=3  BENCH_KEYWORD_LOW_SECONDS=20   the low-rate pass (one message per subscriber)',
+    '  BENCH_KEYWORD_DEFAULT_RATE_PASS=0   1: also run the keyword part at the default SEND_RATE_PER_SECOND',
+    '  BENCH_DRAIN_SECONDS=60        how long the keyword part waits for confirmations after its last send',
+    '  BENCH_OTHERS=1000000  BENCH_OTHERS_SMALL=100000  BENCH_OWN_MESSAGES=10000  BENCH_OTHER_SUBSCRIBERS=10000  BENCH_SEED_BATCH=10000',
+    '  BENCH_SEND_MESSAGES=1000',
+    '  BENCH_ACK_RATE=50  BENCH_ACK_SECONDS=10  BENCH_ACK_DRAIN_SECONDS=20',
+    '  BENCH_INGEST_PROBE_SECONDS=4  BENCH_SEND_TIMEOUT_SECONDS=60',
+    '  BENCH_CPU_PROFILE_DIR=dir     write V8 CPU profiles of the measured servers there',
+    '  BENCH_OUT=bench-results       where results.json and report.md go (docs/benchmarks.md is updated only without BENCH_OUT)',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.includes('-h') || args.includes('--help')) {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
+  const unknown = args.filter((a) => !(PARTS as readonly string[]).includes(a));
+  if (unknown.length) {
+    process.stderr.write(`unknown part(s): ${unknown.join(', ')}\n${usage()}\n`);
+    process.exit(2);
+  }
+  const parts: Part[] = args.length ? PARTS.filter((p) => args.includes(p)) : [...PARTS];
+  linkProjectFolders();
+
+  const outDir = path.resolve(ROOT, process.env.BENCH_OUT ?? 'bench-results');
+  const logDir = path.join(outDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const started = performance.now();
+  const log = (line: string) => process.stdout.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+
+  const db = await openBenchDbServer(log);
+  const machine: Machine = describeMachine(db.description, ROOT);
+  log(`machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}`);
+  log(`database: ${machine.database}; code: ${machine.revision}`);
+  const ctx: BenchContext = { db, keys: benchKeys(), outDir, logDir, log, env: process.env };
+
+  const resultsFile = path.join(outDir, 'results.json');
+  const previous: Results | undefined = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8'), (_k, v) => (v === 'Infinity' ? Infinity : v)) as Results) : undefined;
+  const results: Results = { schema: 'privacybot-bench/1', updatedAt: new Date().toISOString(), parts: { ...(previous?.parts ?? {}) } };
+  const save = () => {
+    results.updatedAt = new Date().toISOString();
+    // Late confirmations are Infinity, which JSON cannot hold: written as "Infinity", read back as Infinity.
+    writeFileSync(resultsFile, `${JSON.stringify(results, (_k, v) => (v === Infinity ? 'Infinity' : v), 2)}\n`);
+    const md = renderReport(results);
+    writeFileSync(path.join(outDir, 'report.md'), md);
+    if (!process.env.BENCH_OUT) {
+      mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+      copyFileSync(path.join(outDir, 'report.md'), path.join(ROOT, 'docs', 'benchmarks.md'));
+    }
+  };
+
+  let failed = false;
+  try {
+    for (const part of parts) {
+      const t0 = performance.now();
+      log(`── ${part} ──`);
+      try {
+        const result = await runPart(part, ctx);
+        const rec: PartRecord = { ranAt: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, machine, result };
+        results.parts[part] = rec;
+        save();
+        log(`${part} done in ${rec.seconds.toFixed(0)} s`);
+      } catch (err) {
+        failed = true;
+        log(`${part} FAILED: ${(err as Error).stack ?? err}`);
+        results.parts[part] = { ranAt: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, machine, error: String((err as Error).message ?? err) };
+        save();
+      }
+    }
+  } finally {
+    await db.stop();
+  }
+  log(`report: ${path.join(outDir, 'report.md')}${process.env.BENCH_OUT ? '' : ' (also docs/benchmarks.md)'}, data: ${resultsFile}; total ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  if (failed) process.exitCode = 1;
+}
+
+async function runPart(part: Part, ctx: BenchContext): Promise<unknown> {
+  const e = ctx.env;
+  switch (part) {
+    case 'ingest':
+      return runIngest(ctx);
+    case 'keyword': {
+      const base = {
+        ratePerSecond: envInt(e, 'BENCH_KEYWORD_RATE', 100),
+        seconds: envInt(e, 'BENCH_KEYWORD_SECONDS', 30),
+        subscribers: envInt(e, 'BENCH_KEYWORD_SUBSCRIBERS', 1000),
+        warmupSeconds: 2,
+        warmupRate: 10,
+        drainTimeoutMs: envInt(e, 'BENCH_DRAIN_SECONDS', 60) * 1000,
+      };
+      const fast = await runConversations(ctx, { ...base, name: 'keyword', sendRate: envInt(e, 'BENCH_KEYWORD_SEND_RATE', 1000) });
+      // The same at a low rate, in a fresh database: what the pipeline does when it is not overrun.
+      const lowRate = envInt(e, 'BENCH_KEYWORD_LOW_RATE', 3);
+      const low = await runConversations(ctx, {
+        ...base,
+        name: 'keyword-low-rate',
+        ratePerSecond: lowRate,
+        seconds: envInt(e, 'BENCH_KEYWORD_LOW_SECONDS', 20),
+        subscribers: lowRate * envInt(e, 'BENCH_KEYWORD_LOW_SECONDS', 20),
+        sendRate: envInt(e, 'BENCH_KEYWORD_SEND_RATE', 1000),
+        drainTimeoutMs: 30_000,
+      });
+      const defaultPass = (e.BENCH_KEYWORD_DEFAULT_RATE_PASS ?? '0') !== '0';
+      const atDefault = defaultPass ? await runConversations(ctx, { ...base, name: 'keyword-default-send-rate', warmupSeconds: 0 }) : null;
+      return { pipeline: fast, lowRate: low, atDefaultSendRate: atDefault };
+    }
+    case 'rights':
+      return runRights(ctx);
+    case 'sendrate':
+      return runSendRate(ctx);
+    case 'ack':
+      return runConversations(ctx, {
+        name: 'ack',
+        ratePerSecond: envInt(e, 'BENCH_ACK_RATE', 50),
+        seconds: envInt(e, 'BENCH_ACK_SECONDS', 10),
+        subscribers: 100,
+        warmupSeconds: 2,
+        warmupRate: 10,
+        drainTimeoutMs: envInt(e, 'BENCH_ACK_DRAIN_SECONDS', 20) * 1000,
+      });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,142 @@
+/**
+ * Minimal reproductions of the product bugs the fault suite found (npm run test:faults). Each test
+ * states the behaviour the product should have, so it fails while the bug is there and guards the
+ * fix afterwards. Not part of `npm test` nor of `npm run test:faults`; run them with
+ *
+ *   npx jest -c jest.faults.config.js --testMatch '<rootDir>/test/faults/repro/*.repro.ts'
+ */
+import request from 'supertest';
+import { createInboxWorker } from '../../../src/inbox/worker';
+import { createChatHarness, type ChatHarness } from '../../support/chat';
+import { createHarness, type Harness } from '../../support/harness';
+import { envelope, messagesChange, sign, signed, textMessage } from '../../support/whatsapp';
+
+jest.setTimeout(120_000);
+
+function postRaw(h: Harness, payload: unknown) {
+  const { raw, signature } = signed(payload);
+  return request(h.app).post('/webhook').set('content-type', 'application/json').set('x-hub-signature-256', signature).send(raw);
+}
+
+/** A delivery holding one valid STOP from `waId`, then `spoil` applied to its change value. */
+function stopWith(waId: string, id: string, spoil: (value: Record<string, any>) => void) {
+  const change = messagesChange({ waId }, [textMessage('STOP', { id })]);
+  spoil(change.value as Record<string, any>);
+  return envelope(change);
+}
+
+describe('BUG 1: one malformed item makes the whole delivery 503, forever (and the STOP beside it is never stored)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness('repro503');
+  });
+  afterAll(() => h.close());
+
+  const cases: [string, (v: Record<string, any>) => void][] = [
+    ['statuses: [null]', (v) => (v.statuses = [null])],
+    ['messages: [<STOP>, null]', (v) => v.messages.push(null)],
+    ['contacts: [null]', (v) => (v.contacts = [null])],
+    ['a second message whose id is {"toString":"x"}', (v) => v.messages.push({ ...v.messages[0], id: { toString: 'x' } })],
+    ['a second message with timestamp 1e308 (order = Infinity, refused by FerretDB)', (v) => v.messages.push({ ...v.messages[0], id: `${v.messages[0].id}.b`, timestamp: 1e308 })],
+  ];
+  it.each(cases)('%s: answered 2xx/4xx (not 5xx), and the valid STOP is stored', async (_label, spoil) => {
+    const id = `wamid.REPRO503.${Math.random().toString(36).slice(2)}`;
+    const res = await postRaw(h, stopWith('15559990001', id, spoil));
+    // Meta retries a 5xx with the same bytes for days: a 5xx here means the delivery can never be stored.
+    expect(res.status).toBeLessThan(500);
+    expect(await h.deps.models.Inbox.exists({ _id: id })).toBeTruthy();
+  });
+
+  it('a text body nested 20,000 levels deep (JSON.stringify overflows the stack in ingest)', async () => {
+    const id = `wamid.REPRODEEP.${Math.random().toString(36).slice(2)}`;
+    const { raw } = signed(stopWith('15559990002', id, (v) => (v.messages[0].text = { body: '__DEEP__' })));
+    const body = raw.replace('"__DEEP__"', `${'['.repeat(20_000)}${']'.repeat(20_000)}`);
+    const res = await request(h.app).post('/webhook').set('content-type', 'application/json').set('x-hub-signature-256', sign(body)).send(body);
+    expect(res.status).toBeLessThan(500);
+  });
+});
+
+describe('BUG 2: message ids that are not strings collide after String(): different messages are acknowledged and dropped', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness('reproids');
+  });
+  afterAll(() => h.close());
+
+  it.each([
+    ['{}', {}],
+    ['[]', []],
+    ['""', ''],
+  ])('id %s from two different people: both stored, or both refused', async (_label, badId) => {
+    const a = await postRaw(h, envelope(messagesChange({ waId: '15559990011' }, [{ ...textMessage('STOP'), id: badId }])));
+    const b = await postRaw(h, envelope(messagesChange({ waId: '15559990012' }, [{ ...textMessage('HELP'), id: badId }])));
+    const stored = await h.deps.models.Inbox.countDocuments({ _id: String(badId) });
+    // Today: a = 200 (stored as _id "[object Object]" / ""), b = 200 but counted as a duplicate: lost.
+    expect({ a: a.status, b: b.status, stored }).not.toEqual({ a: 200, b: 200, stored: 1 });
+  });
+});
+
+describe('BUG 3: the worker throws on fields of an unexpected type; the item is retried 8 times (minutes) then failed', () => {
+  let h: ChatHarness;
+  beforeAll(async () => {
+    h = await createChatHarness('reprotypes');
+  });
+  afterAll(() => h.close());
+
+  const cases: [string, string, (v: Record<string, any>) => void][] = [
+    ['profile.name is an object', '15559990021', (v) => (v.contacts[0].profile.name = { first: 'Ana' })],
+    ['profile.name is a number', '15559990022', (v) => (v.contacts[0].profile.name = 42)],
+    ['from is a number', '15559990023', (v) => (v.messages[0].from = Number(v.messages[0].from))],
+  ];
+  it.each(cases)('%s: the STOP is still carried out', async (_label, waId, spoil) => {
+    const id = `wamid.REPROTYPE.${waId}`;
+    expect((await postRaw(h, stopWith(waId, id, spoil))).status).toBe(200);
+    await h.workers.drain();
+    const item = await h.deps.models.Inbox.findById(id).lean();
+    expect({ state: item?.state, lastError: item?.lastError }).toEqual({ state: 'done', lastError: null });
+  });
+
+  it('a failed status whose errors is not an array', async () => {
+    const payload = {
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', statuses: [{ id: 'wamid.REPROSTATUS', status: 'failed', timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: '15559990024', errors: { code: 131050 } }] } }] }],
+    };
+    expect((await postRaw(h, payload)).status).toBe(200);
+    await h.workers.drain();
+    const item = await h.deps.models.Inbox.findById('status:wamid.REPROSTATUS:failed').lean();
+    expect({ state: item?.state, lastError: item?.lastError }).toEqual({ state: 'done', lastError: null });
+  });
+});
+
+describe('BUG 4: head-of-line blocking: one person with >100 queued items behind a failing (or leased) item stops the whole inbox', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness('reprohol');
+  });
+  afterAll(() => h.close());
+
+  it("another person's message is processed while A's first item backs off", async () => {
+    const base = Math.floor(Date.now() / 1000) - 3600;
+    for (let i = 0; i <= 120; i++) {
+      expect((await postRaw(h, envelope(messagesChange({ waId: '15559990031' }, [textMessage('STATUS', { id: `A-${i}`, timestamp: base + i })])))).status).toBe(200);
+    }
+    expect((await postRaw(h, envelope(messagesChange({ waId: '15559990032' }, [textMessage('HELP', { id: 'B-1', timestamp: base + 500 })])))).status).toBe(200);
+    const handled: string[] = [];
+    // Any item that keeps failing will do (BUG 3 gives real ones); so does an item leased by a
+    // process that was killed (30 s lease): A-0 is simply made to fail here.
+    const worker = createInboxWorker(
+      h.deps,
+      async (item) => {
+        if (item.id === 'A-0') throw new Error('poison');
+        handled.push(item.id);
+      },
+      { idleMs: 100 },
+    );
+    worker.start();
+    await new Promise((r) => setTimeout(r, 15_000));
+    await worker.stop();
+    // Today: B-1 is never claimed: the claim query takes the 100 oldest claimable items, all A-1…A-100,
+    // none of which is its person's head while A-0 waits out its backoff (1 s, 2 s … 60 s; 8 attempts).
+    expect(handled).toContain('B-1');
+  });
+});
