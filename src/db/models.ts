@@ -53,6 +53,7 @@ const subscriberSchema = new Schema(
       default: null,
     },
     unanswered: { type: Boolean, default: false },
+    outOrder: { type: Number, default: 0 }, // position of the last outbound message queued (outbox/enqueue.ts)
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'subscribers' },

@@ -26,7 +26,7 @@ export interface EnqueueRequest {
  */
 export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<string[]> {
   const ids: string[] = [];
-  const first = await nextOrder(deps, r.subscriberId);
+  const first = await nextOrder(deps, r.subscriberId, r.replies.length);
   for (const [i, spec] of r.replies.entries()) {
     const rendered = renderReply(deps.i18n, deps.config, r.locale, spec);
     const id = `${r.keyPrefix}:${i}`;
@@ -50,13 +50,16 @@ export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<str
 }
 
 /**
- * Position of the next outbound message to this recipient: after everything queued for them so
- * far, even when clocks tie or differ between replicas (a subscriber's items are handled one at a
- * time, so reading the last position is enough).
+ * Positions for the next `count` outbound messages to this recipient: after everything queued for
+ * them so far, even when clocks tie or differ between replicas (a subscriber's items are handled
+ * one at a time). The last position is kept on the subscriber, so this reads and writes by `_id`.
  */
-export async function nextOrder(deps: Deps, subscriberId: Types.ObjectId): Promise<number> {
-  const last = await deps.models.Outbox.findOne({ subscriberId }, { order: 1 }).sort({ order: -1 }).lean();
-  return Math.max(deps.clock.now().getTime() * 100, (last?.order ?? 0) + 1);
+export async function nextOrder(deps: Deps, subscriberId: Types.ObjectId, count = 1): Promise<number> {
+  const floor = deps.clock.now().getTime() * 100;
+  const s = await deps.models.Subscriber.findById(subscriberId, { outOrder: 1 }).lean();
+  const first = Math.max(floor, (s?.outOrder ?? 0) + 1);
+  if (s) await deps.models.Subscriber.updateOne({ _id: subscriberId }, { $max: { outOrder: first + count - 1 } });
+  return first;
 }
 
 export interface RenderedItem {

@@ -11,6 +11,15 @@ export type IngestOutcome = { kind: 'stored'; items: number; fresh: number; dupl
  * not stored would be lost. Redeliveries collide on the item id and are skipped, not reprocessed.
  * Throws DB.UNAVAILABLE when the write did not happen, so the edge can answer 503 and Meta retries.
  */
+/** JSON of a payload, or null for values nested too deep to serialise (hostile input). */
+function trySerialise(payload: unknown): string | null {
+  try {
+    return JSON.stringify(payload);
+  } catch {
+    return null;
+  }
+}
+
 export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<IngestOutcome> {
   const now = deps.clock.now();
   const drafts = explode(envelope, now.getTime());
@@ -19,20 +28,24 @@ export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<In
   const statusKeys = [...new Set(drafts.filter((d) => d.field === 'statuses' && d.identity).map((d) => deps.pii.blindIndex(d.identity!)))];
   const erased = statusKeys.length ? new Set((await deps.models.Suppression.find({ _id: { $in: statusKeys } }, { _id: 1 }).lean()).map((x) => x._id)) : new Set<string>();
   const kept = erased.size ? drafts.filter((d) => !(d.field === 'statuses' && d.identity && erased.has(deps.pii.blindIndex(d.identity)))) : drafts;
-  const docs = kept.map((d) => ({
-    _id: d._id,
-    field: d.field,
-    type: d.type,
-    subscriberKey: d.identity ? deps.pii.blindIndex(d.identity) : null,
-    payloadEnc: deps.pii.encrypt(JSON.stringify(d.payload)),
-    order: d.order,
-    receivedAt: now,
-    state: d.state,
-    leaseUntil: null,
-    attempts: 0,
-    lastError: null,
-    processedAt: null,
-  }));
+  const docs = kept.map((d) => {
+    // An item that cannot be serialised is kept aside (ignored) rather than failing the delivery.
+    const json = trySerialise(d.payload);
+    return {
+      _id: d._id,
+      field: d.field,
+      type: json ? d.type : 'invalid',
+      subscriberKey: d.identity ? deps.pii.blindIndex(d.identity) : null,
+      payloadEnc: deps.pii.encrypt(json ?? JSON.stringify({ field: d.field, unserialisable: true })),
+      order: d.order,
+      receivedAt: now,
+      state: json ? d.state : 'ignored',
+      leaseUntil: null,
+      attempts: 0,
+      lastError: null,
+      processedAt: null,
+    };
+  });
   for (const d of drafts) deps.metrics.webhookItems.inc({ field: d.field, type: d.type });
   if (docs.length < drafts.length) deps.log.child({ module: 'webhook' }).debug({ dropped: drafts.length - docs.length }, 'statuses for erased numbers dropped');
   if (docs.length === 0) return { kind: 'stored', items: drafts.length, fresh: 0, duplicates: 0 };
