@@ -28,6 +28,10 @@ export function createApp(deps: Deps): express.Express {
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
+      // Accepted webhook deliveries are the bulk of the traffic and are counted in /metrics: logged
+      // at debug only. Failures stay visible.
+      customLogLevel: (req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : req.url === '/webhook' && req.method === 'POST' ? 'debug' : 'info',
     }),
   );
 
