@@ -70,7 +70,8 @@ export async function startEmbeddedDb(opts: EmbeddedOptions): Promise<EmbeddedDb
   ];
   const child: ChildProcess = spawn('bash', ['-c', WRAPPER, binary, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DO_NOT_TRACK: '1', FERRETDB_TELEMETRY: 'disable' },
+    // A fixed, minimal environment: the server needs nothing of ours (and telemetry stays off).
+    env: { PATH: '/usr/local/bin:/usr/bin:/bin', DO_NOT_TRACK: '1', FERRETDB_TELEMETRY: 'disable' },
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
