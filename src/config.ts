@@ -64,6 +64,7 @@ const schema = z
       .describe('MongoDB connection string; unset = embedded server'),
     EMBEDDED_DB_PORT: port('EMBEDDED_DB_PORT').optional().describe('port of the embedded server (default: a free one)'),
     EMBEDDED_DB_DIR: z.string().min(1).optional().describe('data folder of the embedded server (default ./data/db)'),
+    EMBEDDED_DB_ENGINE: z.enum(['ferretdb', 'mongodb-memory-server'], { error: 'ferretdb or mongodb-memory-server' }).optional().describe('force an embedded engine'),
     DATA_DIR: z.string().min(1).default('./data').describe('where development keys and the embedded database live'),
     WHATSAPP_APP_SECRET: optionalSecret,
     WHATSAPP_VERIFY_TOKEN: optionalSecret,
@@ -115,7 +116,7 @@ export interface Config {
   port: number;
   host: string;
   mongodbUri?: string;
-  embeddedDb: { port?: number; dir?: string };
+  embeddedDb: { port?: number; dir?: string; engine?: 'ferretdb' | 'mongodb-memory-server' };
   dataDir: string;
   /** Sandbox: no WhatsApp credentials and not production; replies go to the local simulator. */
   sandbox: boolean;
@@ -152,7 +153,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     mongodbUri: e.MONGODB_URI,
-    embeddedDb: { port: e.EMBEDDED_DB_PORT, dir: e.EMBEDDED_DB_DIR },
+    embeddedDb: { port: e.EMBEDDED_DB_PORT, dir: e.EMBEDDED_DB_DIR, engine: e.EMBEDDED_DB_ENGINE },
     dataDir: e.DATA_DIR,
     sandbox,
     whatsapp: {

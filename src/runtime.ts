@@ -28,6 +28,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
     embedded = await startEmbeddedDb({
       dir: config.embeddedDb.dir ?? path.join(config.dataDir, 'db'),
       port: config.embeddedDb.port,
+      engine: config.embeddedDb.engine,
       dbName: 'privacybot',
       progress: (line) => dbLog.info(line),
     });

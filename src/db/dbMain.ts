@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   const db = await startEmbeddedDb({
     dir: config.embeddedDb.dir ?? path.join(config.dataDir, 'db'),
     port: config.embeddedDb.port,
+    engine: config.embeddedDb.engine,
     dbName: 'privacybot',
     progress: (line) => process.stderr.write(`${line}\n`),
   });

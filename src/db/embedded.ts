@@ -29,6 +29,38 @@ export interface EmbeddedOptions {
   dbName: string;
   /** Progress lines for a person waiting (build, start). */
   progress?: (line: string) => void;
+  /** Default: FerretDB, or mongodb-memory-server where FerretDB is not built and Go is missing. */
+  engine?: 'ferretdb' | 'mongodb-memory-server';
+}
+
+const WAYS_OUT =
+  'Ways out: set MONGODB_URI to a MongoDB you run, install Go (>= 1.24) so FerretDB can be built, or use `docker compose up` (docker-compose.yml).';
+
+function hasGo(): boolean {
+  return spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * The fallback for machines without Go (a laptop): a real mongod through mongodb-memory-server,
+ * which downloads MongoDB where the internet allows it. Where that fails too, the message names the
+ * ways out. Data lives in the same folder; the server stops with its owner.
+ */
+async function startMemoryServer(opts: EmbeddedOptions, progress: (line: string) => void): Promise<EmbeddedDb> {
+  const dir = path.resolve(opts.dir);
+  mkdirSync(dir, { recursive: true });
+  progress('Go is not installed: starting a real mongod through mongodb-memory-server (it downloads MongoDB on first use)…');
+  try {
+    // An optional dependency (not in the container image): loaded only on this path.
+    const { MongoMemoryServer } = await import('mongodb-memory-server-core');
+    const server = await MongoMemoryServer.create({ instance: { ip: '127.0.0.1', port: opts.port, dbPath: dir, storageEngine: 'wiredTiger' } });
+    const uri = new URL(server.getUri());
+    uri.pathname = `/${opts.dbName}`;
+    const port = Number(uri.port);
+    progress(`mongod ready on 127.0.0.1:${port} (data in ${dir})`);
+    return { uri: uri.toString(), port, dir, pid: server.instanceInfo?.instance.mongodProcess?.pid ?? 0, stop: async () => void (await server.stop({ doCleanup: false })) };
+  } catch (err) {
+    throw new AppError('DB.EMBEDDED_FAILED', `no embedded database could be started: FerretDB needs Go, and mongodb-memory-server failed (${(err as Error).message.split('\n')[0]}). ${WAYS_OUT}`, { cause: err });
+  }
 }
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -52,6 +84,9 @@ const WRAPPER = [
 
 export async function startEmbeddedDb(opts: EmbeddedOptions): Promise<EmbeddedDb> {
   const progress = opts.progress ?? (() => undefined);
+  if (opts.engine === 'mongodb-memory-server' || (opts.engine !== 'ferretdb' && !existsSync(BINARY) && !hasGo())) {
+    return startMemoryServer(opts, progress);
+  }
   const binary = ensureBinary(progress);
   const dir = path.resolve(opts.dir);
   mkdirSync(dir, { recursive: true });
@@ -135,13 +170,7 @@ function stopChild(child: ChildProcess): void {
 /** Finds the built binary, building it from the Go module proxy when Go is available. */
 function ensureBinary(progress: (line: string) => void): string {
   if (existsSync(BINARY)) return BINARY;
-  const hasGo = spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0;
-  if (!hasGo) {
-    throw new AppError(
-      'DB.EMBEDDED_FAILED',
-      'the embedded database needs Go (>= 1.24) to build FerretDB once. Ways out: set MONGODB_URI to a MongoDB you run, install Go, or use `docker compose up` (docker-compose.yml).',
-    );
-  }
+  if (!hasGo()) throw new AppError('DB.EMBEDDED_FAILED', `the embedded database needs Go (>= 1.24) to build FerretDB once. ${WAYS_OUT}`);
   progress('building the embedded database (FerretDB v1.24.2) from the Go module proxy; a cold build takes a few minutes…');
   const r = spawnSync('bash', [BUILD_SCRIPT], { stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0 || !existsSync(BINARY)) throw new AppError('DB.EMBEDDED_FAILED', 'building FerretDB failed (see the lines above)');

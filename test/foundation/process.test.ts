@@ -67,6 +67,22 @@ describe('the service process (dist/main.js)', () => {
   });
 });
 
+describe('the embedded database without Go (the mongodb-memory-server fallback)', () => {
+  it('tries a real mongod, and where it cannot be had exits 1 naming the ways out', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'privacybot-mms-'));
+    // The download is pointed at a closed port on loopback: the fallback runs for real but never leaves the machine.
+    const p = runNode('dist/db/dbMain.js', { EMBEDDED_DB_ENGINE: 'mongodb-memory-server', EMBEDDED_DB_DIR: dir, MONGOMS_DOWNLOAD_URL: 'http://127.0.0.1:9/mongodb.tgz' });
+    try {
+      const { code } = await p.exited;
+      expect(code).toBe(1);
+      expect(p.out()).not.toContain('MONGODB_URI=');
+      expect(p.err()).toMatch(/mongodb-memory-server failed .*Ways out: set MONGODB_URI .*install Go .*docker compose up/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('npm run db (dist/db/dbMain.js)', () => {
   it('prints MONGODB_URI on the chosen port, accepts a client, and stops cleanly on SIGTERM', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'privacybot-dbmain-'));
