@@ -1,5 +1,5 @@
 import type { Deps } from '../deps';
-import { headsOf } from '../lib/heads';
+import { claimAndWork, headsOf } from '../lib/heads';
 import { createPollingLoop, throttle } from '../lib/pollingLoop';
 import type { InboundPayload } from '../webhook/explode';
 
@@ -109,21 +109,16 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
       .limit(5000)
       .lean();
     const claimableNow = headsOf(open, (c) => c.subscriberKey ?? `item:${c._id}`).filter((c) => c.state === 'pending' || (c.leaseUntil && c.leaseUntil < now));
-    const batch: Promise<void>[] = [];
-    for (const c of claimableNow.slice(0, 200)) {
-      if (loop.stopping) break;
-      const doc = await claim(c._id, now);
-      if (!doc) continue; // another replica was faster
-      const p = process(doc).finally(() => {
-        inHand.delete(p);
-        loop.kick();
-      });
-      inHand.add(p);
-      batch.push(p);
-      if (inHand.size >= concurrency) await Promise.race([...inHand]);
-    }
-    if (wait) await Promise.all(batch);
-    return batch.length;
+    return claimAndWork({
+      candidates: claimableNow.slice(0, 200),
+      claim: (c) => claim(c._id, now),
+      work: process,
+      inHand,
+      concurrency,
+      stopping: () => loop.stopping,
+      onSettled: () => loop.kick(),
+      wait,
+    });
   }
 
   const refreshBacklog = throttle(async () => {

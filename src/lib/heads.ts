@@ -14,3 +14,34 @@ export function headsOf<T>(sorted: T[], keyOf: (item: T) => string): T[] {
   }
   return heads;
 }
+
+/**
+ * Claims each candidate in turn and hands what it won to `work`, keeping at most `concurrency`
+ * in hand. Resolves with the number claimed; with `wait`, only once their work has finished.
+ */
+export async function claimAndWork<C, D>(o: {
+  candidates: C[];
+  claim: (c: C) => Promise<D | null>;
+  work: (d: D) => Promise<void>;
+  inHand: Set<Promise<void>>;
+  concurrency: number;
+  stopping: () => boolean;
+  onSettled: () => void;
+  wait: boolean;
+}): Promise<number> {
+  const batch: Promise<void>[] = [];
+  for (const c of o.candidates) {
+    if (o.stopping()) break;
+    const d = await o.claim(c);
+    if (!d) continue; // another replica was faster
+    const p: Promise<void> = o.work(d).finally(() => {
+      o.inHand.delete(p);
+      o.onSettled();
+    });
+    o.inHand.add(p);
+    batch.push(p);
+    if (o.inHand.size >= o.concurrency) await Promise.race([...o.inHand]);
+  }
+  if (o.wait) await Promise.all(batch);
+  return batch.length;
+}

@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Deps } from '../deps';
-import { headsOf } from '../lib/heads';
+import { claimAndWork, headsOf } from '../lib/heads';
 import { createPollingLoop, throttle } from '../lib/pollingLoop';
 import type { OutboxDoc } from '../db/models';
 import { optOut } from '../rights/optOut';
@@ -155,27 +155,21 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     const dueNow = headsOf(open, (c) => String(c.subscriberId)).filter(
       (c) => (c.state === 'pending' && c.nextAttemptAt <= now) || (c.state === 'sending' && c.leaseUntil && c.leaseUntil < now),
     );
-    const batch: Promise<void>[] = [];
-    for (const c of dueNow.slice(0, 500)) {
-      if (loop.stopping) break;
-      const doc = await Outbox.findOneAndUpdate(
-        { _id: c._id, ...due(now) },
-        { $set: { state: 'sending', leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
-        { returnDocument: 'after' },
-      ).lean();
-      if (!doc) continue;
-      const p = sendOne(doc as Item)
-        .catch((err) => log.error({ err, item: c._id }, 'send crashed; the lease will expire and it is retried'))
-        .finally(() => {
-          inHand.delete(p);
-          loop.kick();
-        });
-      inHand.add(p);
-      batch.push(p);
-      if (inHand.size >= concurrency) await Promise.race([...inHand]);
-    }
-    if (wait) await Promise.all(batch);
-    return batch.length;
+    return claimAndWork({
+      candidates: dueNow.slice(0, 500),
+      claim: (c) =>
+        Outbox.findOneAndUpdate(
+          { _id: c._id, ...due(now) },
+          { $set: { state: 'sending', leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
+          { returnDocument: 'after' },
+        ).lean(),
+      work: (doc) => sendOne(doc as Item).catch((err) => log.error({ err, item: doc._id }, 'send crashed; the lease will expire and it is retried')),
+      inHand,
+      concurrency,
+      stopping: () => loop.stopping,
+      onSettled: () => loop.kick(),
+      wait,
+    });
   }
 
   const refreshBacklog = throttle(async () => {
