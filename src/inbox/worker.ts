@@ -1,6 +1,6 @@
 import type { Deps } from '../deps';
 import { claimAndWork, headsOf } from '../lib/heads';
-import { createPollingLoop, throttle } from '../lib/pollingLoop';
+import { workerLoop } from '../lib/pollingLoop';
 import type { InboundPayload } from '../webhook/explode';
 
 /** An inbox item as the processing code sees it: decrypted payload, claim metadata. */
@@ -121,29 +121,15 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     });
   }
 
-  const refreshBacklog = throttle(async () => {
-    deps.metrics.inboxBacklog.set(await Inbox.countDocuments({ state: { $in: ['pending', 'processing'] } }));
-  }, 5000);
-  const loop = createPollingLoop(
-    async () => {
-      const n = await runOnce(false);
-      await refreshBacklog();
-      return n;
+  const { loop, start, kick, stop } = workerLoop({
+    pass: () => runOnce(false),
+    refreshBacklog: async () => {
+      deps.metrics.inboxBacklog.set(await Inbox.countDocuments({ state: { $in: ['pending', 'processing'] } }));
     },
-    { idleMs, onError: (err) => log.warn({ err }, 'inbox poll failed; retrying') },
-  );
+    inHand,
+    idleMs,
+    onError: (err) => log.warn({ err }, 'inbox poll failed; retrying'),
+  });
 
-  return {
-    runOnce,
-    start() {
-      loop.start();
-    },
-    kick() {
-      loop.kick();
-    },
-    async stop() {
-      await loop.stop();
-      await Promise.allSettled([...inHand]);
-    },
-  };
+  return { runOnce, start, kick, stop };
 }

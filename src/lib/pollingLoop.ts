@@ -65,3 +65,34 @@ export function throttle(fn: () => Promise<void>, ms: number): () => Promise<voi
     await fn();
   };
 }
+
+/**
+ * The lifecycle both queue workers share: a polling loop over `pass`, a backlog gauge refreshed at
+ * most every 5 s, and a stop that lets the items in hand finish.
+ */
+export function workerLoop(o: {
+  pass: () => Promise<number>;
+  refreshBacklog: () => Promise<void>;
+  inHand: Set<Promise<void>>;
+  idleMs: number;
+  onError: (err: unknown) => void;
+}) {
+  const refresh = throttle(o.refreshBacklog, 5000);
+  const loop = createPollingLoop(
+    async () => {
+      const n = await o.pass();
+      await refresh();
+      return n;
+    },
+    { idleMs: o.idleMs, onError: o.onError },
+  );
+  return {
+    loop,
+    start: () => loop.start(),
+    kick: () => loop.kick(),
+    async stop() {
+      await loop.stop();
+      await Promise.allSettled([...o.inHand]);
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
 import type { Deps } from '../deps';
 import { claimAndWork, headsOf } from '../lib/heads';
-import { createPollingLoop, throttle } from '../lib/pollingLoop';
+import { workerLoop } from '../lib/pollingLoop';
 import type { OutboxDoc } from '../db/models';
 import { optOut } from '../rights/optOut';
 import type { Subscriber } from '../rights/subscribers';
@@ -172,29 +172,15 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     });
   }
 
-  const refreshBacklog = throttle(async () => {
-    deps.metrics.outboxBacklog.set(await Outbox.countDocuments({ state: { $in: OPEN } }));
-  }, 5000);
-  const loop = createPollingLoop(
-    async () => {
-      const n = await runOnce(false);
-      await refreshBacklog();
-      return n;
+  const { loop, start, kick, stop } = workerLoop({
+    pass: () => runOnce(false),
+    refreshBacklog: async () => {
+      deps.metrics.outboxBacklog.set(await Outbox.countDocuments({ state: { $in: OPEN } }));
     },
-    { idleMs, onError: (err) => log.warn({ err }, 'outbox poll failed; retrying') },
-  );
+    inHand,
+    idleMs,
+    onError: (err) => log.warn({ err }, 'outbox poll failed; retrying'),
+  });
 
-  return {
-    runOnce,
-    start() {
-      loop.start();
-    },
-    kick() {
-      loop.kick();
-    },
-    async stop() {
-      await loop.stop();
-      await Promise.allSettled([...inHand]);
-    },
-  };
+  return { runOnce, start, kick, stop };
 }

@@ -4,7 +4,7 @@ import { freePort } from '../../src/db/embedded';
 import { FakeGraph } from '../support/fakeGraph';
 import { testDbUri } from '../support/testDb';
 import { fuzzCorpus, type FuzzCase } from './fuzz';
-import { AppProcess, appEnv, graphDeliveries, httpGet, httpPost, openInspector, outDir, percentile, report, sleep, type Inspector } from './support';
+import { AppProcess, appEnv, graphDeliveries, httpGet, httpPost, openInspector, outDir, percentile, report, sleep, type Inspector, tearDown } from './support';
 
 /**
  * Scenario 4 — fuzz: at least 10,000 mutated, validly signed deliveries posted to POST /webhook.
@@ -25,13 +25,7 @@ describe('fault: fuzzed webhook deliveries', () => {
   let app: AppProcess;
   let ins: Inspector | undefined;
 
-  afterAll(async () => {
-    await app?.stop();
-    // Test databases (their names contain "test") are dropped unless FAULTS_KEEP_DB is set.
-    if (!process.env.FAULTS_KEEP_DB) await ins?.conn.dropDatabase().catch(() => undefined);
-    await ins?.close();
-    await fake?.stop();
-  });
+  afterAll(() => tearDown({ app, ins, fake }));
 
   it(`${COUNT} mutated, signed payloads: no crash, no 5xx, nothing malformed stored`, async () => {
     const out = outDir('4-fuzz');

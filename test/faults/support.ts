@@ -630,3 +630,34 @@ export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
+
+/**
+ * What every conversation scenario must hold: each acknowledged message stored, processed once and
+ * answered; consent as the last keyword says; replies delivered, to the right person, in order; the
+ * ledger intact. `duplicatesChecked: false` when the scenario judges Graph duplicates itself.
+ */
+export function expectConversationsIntact(check: ConversationCheck, o: { duplicatesChecked?: boolean } = {}): void {
+  expect(check.neverAcknowledged).toEqual([]);
+  expect(check.inboxMissing).toEqual([]);
+  expect(check.inboxNotDone).toEqual([]);
+  expect(check.inboxUnexpected).toEqual([]);
+  expect(check.inboundMessageMissing).toEqual([]);
+  expect(check.consentWrong).toEqual([]);
+  expect(check.repliesMissingFromOutbox).toEqual([]);
+  expect(check.outboxNotSent).toEqual([]);
+  expect(check.graphNeverDelivered).toEqual([]);
+  if (o.duplicatesChecked !== false) expect(check.graphDuplicates).toEqual([]);
+  expect(check.graphUnexpected).toEqual([]);
+  expect(check.graphWrongRecipient).toEqual([]);
+  expect(check.orderViolations).toEqual([]);
+  expect(check.ledger.ok).toBe(true);
+}
+
+/** Stops the service and the fake Graph API; drops the test database unless FAULTS_KEEP_DB is set. */
+export async function tearDown(r: { app?: AppProcess; ins?: Inspector; fake?: FakeGraph }): Promise<void> {
+  await r.app?.stop();
+  // Test databases (their names contain "test") are dropped unless FAULTS_KEEP_DB is set.
+  if (!process.env.FAULTS_KEEP_DB) await r.ins?.conn.dropDatabase().catch(() => undefined);
+  await r.ins?.close();
+  await r.fake?.stop();
+}
