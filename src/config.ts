@@ -69,7 +69,17 @@ const schema = z
     WHATSAPP_APP_SECRET: optionalSecret,
     WHATSAPP_VERIFY_TOKEN: optionalSecret,
     WHATSAPP_ACCESS_TOKEN: optionalSecret,
-    WHATSAPP_PHONE_NUMBER_ID: optionalSecret,
+    WHATSAPP_PHONE_NUMBER_ID: z
+      .string()
+      .optional()
+      .superRefine((s, ctx) => {
+        const ids = (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+        if (ids.some((x) => !/^\d{1,32}$/.test(x))) ctx.addIssue({ code: 'custom', message: 'one or more phone number ids (digits), comma-separated' });
+      })
+      .describe('business phone number ids this deployment answers for'),
+    WEBHOOK_REPLAY_WINDOW_HOURS: positiveInt('WEBHOOK_REPLAY_WINDOW_HOURS')
+      .default(168)
+      .describe('deliveries whose event is older than this are kept aside, not acted on (Meta retries for up to 7 days)'),
     GRAPH_API_BASE_URL: z.url({ error: 'an http(s) URL' }).default('https://graph.facebook.com'),
     GRAPH_API_VERSION: z
       .string()
@@ -94,6 +104,10 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
+    // A replay is recognised by its dedupe key for as long as the key is kept; older ones by age.
+    if (c.RETENTION_INBOX_DAYS * 24 < c.WEBHOOK_REPLAY_WINDOW_HOURS) {
+      ctx.addIssue({ code: 'custom', path: ['RETENTION_INBOX_DAYS'], message: 'must cover WEBHOOK_REPLAY_WINDOW_HOURS (dedupe keys are kept at least that long)' });
+    }
     if (c.NODE_ENV !== 'production') return;
     // Production forbids sandbox mode: every secret and key must be set (CONTRACT.md).
     for (const key of [
@@ -120,7 +134,13 @@ export interface Config {
   dataDir: string;
   /** Sandbox: no WhatsApp credentials and not production; replies go to the local simulator. */
   sandbox: boolean;
-  whatsapp: { appSecret?: string; verifyToken?: string; accessToken?: string; phoneNumberId: string };
+  /**
+   * `phoneNumberIds`: the business numbers we answer for; the first is the sender of messages that
+   * no inbound message determines (a person known only through the integration API).
+   */
+  whatsapp: { appSecret?: string; verifyToken?: string; accessToken?: string; phoneNumberIds: string[] };
+  /** Deliveries whose event is older than this are kept aside (webhook/explode.ts). */
+  replayWindowMs: number;
   graph: { baseUrl: string; version: string; timeoutMs: number; ratePerSecond: number; utilityTemplate?: string };
   pii: { encryptionKeys?: string; hmacKey?: string };
   integrationTokens: string[];
@@ -148,6 +168,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const sandbox = !e.WHATSAPP_APP_SECRET || !e.WHATSAPP_ACCESS_TOKEN;
+  const phoneNumberIds = [...new Set((e.WHATSAPP_PHONE_NUMBER_ID ?? '').split(',').map((x) => x.trim()).filter(Boolean))];
   return Object.freeze({
     env: e.NODE_ENV ?? 'development',
     port: e.PORT,
@@ -160,8 +181,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       appSecret: e.WHATSAPP_APP_SECRET,
       verifyToken: e.WHATSAPP_VERIFY_TOKEN,
       accessToken: e.WHATSAPP_ACCESS_TOKEN,
-      phoneNumberId: e.WHATSAPP_PHONE_NUMBER_ID ?? 'sandbox',
+      phoneNumberIds: phoneNumberIds.length ? phoneNumberIds : ['sandbox'],
     },
+    replayWindowMs: e.WEBHOOK_REPLAY_WINDOW_HOURS * 3600_000,
     graph: {
       baseUrl: e.GRAPH_API_BASE_URL.replace(/\/+$/, ''),
       version: e.GRAPH_API_VERSION,

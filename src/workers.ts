@@ -4,6 +4,7 @@ import { createItemHandler } from './inbox/handleItem';
 import { createInboxWorker, type WorkerOptions } from './inbox/worker';
 import { createGraphClient, type GraphClient } from './outbox/graphClient';
 import { createSandboxClient } from './outbox/sandboxClient';
+import { runMediaDeletions } from './outbox/media';
 import { createOutboxWorker, type OutboxOptions } from './outbox/worker';
 import { sweepRetention } from './privacy/retention';
 import { resumeErasureJobs } from './rights/resumeErasures';
@@ -26,8 +27,9 @@ export function graphClientFor(deps: Deps): GraphClient {
 
 /** The background work of a process: inbox processing, outbox sending, unfinished erasures. */
 export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?: OutboxOptions; graph?: GraphClient } = {}): WorkerSet {
+  const graph = opts.graph ?? graphClientFor(deps);
   const inbox = createInboxWorker(deps, createItemHandler(deps, loadKeywordPacks()), opts.inbox);
-  const outbox = createOutboxWorker(deps, opts.graph ?? graphClientFor(deps), opts.outbox);
+  const outbox = createOutboxWorker(deps, graph, opts.outbox);
   const onInbox = () => inbox.kick();
   const onOutbox = () => outbox.kick();
   let erasureTimer: NodeJS.Timeout | undefined;
@@ -38,7 +40,7 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
     async drain() {
       for (let i = 0; i < 100; i++) {
         await resumeErasureJobs(deps);
-        const n = (await inbox.runOnce()) + (await outbox.runOnce());
+        const n = (await inbox.runOnce()) + (await outbox.runOnce()) + (await runMediaDeletions(deps, graph));
         if (n === 0) return;
       }
     },
@@ -55,7 +57,10 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
         inbox.start();
         outbox.start();
         const log = deps.log.child({ module: 'erasure' });
-        const tick = () => void resumeErasureJobs(deps).catch((err) => log.warn({ err }, 'resuming erasures failed'));
+        const tick = () => {
+          void resumeErasureJobs(deps).catch((err) => log.warn({ err }, 'resuming erasures failed'));
+          void runMediaDeletions(deps, graph).catch((err) => log.warn({ err }, 'media deletions failed'));
+        };
         tick();
         erasureTimer = setInterval(tick, 10_000);
         erasureTimer.unref();

@@ -1,5 +1,5 @@
 import { envelope, messagesChange, metaWire, sign, textMessage } from '../../test/support/whatsapp';
-import { BENCH_APP_SECRET } from './env';
+import { BENCH_APP_SECRET, BENCH_PHONE_NUMBER_ID } from './env';
 
 /**
  * Meta-style webhook deliveries for the load: one text message from one number per delivery,
@@ -15,7 +15,7 @@ export function waIdOf(subscriber: number): string {
 }
 
 export function textDelivery(waId: string, text: string, id: string, secret = BENCH_APP_SECRET): Delivery {
-  const body = metaWire(envelope(messagesChange({ waId, name: 'Bench Person' }, [textMessage(text, { id })])));
+  const body = metaWire(envelope(messagesChange({ waId, name: 'Bench Person', phoneNumberId: BENCH_PHONE_NUMBER_ID }, [textMessage(text, { id, timestamp: Math.floor(Date.now() / 1000) })])));
   return { body, signature: sign(body, secret) };
 }
 

@@ -11,7 +11,7 @@ import { systemClock } from '../../src/lib/clock';
 import { createLogger } from '../../src/lib/logger';
 import { createMetrics } from '../../src/lib/metrics';
 import { loadKeys } from '../../src/privacy/loadKeys';
-import { createPii } from '../../src/privacy/pii';
+import { at, createPii } from '../../src/privacy/pii';
 import { confirmErasure, requestErasure } from '../../src/rights/erasure';
 import { exportData } from '../../src/rights/exportData';
 import { tokenOf, type Subscriber } from '../../src/rights/subscribers';
@@ -116,7 +116,7 @@ export function rightsHandlers(opts: RightsOptions) {
       const requestId = `bench-erasure-${Date.now()}`;
       const ask = await measure('erasure request', () => requestErasure(deps, s1, { requestId, channel: 'bench' }));
       const s2 = (await models.Subscriber.findById(seed.ownId).lean()) as Subscriber;
-      const erase = await measure('erasure confirm (runs the job)', () => confirmErasure(deps, s2, { answerId: `${requestId}-yes` }));
+      const erase = await measure('erasure confirm (runs the job)', () => confirmErasure(deps, s2));
 
       // The erasure must have removed this person's data and nothing else: the delete's own count,
       // the collection's document count (collStats: a full count would scan the collection again),
@@ -250,9 +250,9 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
       _id,
       key: tokenOf(deps, { waId }),
       bsuidKey: null,
-      waIdEnc: pii.encrypt(waId),
+      waIdEnc: pii.encrypt(waId, at('subscribers', 'waIdEnc', _id)),
       bsuidEnc: null,
-      nameEnc: pii.encrypt(`Person ${i}`),
+      nameEnc: pii.encrypt(`Person ${i}`, at('subscribers', 'nameEnc', _id)),
       locale: 'en',
       consent: i % 3 === 0 ? 'opted_in' : 'none',
       consentAt: null,
@@ -271,12 +271,13 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
 
   const message = (i: number, subscriberId: Types.ObjectId, prefix: string) => {
     const out = i % 2 === 1;
+    const _id = `m_bench${prefix}${i.toString(36).padStart(9, '0')}`;
     return {
-      _id: `wamid.HBgL${prefix}${i.toString(36).padStart(9, '0')}FQIAEhgUM0VCMEQ4NkIxNkU0NkNC`,
+      _id,
       subscriberId,
       direction: out ? 'out' : 'in',
       kind: 'text',
-      textEnc: pii.encrypt(SAMPLE_TEXTS[i % SAMPLE_TEXTS.length]),
+      textEnc: pii.encrypt(SAMPLE_TEXTS[i % SAMPLE_TEXTS.length], at('messages', 'textEnc', _id)),
       intent: out ? null : 'unknown',
       by: out ? 'bot' : 'subscriber',
       status: out ? 'read' : null,
@@ -312,11 +313,14 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
   const inboxMs = await bulk(
     inboxCount,
     (i) => ({
-      _id: `wamid.HBgLI${i.toString(36).padStart(9, '0')}FQIAEhgUM0VCMEQ4NkIxNkU0NkNC`,
+      _id: `m_benchI${i.toString(36).padStart(9, '0')}`,
       field: 'messages',
       type: 'text',
       subscriberKey: subs[i % subs.length].key,
-      payloadEnc: pii.encrypt(JSON.stringify({ field: 'messages', item: { from: '491700000000', type: 'text', text: { body: SAMPLE_TEXTS[i % SAMPLE_TEXTS.length] } } })),
+      payloadEnc: pii.encrypt(
+        JSON.stringify({ field: 'messages', item: { from: '491700000000', type: 'text', text: { body: SAMPLE_TEXTS[i % SAMPLE_TEXTS.length] } } }),
+        at('inbox', 'payloadEnc', `m_benchI${i.toString(36).padStart(9, '0')}`),
+      ),
       order: now * 1000 + i,
       receivedAt: new Date(now - (i % 7) * day),
       state: 'done',
@@ -332,10 +336,11 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
   const outboxMs = await bulk(
     outboxCount,
     (i) => ({
-      _id: `wamid.HBgLP${i.toString(36).padStart(9, '0')}:0`,
+      _id: `m_benchP${i.toString(36).padStart(9, '0')}:0`,
       subscriberId: otherIds[i % otherIds.length],
-      toEnc: subs[i % subs.length].waIdEnc,
-      bodyEnc: pii.encrypt(JSON.stringify({ type: 'text', text: { body: SAMPLE_TEXTS[i % SAMPLE_TEXTS.length] } })),
+      toEnc: pii.encrypt(JSON.stringify({ phone: '+491700000000' }), at('outbox', 'toEnc', `m_benchP${i.toString(36).padStart(9, '0')}:0`)),
+      bodyEnc: pii.encrypt(JSON.stringify({ type: 'text', text: { body: SAMPLE_TEXTS[i % SAMPLE_TEXTS.length] } }), at('outbox', 'bodyEnc', `m_benchP${i.toString(36).padStart(9, '0')}:0`)),
+      phoneNumberId: '100000000000001',
       category: 'rights',
       kind: 'text',
       state: 'sent',
@@ -343,7 +348,7 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
       attempts: 1,
       nextAttemptAt: new Date(now - day),
       leaseUntil: null,
-      graphId: `wamid.sent${i}`,
+      graphKey: `g_bench${i}`,
       error: null,
       createdAt: new Date(now - day),
       sentAt: new Date(now - day),
@@ -362,9 +367,9 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
     _id: ownId,
     key: ownKey,
     bsuidKey: null,
-    waIdEnc: pii.encrypt(ownWaId),
+    waIdEnc: pii.encrypt(ownWaId, at('subscribers', 'waIdEnc', ownId)),
     bsuidEnc: null,
-    nameEnc: pii.encrypt('Measured Person'),
+    nameEnc: pii.encrypt('Measured Person', at('subscribers', 'nameEnc', ownId)),
     locale: 'en',
     consent: 'opted_in',
     consentAt: new Date(now - 30 * day),
@@ -379,15 +384,15 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
   } as never);
   const ownMs = await bulk(a.own, (i) => message(i, ownId, 'M'), (docs) => models.Message.collection.insertMany(docs as never[], { ordered: false }), 'own messages');
   await models.Consent.collection.insertMany(
-    Array.from({ length: 20 }, (_, i) => ({ _id: `bench-consent-${i}` as never, subscriberId: ownId, action: i % 2 ? 'withdraw' : 'grant', scope: 'marketing', source: 'keyword', detail: null, at: new Date(now - (40 - i) * day) })),
+    Array.from({ length: 20 }, (_, i) => ({ _id: `bench-consent-${i}` as never, subscriberId: ownId, action: i % 2 ? 'withdraw' : 'grant', scope: 'marketing', source: 'keyword', detailEnc: null, at: new Date(now - (40 - i) * day) })),
   );
   await models.Inbox.collection.insertMany(
     Array.from({ length: 50 }, (_, i) => ({
-      _id: `wamid.own-inbox-${i}` as never,
+      _id: `m_own-inbox-${i}` as never,
       field: 'messages',
       type: 'text',
       subscriberKey: ownKey,
-      payloadEnc: pii.encrypt(JSON.stringify({ field: 'messages', item: { from: ownWaId, type: 'text', text: { body: 'hello' } } })),
+      payloadEnc: pii.encrypt(JSON.stringify({ field: 'messages', item: { from: ownWaId, type: 'text', text: { body: 'hello' } } }), at('inbox', 'payloadEnc', `m_own-inbox-${i}`)),
       order: now * 1000 + i,
       receivedAt: new Date(now - 3600_000),
       state: 'done',

@@ -8,6 +8,7 @@ import { enqueueRendered } from '../../src/outbox/enqueue';
 import { createGraphClient } from '../../src/outbox/graphClient';
 import { text } from '../../src/rights/outcome';
 import { tokenOf } from '../../src/rights/subscribers';
+import { at } from '../../src/privacy/pii';
 import type { Deps } from '../../src/deps';
 import { createWorkers, type WorkerSet } from '../../src/workers';
 import { waIdOf } from '../lib/deliveries';
@@ -39,11 +40,12 @@ export function sendRateHandlers(opts: { env: Record<string, string>; logFile: s
       const now = new Date();
       const subs = Array.from({ length: count }, (_, i) => {
         const waId = waIdOf(2_000_000 + i);
+        const _id = new Types.ObjectId();
         return {
-          _id: new Types.ObjectId(),
+          _id,
           waId,
           key: tokenOf(deps, { waId }),
-          waIdEnc: deps.pii.encrypt(waId),
+          waIdEnc: deps.pii.encrypt(waId, at('subscribers', 'waIdEnc', _id)),
           bsuidKey: null,
           bsuidEnc: null,
           nameEnc: null,
@@ -66,7 +68,8 @@ export function sendRateHandlers(opts: { env: Record<string, string>; logFile: s
         await enqueueRendered(deps, {
           id: `bench-burst-${i}:0`,
           subscriberId: s._id,
-          toEnc: deps.pii.encrypt(JSON.stringify({ phone: `+${s.waId}` })),
+          to: { phone: `+${s.waId}` },
+          from: deps.config.whatsapp.phoneNumberIds[0],
           category: 'service',
           kind: rendered.kind,
           body: rendered.body,

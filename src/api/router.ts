@@ -6,7 +6,7 @@ import { enqueueText } from '../outbox/enqueue';
 import { securitySignal } from '../privacy/alerts';
 import { consentGate } from '../outbox/gate';
 import { recordExternalConsent } from '../rights/externalConsent';
-import { recipientOf, tokenOf, touchProfile } from '../rights/subscribers';
+import { recipientOf, senderOf, tokenOf, touchProfile } from '../rights/subscribers';
 import { bearerAuth } from './auth';
 import { e164 } from './phone';
 
@@ -89,7 +89,7 @@ export function apiRouter(deps: Deps): Router {
     }
     const key = req.get('idempotency-key');
     const id = `api:${key && /^[\w.:-]{1,100}$/.test(key) ? key : randomUUID()}`;
-    const fresh = await enqueueText(deps, { id, subscriberId: s._id, toEnc: recipientOf(deps, s), category, text, by: 'api' });
+    const fresh = await enqueueText(deps, { id, subscriberId: s._id, to: recipientOf(deps, s), from: senderOf(deps, s), category, text, by: 'api' });
     res.status(202).json({ id, queued: fresh });
   });
   return router;

@@ -1,3 +1,4 @@
+import { parseQuestionButton } from '../rights/questions';
 import type { Subscriber } from '../rights/subscribers';
 import { recognise, type KeywordPacks, type Locale } from './keywords';
 
@@ -5,7 +6,9 @@ import { recognise, type KeywordPacks, type Locale } from './keywords';
 export type Decision =
   | { action: 'opt_out'; source: 'keyword' | 'button' }
   | { action: 'opt_in'; source: 'keyword' | 'button' }
-  | { action: 'help' | 'my_data' | 'delete' | 'status' | 'language_ask' | 'confirm_erasure' | 'cancel_erasure' | 'decline_opt_out' | 'ask_opt_out' }
+  | {
+      action: 'help' | 'my_data' | 'delete' | 'status' | 'language_ask' | 'confirm_erasure' | 'cancel_erasure' | 'decline_opt_out' | 'ask_opt_out' | 'reask' | 'stale_erasure_answer';
+    }
   | { action: 'set_language'; locale: Locale }
   | { action: 'unknown' }
   | { action: 'none' };
@@ -16,12 +19,8 @@ export interface Input {
   kind: string;
 }
 
-/** Reply-button and list-row ids we send (i18n/render.ts) mapped back to actions. */
+/** List-row ids we send (rights/help.ts) mapped back to actions; question buttons: rights/questions.ts. */
 const BUTTONS: Record<string, Decision> = {
-  'erase.yes': { action: 'confirm_erasure' },
-  'erase.no': { action: 'cancel_erasure' },
-  'optout.yes': { action: 'opt_out', source: 'button' },
-  'optout.no': { action: 'decline_opt_out' },
   'help.stop': { action: 'opt_out', source: 'button' },
   'help.start': { action: 'opt_in', source: 'button' },
   'help.my_data': { action: 'my_data' },
@@ -31,15 +30,28 @@ const BUTTONS: Record<string, Decision> = {
 };
 
 export function decide(packs: KeywordPacks, s: Subscriber, input: Input, preferred: Locale[], now: Date): { decision: Decision; locale?: Locale } {
+  const pending = s.pending && (!s.pending.expiresAt || s.pending.kind === 'erasure' || s.pending.expiresAt > now) ? s.pending.kind : null;
   if (input.buttonId) {
+    const answer = parseQuestionButton(input.buttonId);
+    if (answer) {
+      // Only the buttons issued for the question now waiting answer it (their nonce matches).
+      if (answer.kind === pending && answer.qid === s.pending?.questionId) {
+        if (answer.kind === 'erasure') return { decision: { action: answer.answer === 'yes' ? 'confirm_erasure' : 'cancel_erasure' } };
+        return { decision: answer.answer === 'yes' ? { action: 'opt_out', source: 'button' } : { action: 'decline_opt_out' } };
+      }
+      // A button of an earlier question: "stop marketing" still means it; nothing else is acted on.
+      if (answer.kind === 'opt_out_question') return { decision: answer.answer === 'yes' ? { action: 'opt_out', source: 'button' } : { action: 'none' } };
+      return { decision: { action: 'stale_erasure_answer' } };
+    }
     const lang = /^lang\.([a-z]{2})$/.exec(input.buttonId);
     if (lang) return { decision: { action: 'set_language', locale: lang[1] as Locale } };
     const known = BUTTONS[input.buttonId];
     if (known) return { decision: known };
+    // Any other button (a campaign's "Yes", a template's quick reply) is an ordinary message: its
+    // title is read like typed text, and never answers a question we asked.
   }
   if (!input.text) return { decision: input.kind === 'reaction' ? { action: 'none' } : { action: 'unknown' } };
 
-  const pending = s.pending && (!s.pending.expiresAt || s.pending.kind === 'erasure' || s.pending.expiresAt > now) ? s.pending.kind : null;
   const r = recognise(packs, input.text, preferred);
   switch (r.kind) {
     case 'language_choice':
@@ -60,10 +72,12 @@ export function decide(packs: KeywordPacks, s: Subscriber, input: Input, preferr
         case 'language':
           return { decision: { action: 'language_ask' }, locale: r.locale };
         case 'yes':
-          if (pending === 'erasure') return { decision: { action: 'confirm_erasure' } };
-          if (pending === 'opt_out_question') return { decision: { action: 'opt_out', source: 'button' } };
+          // "yes" alone does not answer a question (only its buttons or their exact titles do):
+          // the question is asked again.
+          if (pending) return { decision: { action: 'reask' } };
           return { decision: { action: 'unknown' } };
         case 'no':
+          // Declining is safe in every case: it changes nothing.
           if (pending === 'erasure') return { decision: { action: 'cancel_erasure' } };
           if (pending === 'opt_out_question') return { decision: { action: 'decline_opt_out' } };
           return { decision: { action: 'unknown' } };

@@ -1,7 +1,7 @@
 import type { Deps } from '../deps';
 import type { ClaimedItem } from '../inbox/worker';
 import { enqueueReplies } from '../outbox/enqueue';
-import { cancelErasure, confirmErasure, requestErasure } from '../rights/erasure';
+import { cancelErasure, confirmErasure, reaskErasure, requestErasure } from '../rights/erasure';
 import { exportData } from '../rights/exportData';
 import { help } from '../rights/help';
 import { askLanguage, setLanguage } from '../rights/language';
@@ -9,7 +9,9 @@ import { optIn } from '../rights/optIn';
 import { optOut } from '../rights/optOut';
 import { outcome, text, type Outcome } from '../rights/outcome';
 import { status } from '../rights/status';
-import { recipientOf, touchSubscriber, type Subscriber } from '../rights/subscribers';
+import { recipientOf, senderOf, touchSubscriber, type Subscriber } from '../rights/subscribers';
+import { questionButtons, questionId as questionIdOf } from '../rights/questions';
+import { at as place } from '../privacy/pii';
 import { changeNumber } from '../rights/changeNumber';
 import { decide, inputOf, type Decision, type Input } from './decide';
 import { normalise } from './normalise';
@@ -25,6 +27,8 @@ const QUESTION_VALID_MS = 24 * 3600_000;
  */
 export async function handleMessage(deps: Deps, packs: KeywordPacks, item: ClaimedItem): Promise<void> {
   const m = item.payload.item;
+  // The sender is the message's own `from` / `from_user_id`; the contact (explode.ts keeps only
+  // one that names this same sender) supplies nothing but the profile name.
   const contact = item.payload.contact;
   const waId: string | undefined = m.from || contact?.wa_id || undefined;
   const bsuid: string | undefined = m.from_user_id || contact?.user_id || undefined;
@@ -34,7 +38,11 @@ export async function handleMessage(deps: Deps, packs: KeywordPacks, item: Claim
     return;
   }
   const at = Number(m.timestamp) > 0 ? new Date(Number(m.timestamp) * 1000) : deps.clock.now();
-  const s = await touchSubscriber(deps, { waId, bsuid }, { name: contact?.profile?.name, at });
+  const s = await touchSubscriber(deps, { waId, bsuid }, { name: contact?.profile?.name, at, businessNumberId: item.payload.phoneNumberId });
+  if (!s) {
+    deps.log.child({ module: 'chat' }).info({ item: item.id }, 'message written before the sender\'s erasure: not processed');
+    return;
+  }
   const input = typedButton(deps, s, inputOf(m));
   const preferred = [s.locale, deps.config.defaultLocale].filter(Boolean) as Locale[];
   const { decision, locale: detected } = decide(packs, s, input, preferred, deps.clock.now());
@@ -45,7 +53,7 @@ export async function handleMessage(deps: Deps, packs: KeywordPacks, item: Claim
       subscriberId: s._id,
       direction: 'in',
       kind: input.kind,
-      textEnc: input.text ? deps.pii.encrypt(input.text) : null,
+      textEnc: input.text ? deps.pii.encrypt(input.text, place('messages', 'textEnc', item.id)) : null,
       intent: decision.action,
       by: 'subscriber',
       status: null,
@@ -58,37 +66,36 @@ export async function handleMessage(deps: Deps, packs: KeywordPacks, item: Claim
 
   // Reply in the language the keyword was written in, and remember it.
   if (detected && detected !== s.locale) await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { locale: detected } });
-  const result = await carryOut(deps, s, decision, item.id);
+  const result = await carryOut(deps, s, decision, item.id, at);
   const locale = result.locale ?? detected ?? s.locale ?? deps.config.defaultLocale;
   deps.log.child({ module: 'chat' }).info({ item: item.id, subscriber: s.key.slice(0, 12), action: decision.action, outcome: result.kind, locale }, 'message handled');
   if (result.replies.length === 0) return;
-  await enqueueReplies(deps, { keyPrefix: item.id, subscriberId: s._id, toEnc: recipientOf(deps, s), locale, category: 'rights', replies: result.replies });
+  await enqueueReplies(deps, { keyPrefix: item.id, subscriberId: s._id, to: recipientOf(deps, s), from: senderOf(deps, s), locale, category: 'rights', replies: result.replies });
   await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { unanswered: false } });
 }
 
 /**
- * Someone who types the title of a button we just offered ("Cancel", "Yes, erase") means the
- * button: while an erasure or an opt-out question waits, that beats keyword matching ("cancel"
- * is also an English opt-out word).
+ * Someone who types the exact title of a button we just offered ("Cancel", "Yes, erase") in their
+ * language means that button: while a question waits, that beats keyword matching ("cancel" is
+ * also an English opt-out word). Only typed text counts: a button of someone else's message with
+ * the same title is not ours.
  */
 function typedButton(deps: Deps, s: Subscriber, input: Input): Input {
   const kind = s.pending?.kind;
-  if (!input.text || input.buttonId || !kind) return input;
+  if (input.kind !== 'text' || !input.text || input.buttonId || (kind !== 'erasure' && kind !== 'opt_out_question') || !s.pending?.questionId) return input;
   const locale = s.locale ?? deps.config.defaultLocale;
-  const offered = kind === 'erasure' ? ['erase.yes', 'erase.no'] : kind === 'opt_out_question' ? ['optout.yes', 'optout.no'] : [];
-  const titleKey = (id: string) => (id.startsWith('erase.') ? id : id === 'optout.yes' ? 'optOut.questionYes' : 'optOut.questionNo');
   const typed = normalise(input.text);
-  const match = offered.find((id) => normalise(deps.i18n.t(locale, titleKey(id))) === typed);
-  return match ? { ...input, buttonId: match } : input;
+  const match = questionButtons(kind, s.pending.questionId).find((b) => normalise(deps.i18n.t(locale, b.titleKey)) === typed);
+  return match ? { ...input, buttonId: match.id } : input;
 }
 
-async function carryOut(deps: Deps, s: Subscriber, d: Decision, requestId: string): Promise<Outcome> {
+async function carryOut(deps: Deps, s: Subscriber, d: Decision, requestId: string, at: Date): Promise<Outcome> {
   const channel = 'chat';
   switch (d.action) {
     case 'opt_out':
-      return optOut(deps, s, { requestId, source: d.source, channel });
+      return optOut(deps, s, { requestId, source: d.source, channel, at });
     case 'opt_in':
-      return optIn(deps, s, { requestId, source: d.source, channel });
+      return optIn(deps, s, { requestId, source: d.source, channel, at });
     case 'help':
       return help();
     case 'my_data':
@@ -96,9 +103,13 @@ async function carryOut(deps: Deps, s: Subscriber, d: Decision, requestId: strin
     case 'delete':
       return requestErasure(deps, s, { requestId, channel });
     case 'confirm_erasure':
-      return confirmErasure(deps, s, { answerId: requestId });
+      return confirmErasure(deps, s);
     case 'cancel_erasure':
       return cancelErasure(deps, s);
+    case 'stale_erasure_answer':
+      return outcome('erasure_nothing_pending', text('erase.nothingPending'));
+    case 'reask':
+      return s.pending?.kind === 'erasure' && s.pending.requestId ? reaskErasure(deps, s) : askOptOut(deps, s, s.pending?.requestId ?? requestId);
     case 'status':
       return status(deps, s);
     case 'language_ask':
@@ -106,18 +117,7 @@ async function carryOut(deps: Deps, s: Subscriber, d: Decision, requestId: strin
     case 'set_language':
       return setLanguage(deps, s, d.locale);
     case 'ask_opt_out':
-      await deps.models.Subscriber.updateOne(
-        { _id: s._id },
-        { $set: { pending: { kind: 'opt_out_question', requestId, expiresAt: new Date(deps.clock.now().getTime() + QUESTION_VALID_MS) } } },
-      );
-      return outcome('opt_out_asked', {
-        kind: 'buttons',
-        key: 'optOut.question',
-        buttons: [
-          { id: 'optout.yes', titleKey: 'optOut.questionYes' },
-          { id: 'optout.no', titleKey: 'optOut.questionNo' },
-        ],
-      });
+      return askOptOut(deps, s, requestId);
     case 'decline_opt_out':
       await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { pending: null } });
       return outcome('opt_out_declined', text('optOut.declined'));
@@ -134,4 +134,13 @@ async function carryOut(deps: Deps, s: Subscriber, d: Decision, requestId: strin
     case 'none':
       return outcome('none');
   }
+}
+
+async function askOptOut(deps: Deps, s: Subscriber, requestId: string): Promise<Outcome> {
+  const questionId = questionIdOf(deps, requestId);
+  await deps.models.Subscriber.updateOne(
+    { _id: s._id },
+    { $set: { pending: { kind: 'opt_out_question', requestId, questionId, expiresAt: new Date(deps.clock.now().getTime() + QUESTION_VALID_MS) } } },
+  );
+  return outcome('opt_out_asked', { kind: 'buttons', key: 'optOut.question', buttons: questionButtons('opt_out_question', questionId) });
 }

@@ -1,5 +1,6 @@
 import { loadConfigOrExit } from '../config';
 import { createLogger } from '../lib/logger';
+import { migrateIds } from '../privacy/migrate';
 import { rotateKeys } from '../privacy/rotate';
 import { sweepRetention } from '../privacy/retention';
 import { verifyLedger } from '../rights/ledger';
@@ -12,6 +13,7 @@ import { staffCommands } from './staffCommands';
  */
 const HELP = `usage: npm run cli -- <command>
   rotate-keys     re-encrypt every personal value under the active key (first of PII_ENCRYPTION_KEYS); resumable
+  migrate-ids     rewrite a database of the old id scheme (Meta ids as document ids) into keyed ids; re-chains the ledger; stop the app first
   verify-ledger   check the hash chain of the rights ledger; names the first broken entry; exit 1 if broken
   sweep           apply the retention rules once now
   staff-add       --email E --role viewer|agent|admin [--name N]; password from the prompt or stdin
@@ -25,6 +27,11 @@ const commands: Record<string, (rt: Runtime) => Promise<number>> = {
     console.log(`active key ${r.activeKeyId}: ${r.reEncrypted} values re-encrypted, ${r.remaining} under other keys remain`);
     if (r.remaining === 0) console.log('old keys may now be removed from PII_ENCRYPTION_KEYS');
     return r.remaining === 0 ? 0 : 1;
+  },
+  async 'migrate-ids'(rt) {
+    const r = await migrateIds(rt.deps, (line) => console.log(line));
+    console.log(JSON.stringify(r));
+    return 0;
   },
   async 'verify-ledger'(rt) {
     const r = await verifyLedger(rt.deps);

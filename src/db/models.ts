@@ -9,14 +9,14 @@ import { Schema, type Connection, type Model, type InferSchemaType } from 'mongo
 
 const inboxSchema = new Schema(
   {
-    _id: { type: String, required: true }, // WhatsApp message id / status id+state: Meta's redeliveries collide here
+    _id: { type: String, required: true }, // keyed HMAC of Meta's id (privacy/ids.ts): Meta's redeliveries collide here
     field: { type: String, required: true }, // messages | statuses | user_preferences | system | <unknown field>
     type: { type: String, required: true }, // text, interactive, status:delivered, …
-    subscriberKey: { type: String, default: null }, // blind index of wa_id (or BSUID); null for unknown fields
-    payloadEnc: { type: String, required: true }, // the item with its contact and metadata, sealed
+    subscriberKey: { type: String, default: null }, // blind index of the sender (or recipient); null when none can be read
+    payloadEnc: { type: String, default: null }, // the item with its contact and metadata, sealed; gone once erased
     order: { type: Number, required: true }, // WhatsApp timestamp * 1000 + position in the delivery
     receivedAt: { type: Date, required: true },
-    state: { type: String, required: true, default: 'pending' }, // pending | processing | done | failed | ignored
+    state: { type: String, required: true, default: 'pending' }, // pending | processing | done | failed | ignored | erased (dedupe key only)
     leaseUntil: { type: Date, default: null },
     attempts: { type: Number, default: 0 },
     lastError: { type: String, default: null },
@@ -44,10 +44,12 @@ const subscriberSchema = new Schema(
     lastActivityAt: { type: Date, required: true },
     hintSentAt: { type: Date, default: null },
     hintRequestId: { type: String, default: null },
+    businessNumberId: { type: String, default: null }, // the business number (phone_number_id) the person last wrote to
     pausedByStaff: { type: Boolean, default: false },
     pending: {
       type: new Schema(
-        { kind: String, requestId: String, expiresAt: Date, sourceInboxId: String },
+        // questionId: the nonce in the ids of the buttons we offered; only those answer the question
+        { kind: String, requestId: String, expiresAt: Date, questionId: String },
         { _id: false },
       ),
       default: null,
@@ -69,7 +71,7 @@ const consentSchema = new Schema(
     action: { type: String, required: true }, // grant | withdraw
     scope: { type: String, default: 'marketing' },
     source: { type: String, required: true }, // keyword | button | staff | api | meta_preferences | meta_131050
-    detail: { type: String, default: null }, // e.g. the API caller's stated source ("web form")
+    detailEnc: { type: String, default: null }, // the API caller's stated source ("web form"), sealed: free text
     at: { type: Date, required: true },
   },
   { versionKey: false, collection: 'consents' },
@@ -106,8 +108,9 @@ const outboxSchema = new Schema(
     attempts: { type: Number, default: 0 },
     nextAttemptAt: { type: Date, required: true },
     leaseUntil: { type: Date, default: null },
-    graphId: { type: String, default: null },
-    error: { type: new Schema({ code: Number, title: String }, { _id: false }), default: null },
+    phoneNumberId: { type: String, required: true }, // the business number it is sent from
+    graphKey: { type: String, default: null }, // keyed HMAC of Meta's message id (it encodes the number)
+    error: { type: new Schema({ code: Number, title: String }, { _id: false }), default: null }, // title from a fixed vocabulary
     createdAt: { type: Date, required: true },
     sentAt: { type: Date, default: null },
     purgeAfterSend: { type: Boolean, default: false },
@@ -117,7 +120,7 @@ const outboxSchema = new Schema(
 );
 outboxSchema.index({ state: 1, nextAttemptAt: 1 }); // claim due work
 outboxSchema.index({ subscriberId: 1, order: 1 }); // per-recipient order
-outboxSchema.index({ graphId: 1 }); // status webhooks
+outboxSchema.index({ graphKey: 1 }); // status webhooks without our callback id
 
 const requestSchema = new Schema(
   {
@@ -164,12 +167,40 @@ const suppressionSchema = new Schema(
   { versionKey: false, collection: 'suppressions' },
 );
 
+/**
+ * Meta's own marketing stop (`user_preferences` stop, or a 131050 failure) for a number we hold no
+ * profile for: remembered pseudonymously so that a consent older than it cannot make the number
+ * sendable, and applied to the profile when one is created.
+ */
+const optOutSignalSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // keyed HMAC of the number, like a suppression
+    source: { type: String, required: true }, // meta_preferences | meta_131050
+    at: { type: Date, required: true }, // when the person acted
+  },
+  { versionKey: false, collection: 'optOutSignals' },
+);
+
+/** Documents uploaded to Meta (MY DATA) that must be deleted there once delivered or failed. */
+const mediaDeletionSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // Meta's media id (a number of Meta's, not the person's)
+    phoneNumberId: { type: String, required: true },
+    dueAt: { type: Date, required: true },
+    attempts: { type: Number, default: 0 },
+    leaseUntil: { type: Date, default: null },
+  },
+  { versionKey: false, collection: 'mediaDeletions' },
+);
+mediaDeletionSchema.index({ dueAt: 1 });
+
 const erasureJobSchema = new Schema(
   {
     _id: { type: String, required: true }, // the erasure request id
     subscriberId: { type: Schema.Types.ObjectId, required: true },
     subscriberToken: { type: String, required: true },
     toEnc: { type: String, required: true }, // to send the final confirmation after the profile is gone
+    phoneNumberId: { type: String, required: true }, // the business number to confirm from
     locale: { type: String, required: true },
     state: { type: String, required: true }, // running | done
     leaseUntil: { type: Date, default: null },
@@ -229,7 +260,8 @@ const staffAuditSchema = new Schema(
     staffId: { type: String, default: null },
     action: { type: String, required: true }, // login, login_failed, reveal, reply, pause, resume, opt_out, export, staff_*
     subscriberToken: { type: String, default: null }, // never the number itself
-    detail: { type: String, default: null },
+    detail: { type: String, default: null }, // a fixed vocabulary (a reveal's reason code, a role), never free text
+    noteEnc: { type: String, default: null }, // free text (a reveal's note), sealed, outside the hash: erasable
     prevHash: { type: String, required: true },
     hash: { type: String, required: true },
   },
@@ -261,6 +293,8 @@ export function createModels(conn: Connection) {
     Request: conn.model('Request', requestSchema),
     Ledger: conn.model('Ledger', ledgerSchema),
     Suppression: conn.model('Suppression', suppressionSchema),
+    OptOutSignal: conn.model('OptOutSignal', optOutSignalSchema),
+    MediaDeletion: conn.model('MediaDeletion', mediaDeletionSchema),
     ErasureJob: conn.model('ErasureJob', erasureJobSchema),
     Export: conn.model('Export', exportSchema),
     Kv: conn.model('Kv', kvSchema),

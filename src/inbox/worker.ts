@@ -1,4 +1,6 @@
 import type { Deps } from '../deps';
+import { errorLabel } from '../lib/errors';
+import { at } from '../privacy/pii';
 import { claimAndWork, headsOf } from '../lib/heads';
 import { workerLoop } from '../lib/pollingLoop';
 import type { InboundPayload } from '../webhook/explode';
@@ -68,7 +70,7 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
       field: doc.field,
       type: doc.type,
       subscriberKey: doc.subscriberKey ?? null,
-      payload: JSON.parse(deps.pii.decrypt(doc.payloadEnc)),
+      payload: JSON.parse(deps.pii.decrypt(doc.payloadEnc!, at('inbox', 'payloadEnc', doc._id))),
       attempts: doc.attempts,
       receivedAt: doc.receivedAt,
     };
@@ -82,11 +84,13 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
       // Retry later by letting a short lease stand; give up after maxAttempts so one poison item
       // does not block the subscriber's queue forever (staff see it as failed).
       const backoff = Math.min(60_000, 1000 * 2 ** doc.attempts);
+      // Only an error code or class is stored: a message can quote personal data.
+      const lastError = errorLabel(err);
       await Inbox.updateOne(
         { _id: doc._id },
         failed
-          ? { $set: { state: 'failed', leaseUntil: null, lastError: String((err as Error).message).slice(0, 200) } }
-          : { $set: { leaseUntil: new Date(deps.clock.now().getTime() + backoff), lastError: String((err as Error).message).slice(0, 200) } },
+          ? { $set: { state: 'failed', leaseUntil: null, lastError } }
+          : { $set: { leaseUntil: new Date(deps.clock.now().getTime() + backoff), lastError } },
       ).catch(() => undefined);
       deps.metrics.inboxProcessed.inc({ outcome: failed ? 'failed' : 'retry' });
       log.error({ err, item: doc._id, attempts: doc.attempts, failed }, 'inbox item failed');

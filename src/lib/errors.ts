@@ -28,3 +28,11 @@ export class AppError extends Error {
     this.httpStatus = opts.httpStatus ?? 500;
   }
 }
+
+/** A fixed-vocabulary label for an error, safe to store and log (a message may quote personal data). */
+export function errorLabel(err: unknown): string {
+  if (err instanceof AppError) return err.code;
+  const e = err as { name?: unknown; code?: unknown } | null;
+  const code = typeof e?.code === 'string' || typeof e?.code === 'number' ? `:${String(e.code).slice(0, 40)}` : '';
+  return `${typeof e?.name === 'string' ? e.name.slice(0, 60) : 'Error'}${code}`;
+}

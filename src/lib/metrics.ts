@@ -18,6 +18,12 @@ export function createMetrics() {
       labelNames: ['field', 'type'],
       registers: [registry],
     }),
+    webhookKeptAside: new Counter({
+      name: 'webhook_items_kept_aside_total',
+      help: 'Items stored but not acted on, by reason (invalid, unknown_field, foreign_number, stale)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     webhookAckSeconds: new Histogram({
       name: 'webhook_ack_seconds',
       help: 'Time from receiving a delivery to answering it',

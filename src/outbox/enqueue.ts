@@ -1,7 +1,10 @@
 import type { Types } from 'mongoose';
 import type { Deps } from '../deps';
+import { isDuplicateKey } from '../db/models';
 import { renderReply } from '../i18n/render';
+import { at } from '../privacy/pii';
 import type { ReplySpec } from '../rights/outcome';
+import type { Recipient } from '../rights/subscribers';
 
 export type Category = 'rights' | 'service' | 'marketing';
 
@@ -9,7 +12,9 @@ export interface EnqueueRequest {
   /** Idempotency: item i gets `${keyPrefix}:${i}`; a replayed step inserts nothing new. */
   keyPrefix: string;
   subscriberId: Types.ObjectId;
-  toEnc: string;
+  to: Recipient;
+  /** The business number (phone_number_id) to send from: the one the person wrote to. */
+  from: string;
   locale: string;
   category: Category;
   replies: ReplySpec[];
@@ -34,7 +39,8 @@ export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<str
     await enqueueRendered(deps, {
       id,
       subscriberId: r.subscriberId,
-      toEnc: r.toEnc,
+      to: r.to,
+      from: r.from,
       category: r.category,
       kind: rendered.kind,
       body: rendered.body,
@@ -65,7 +71,8 @@ export async function nextOrder(deps: Deps, subscriberId: Types.ObjectId, count 
 export interface RenderedItem {
   id: string;
   subscriberId: Types.ObjectId;
-  toEnc: string;
+  to: Recipient;
+  from: string;
   category: Category;
   kind: string;
   body: Record<string, unknown>;
@@ -84,8 +91,9 @@ export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boo
     await Outbox.collection.insertOne({
       _id: it.id as never,
       subscriberId: it.subscriberId,
-      toEnc: it.toEnc,
-      bodyEnc: deps.pii.encrypt(JSON.stringify(it.body)),
+      toEnc: deps.pii.encrypt(JSON.stringify(it.to), at('outbox', 'toEnc', it.id)),
+      bodyEnc: deps.pii.encrypt(JSON.stringify(it.body), at('outbox', 'bodyEnc', it.id)),
+      phoneNumberId: it.from,
       category: it.category,
       kind: it.kind,
       state: 'pending',
@@ -93,21 +101,32 @@ export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boo
       attempts: 0,
       nextAttemptAt: now,
       leaseUntil: null,
-      graphId: null,
+      graphKey: null,
+      mediaId: null,
       error: null,
       purgeAfterSend: it.purgeAfterSend,
       createdAt: now,
       sentAt: null,
     });
   } catch (err) {
-    if ((err as { code?: number }).code === 11000) return false;
+    if (isDuplicateKey(err)) return false;
     throw err;
   }
   if (it.record) {
     await Message.collection
-      .insertOne({ _id: it.id as never, subscriberId: it.subscriberId, direction: 'out', kind: it.kind, textEnc: deps.pii.encrypt(it.display), intent: null, by: it.by, status: 'queued', at: now })
-      .catch((err: { code?: number }) => {
-        if (err.code !== 11000) throw err;
+      .insertOne({
+        _id: it.id as never,
+        subscriberId: it.subscriberId,
+        direction: 'out',
+        kind: it.kind,
+        textEnc: deps.pii.encrypt(it.display, at('messages', 'textEnc', it.id)),
+        intent: null,
+        by: it.by,
+        status: 'queued',
+        at: now,
+      })
+      .catch((err) => {
+        if (!isDuplicateKey(err)) throw err;
       });
     deps.bus.emit('conversation', String(it.subscriberId));
   }
@@ -117,12 +136,13 @@ export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boo
 /** A free-form text from staff or another system, queued behind what this recipient already has. */
 export async function enqueueText(
   deps: Deps,
-  r: { id: string; subscriberId: Types.ObjectId; toEnc: string; category: Category; text: string; by: string },
+  r: { id: string; subscriberId: Types.ObjectId; to: Recipient; from: string; category: Category; text: string; by: string },
 ): Promise<boolean> {
   const fresh = await enqueueRendered(deps, {
     id: r.id,
     subscriberId: r.subscriberId,
-    toEnc: r.toEnc,
+    to: r.to,
+    from: r.from,
     category: r.category,
     kind: 'text',
     body: { type: 'text', text: { body: r.text, preview_url: false } },

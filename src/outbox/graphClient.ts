@@ -14,17 +14,56 @@ export type SendResult =
 /** Meta error codes that mean "slow down / try again" (throughput, pair rate, spam rate, temporary). */
 const THROTTLED = new Set([4, 80007, 130429, 131056, 131048, 1, 2, 131000, 131016]);
 
+export type Failure = Exclude<SendResult, { kind: 'sent' }>;
+
+/**
+ * Every call names the business number it acts for (`from`, a phone_number_id): one deployment
+ * may answer for several numbers, and a reply goes out from the number the person wrote to.
+ */
 export interface GraphClient {
-  sendMessage(to: { phone?: string; bsuid?: string }, body: Record<string, unknown>, trackingId: string): Promise<SendResult>;
-  uploadMedia(content: Buffer, mime: string, filename: string): Promise<{ kind: 'uploaded'; mediaId: string } | Exclude<SendResult, { kind: 'sent' }>>;
+  sendMessage(from: string, to: { phone?: string; bsuid?: string }, body: Record<string, unknown>, trackingId: string): Promise<SendResult>;
+  uploadMedia(from: string, content: Buffer, mime: string, filename: string): Promise<{ kind: 'uploaded'; mediaId: string } | Failure>;
+  /** Deletes an uploaded media file; a media id Meta no longer knows counts as deleted. */
+  deleteMedia(mediaId: string, from: string): Promise<{ kind: 'deleted' } | Failure>;
 }
+
+/**
+ * The title kept for a failure: our own words for the codes we know, never Meta's text (an error's
+ * details can quote the recipient's number).
+ */
+export function failureTitle(code: number): string {
+  return KNOWN_TITLES[code] ?? (code ? `Graph error ${code}` : 'network or unreadable response');
+}
+const KNOWN_TITLES: Record<number, string> = {
+  131047: 'outside the 24-hour window',
+  131050: 'the person stopped marketing messages in WhatsApp',
+  131026: 'message undeliverable',
+  131051: 'unsupported message type',
+  131052: 'media download error',
+  131053: 'media upload error',
+  130429: 'throughput limit reached',
+  131056: 'pair rate limit reached',
+  131048: 'spam rate limit reached',
+  131000: 'something went wrong at Meta',
+  131008: 'required parameter missing',
+  131009: 'parameter value invalid',
+  132000: 'template parameter count mismatch',
+  132001: 'template does not exist',
+  133010: 'phone number not registered',
+  190: 'access token expired or invalid',
+  100: 'invalid parameter',
+  10: 'permission denied',
+  80007: 'rate limit reached',
+  4: 'too many calls',
+};
 
 /** Graph responses are JSON whose shape depends on success or error; read defensively below. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type GraphJson = any;
 
 export function createGraphClient(config: Config, fetchImpl: typeof fetch = fetch): GraphClient {
-  const base = `${config.graph.baseUrl}/${config.graph.version}/${config.whatsapp.phoneNumberId}`;
+  const root = `${config.graph.baseUrl}/${config.graph.version}`;
+  const base = (from: string) => `${root}/${encodeURIComponent(from)}`;
   const auth = { authorization: `Bearer ${config.whatsapp.accessToken ?? ''}` };
 
   async function call(url: string, init: RequestInit): Promise<{ status: number; json: GraphJson; retryAfterMs?: number } | { error: string }> {
@@ -47,41 +86,48 @@ export function createGraphClient(config: Config, fetchImpl: typeof fetch = fetc
   }
 
   function classify(r: Awaited<ReturnType<typeof call>>): Exclude<SendResult, { kind: 'sent' }> | null {
-    if ('error' in r) return { kind: 'retry', code: 0, title: r.error };
+    if ('error' in r) return { kind: 'retry', code: 0, title: r.error === 'timeout' ? 'timeout' : 'network error' };
     if (r.status >= 200 && r.status < 300) return null;
-    const code = Number(r.json?.error?.code ?? r.status);
-    const title = String(r.json?.error?.error_data?.details ?? r.json?.error?.message ?? `HTTP ${r.status}`).slice(0, 200);
+    const code = Number(r.json?.error?.code ?? r.status) || r.status;
+    const title = failureTitle(code);
     if (r.status === 429 || r.status >= 500 || THROTTLED.has(code)) return { kind: 'retry', code, title, retryAfterMs: r.retryAfterMs };
     return { kind: 'failed', code, title };
   }
 
   return {
-    async sendMessage(to, body, trackingId) {
+    async sendMessage(from, to, body, trackingId) {
       const payload = {
         messaging_product: 'whatsapp',
         recipient_type: 'individual',
         // `to` is the number; `recipient` the business-scoped user id of a username user (research §1.7).
         ...(to.phone ? { to: to.phone } : { recipient: to.bsuid }),
         ...body,
-        // Echoed back in status webhooks; also lets anyone downstream spot a duplicate.
+        // Our own opaque id (never Meta's: it encodes the number), echoed back in status webhooks.
         biz_opaque_callback_data: trackingId,
       };
-      const r = await call(`${base}/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+      const r = await call(`${base(from)}/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(payload) });
       const problem = classify(r);
       if (problem) return problem;
       const id = 'json' in r ? r.json?.messages?.[0]?.id : undefined;
       return id ? { kind: 'sent', graphId: String(id) } : { kind: 'retry', code: 0, title: 'no message id in response' };
     },
-    async uploadMedia(content, mime, filename) {
+    async uploadMedia(from, content, mime, filename) {
       const form = new FormData();
       form.append('messaging_product', 'whatsapp');
       form.append('type', mime);
       form.append('file', new Blob([new Uint8Array(content)], { type: mime }), filename);
-      const r = await call(`${base}/media`, { method: 'POST', headers: auth, body: form });
+      const r = await call(`${base(from)}/media`, { method: 'POST', headers: auth, body: form });
       const problem = classify(r);
       if (problem) return problem;
       const id = 'json' in r ? r.json?.id : undefined;
       return id ? { kind: 'uploaded', mediaId: String(id) } : { kind: 'retry', code: 0, title: 'no media id in response' };
+    },
+    async deleteMedia(mediaId, from) {
+      // https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#delete-media
+      const r = await call(`${root}/${encodeURIComponent(mediaId)}?phone_number_id=${encodeURIComponent(from)}`, { method: 'DELETE', headers: auth });
+      if (!('error' in r) && r.status === 404) return { kind: 'deleted' };
+      const problem = classify(r);
+      return problem ?? { kind: 'deleted' };
     },
   };
 }

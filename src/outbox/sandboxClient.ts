@@ -15,5 +15,8 @@ export function createSandboxClient(): GraphClient {
       n += 1;
       return { kind: 'uploaded', mediaId: `sandbox-media-${n}` };
     },
+    async deleteMedia() {
+      return { kind: 'deleted' };
+    },
   };
 }

@@ -3,11 +3,14 @@ import type { Deps } from '../deps';
 import { claimAndWork, headsOf } from '../lib/heads';
 import { workerLoop } from '../lib/pollingLoop';
 import type { OutboxDoc } from '../db/models';
+import { graphKey } from '../privacy/ids';
+import { at } from '../privacy/pii';
 import { optOut } from '../rights/optOut';
 import type { Subscriber } from '../rights/subscribers';
 import { consentGate } from './gate';
-import type { GraphClient, SendResult } from './graphClient';
-import { createRateLimiter } from './rateLimiter';
+import { failureTitle, type GraphClient, type SendResult } from './graphClient';
+import { MEDIA_FALLBACK_MS, scheduleMediaDeletion } from './media';
+import { createRateLimiter, type RateLimiter } from './rateLimiter';
 
 export interface OutboxWorker {
   runOnce(): Promise<number>;
@@ -53,12 +56,19 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
   const concurrency = opts.concurrency ?? 16;
   const idleMs = opts.idleMs ?? 500;
   const maxAgeMs = opts.maxAgeMs ?? 24 * 3600_000;
-  const limiter = createRateLimiter(deps.config.graph.ratePerSecond);
+  // Meta's throughput limit is per business number: one bucket each.
+  const limiters = new Map<string, RateLimiter>();
+  const limiterFor = (from: string) => {
+    let l = limiters.get(from);
+    if (!l) limiters.set(from, (l = createRateLimiter(deps.config.graph.ratePerSecond)));
+    return l;
+  };
   const inHand = new Set<Promise<void>>();
 
   const due = (now: Date) => ({ $or: [{ state: 'pending', nextAttemptAt: { $lte: now } }, { state: 'sending', leaseUntil: { $lt: now } }] });
 
   async function finish(id: string, set: Record<string, unknown>, messageStatus: string, purge: boolean) {
+    // A purged item (the erasure confirmation) goes whatever happened: nothing of the person stays.
     if (purge) await Outbox.deleteOne({ _id: id });
     else await Outbox.updateOne({ _id: id }, { $set: { ...set, leaseUntil: null } });
     const m = await Message.findOneAndUpdate({ _id: id }, { $set: { status: messageStatus } }, { returnDocument: 'after' }).lean();
@@ -72,7 +82,7 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
       const gate = await consentGate(deps, { token: sub.key, category: doc.category as 'rights' | 'service' | 'marketing' });
       if (!gate.allowed) {
         deps.metrics.gateRefusals.inc({ reason: gate.reason });
-        await finish(doc._id, { state: 'failed', error: { code: 0, title: `refused by the consent gate: ${gate.reason}` } }, 'failed', false);
+        await finish(doc._id, { state: 'failed', error: { code: 0, title: `refused by the consent gate: ${gate.reason}` } }, 'failed', doc.purgeAfterSend);
         return;
       }
     } else if (!doc.purgeAfterSend) {
@@ -80,31 +90,38 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
       await Outbox.deleteOne({ _id: doc._id });
       return;
     }
-    let body = JSON.parse(deps.pii.decrypt(doc.bodyEnc)) as Record<string, unknown>;
+    let body = JSON.parse(deps.pii.decrypt(doc.bodyEnc, at('outbox', 'bodyEnc', doc._id))) as Record<string, unknown>;
     // Meta refuses free-form messages outside the 24 h customer-service window (131047).
     if (sub && doc.kind !== 'template' && (!sub.windowUntil || sub.windowUntil < now)) {
       const template = deps.config.graph.utilityTemplate;
       if (!template) {
         log.warn({ item: doc._id, code: 131047 }, 'not sent: outside the 24-hour window and no template configured');
-        await finish(doc._id, { state: 'failed', error: { code: 131047, title: 'outside the 24-hour window and no utility template configured' } }, 'failed', false);
+        await finish(doc._id, { state: 'failed', error: { code: 131047, title: 'outside the 24-hour window and no utility template configured' } }, 'failed', doc.purgeAfterSend);
         return;
       }
       body = { type: 'template', template: { name: template, language: { code: sub.locale ?? deps.config.defaultLocale } } };
     }
-    const to = JSON.parse(deps.pii.decrypt(doc.toEnc)) as { phone?: string; bsuid?: string };
+    const to = JSON.parse(deps.pii.decrypt(doc.toEnc, at('outbox', 'toEnc', doc._id))) as { phone?: string; bsuid?: string };
+    const from = doc.phoneNumberId;
+    const limiter = limiterFor(from);
     const started = process.hrtime.bigint();
     let result: SendResult;
+    let mediaId: string | null = doc.mediaId ?? null;
     if (body.type === 'document' && 'exportId' in body) {
-      result = await sendDocument(doc, to, body as unknown as DocumentBody);
+      const sent = await sendDocument(doc, to, body as unknown as DocumentBody, limiter);
+      result = sent.result;
+      mediaId = sent.mediaId;
     } else {
       await limiter.take();
-      result = await graph.sendMessage(to, body, doc._id);
+      result = await graph.sendMessage(from, to, body, doc._id);
     }
     deps.metrics.sendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     deps.metrics.sends.inc({ outcome: result.kind, code: result.kind === 'sent' ? '' : String(result.code) });
 
+    // An uploaded document is deleted at Meta once delivered or failed (handleStatus), or after a day.
     if (result.kind === 'sent') {
-      await finish(doc._id, { state: 'sent', graphId: result.graphId, sentAt: deps.clock.now(), error: null }, 'sent', doc.purgeAfterSend);
+      await finish(doc._id, { state: 'sent', graphKey: graphKey(deps.pii, result.graphId), sentAt: deps.clock.now(), error: null }, 'sent', doc.purgeAfterSend);
+      if (mediaId) await scheduleMediaDeletion(deps, [{ mediaId, phoneNumberId: from }], new Date(deps.clock.now().getTime() + MEDIA_FALLBACK_MS));
       return;
     }
     if (result.kind === 'retry' && now.getTime() - new Date(doc.createdAt).getTime() < maxAgeMs) {
@@ -117,26 +134,30 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
       log.warn({ item: doc._id, code: result.code, attempt: doc.attempts, waitMs: Math.round(wait) }, 'send will be retried');
       return;
     }
-    await finish(doc._id, { state: 'failed', error: { code: result.code, title: result.title } }, 'failed', false);
+    await finish(doc._id, { state: 'failed', error: { code: result.code, title: failureTitle(result.code) } }, 'failed', doc.purgeAfterSend);
+    if (mediaId) await scheduleMediaDeletion(deps, [{ mediaId, phoneNumberId: from }], deps.clock.now());
     log.warn({ item: doc._id, code: result.code }, 'send failed permanently');
     // 131050: the person stopped marketing in WhatsApp itself; record it as their opt-out.
-    if (result.code === 131050 && sub) await optOut(deps, sub as Subscriber, { requestId: `meta131050:${doc._id}`, source: 'meta_131050', channel: 'meta', silent: true });
+    if (result.code === 131050 && sub) {
+      await optOut(deps, sub as Subscriber, { requestId: `meta131050:${doc._id}`, source: 'meta_131050', channel: 'meta', at: deps.clock.now(), silent: true });
+    }
   }
 
-  async function sendDocument(doc: Item, to: { phone?: string; bsuid?: string }, body: DocumentBody): Promise<SendResult> {
+  async function sendDocument(doc: Item, to: { phone?: string; bsuid?: string }, body: DocumentBody, limiter: RateLimiter): Promise<{ result: SendResult; mediaId: string | null }> {
     let mediaId: string | undefined = doc.mediaId ?? undefined;
     if (!mediaId) {
       const exp = await Export.findById(body.exportId).lean();
-      if (!exp) return { kind: 'failed', code: 0, title: 'export no longer available' };
+      if (!exp) return { result: { kind: 'failed', code: 0, title: 'export no longer available' }, mediaId: null };
       await limiter.take();
-      const up = await graph.uploadMedia(Buffer.from(deps.pii.decrypt(exp.contentEnc)), 'application/json', body.document.filename);
-      if (up.kind !== 'uploaded') return up;
+      const up = await graph.uploadMedia(doc.phoneNumberId, Buffer.from(deps.pii.decrypt(exp.contentEnc, at('exports', 'contentEnc', exp._id))), 'application/json', body.document.filename);
+      if (up.kind !== 'uploaded') return { result: up, mediaId: null };
       mediaId = up.mediaId;
       // Remember the upload so a retry of the send does not upload again.
       await Outbox.updateOne({ _id: doc._id }, { $set: { mediaId } });
     }
     await limiter.take();
-    return graph.sendMessage(to, { type: 'document', document: { id: mediaId, filename: body.document.filename, caption: body.document.caption } }, doc._id);
+    const result = await graph.sendMessage(doc.phoneNumberId, to, { type: 'document', document: { id: mediaId, filename: body.document.filename, caption: body.document.caption } }, doc._id);
+    return { result, mediaId };
   }
 
   /**

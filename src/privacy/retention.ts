@@ -35,7 +35,7 @@ export async function sweepRetention(deps: Deps): Promise<SweepReport> {
   const idle = m.Subscriber.find({ lastActivityAt: { $lt: messagesCutoff } }, { _id: 1 }).lean().cursor();
   for await (const s of idle) messages += (await m.Message.deleteMany({ subscriberId: s._id })).deletedCount;
 
-  const inbox = (await m.Inbox.deleteMany({ state: { $in: ['done', 'ignored', 'failed'] }, receivedAt: { $lt: inboxCutoff } })).deletedCount;
+  const inbox = (await m.Inbox.deleteMany({ state: { $in: ['done', 'ignored', 'failed', 'erased'] }, receivedAt: { $lt: inboxCutoff } })).deletedCount;
   const outbox = (await m.Outbox.deleteMany({ state: { $in: ['sent', 'delivered', 'read', 'failed'] }, createdAt: { $lt: inboxCutoff } })).deletedCount;
   const exports = (await m.Export.deleteMany({ expiresAt: { $lt: new Date(now) } })).deletedCount;
   const erasureJobs = (await m.ErasureJob.deleteMany({ state: 'done', startedAt: { $lt: inboxCutoff } })).deletedCount;

@@ -1,5 +1,6 @@
 import type { Model } from 'mongoose';
 import type { Deps } from '../deps';
+import { at } from './pii';
 
 /** The collections differ in shape; rotation only touches `_id` and the named string fields. */
 type AnyModel = Model<Record<string, unknown>>;
@@ -10,10 +11,12 @@ export function sealedFields(deps: Deps): { model: AnyModel; fields: string[] }[
   return [
     { model: m.Subscriber, fields: ['waIdEnc', 'bsuidEnc', 'nameEnc'] },
     { model: m.Message, fields: ['textEnc'] },
+    { model: m.Consent, fields: ['detailEnc'] },
     { model: m.Inbox, fields: ['payloadEnc'] },
     { model: m.Outbox, fields: ['toEnc', 'bodyEnc'] },
     { model: m.Export, fields: ['contentEnc'] },
     { model: m.ErasureJob, fields: ['toEnc'] },
+    { model: m.StaffAudit, fields: ['noteEnc'] },
   ] as unknown as { model: AnyModel; fields: string[] }[];
 }
 
@@ -25,23 +28,27 @@ export interface RotationReport {
 
 /**
  * Re-encrypts every sealed value that is not yet under the active key (the first of
- * PII_ENCRYPTION_KEYS). Resumable: it only ever looks for values under other keys, and each
- * update is conditional on the old ciphertext, so a crash or a concurrent writer is harmless and
- * the next run carries on. After a run that reports `remaining: 0`, old keys can be removed.
+ * PII_ENCRYPTION_KEYS), or not yet bound to its place (`e1.` values). Each value is opened and
+ * sealed again at its own place (collection, field, document id). Resumable: it only ever looks
+ * for values under other keys, and each update is conditional on the old ciphertext, so a crash or
+ * a concurrent writer is harmless and the next run carries on. After a run that reports
+ * `remaining: 0`, old keys can be removed.
  */
 export async function rotateKeys(deps: Deps, opts: { batch?: number; onProgress?: (n: number) => void } = {}): Promise<RotationReport> {
   const kid = deps.pii.activeKeyId;
-  const notActive = { $type: 'string', $not: new RegExp(`^e1\\.${kid.replace(/[^\w-]/g, '')}\\.`) };
+  const notActive = { $type: 'string', $not: new RegExp(`^e2\\.${kid.replace(/[^\w-]/g, '')}\\.`) };
   const batch = opts.batch ?? 500;
   let reEncrypted = 0;
   for (const { model, fields } of sealedFields(deps)) {
+    const collection = model.collection.collectionName;
     for (const field of fields) {
       for (;;) {
         const docs = await model.find({ [field]: notActive }, { [field]: 1 }).limit(batch).lean();
         if (docs.length === 0) break;
         for (const d of docs as Record<string, unknown>[]) {
           const old = d[field] as string;
-          const fresh = deps.pii.encrypt(deps.pii.decrypt(old));
+          const place = at(collection, field, d._id);
+          const fresh = deps.pii.encrypt(deps.pii.decrypt(old, place), place);
           const r = await model.updateOne({ _id: d._id, [field]: old }, { $set: { [field]: fresh } });
           reEncrypted += r.modifiedCount;
         }

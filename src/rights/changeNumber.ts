@@ -1,4 +1,5 @@
 import type { Deps } from '../deps';
+import { at } from '../privacy/pii';
 import { tokenOf } from './subscribers';
 
 /**
@@ -12,8 +13,9 @@ export async function changeNumber(deps: Deps, oldWaId: string, newWaId: string)
   const newKey = tokenOf(deps, { waId: newWaId });
   if (oldKey === newKey) return 'moved';
   if (await Subscriber.exists({ key: newKey })) return 'conflict';
-  const res = await Subscriber.updateOne({ key: oldKey }, { $set: { key: newKey, waIdEnc: deps.pii.encrypt(newWaId), lastActivityAt: deps.clock.now() } });
-  if (res.matchedCount === 0) return 'unknown';
+  const s = await Subscriber.findOne({ key: oldKey }, { _id: 1 }).lean();
+  if (!s) return 'unknown';
+  await Subscriber.updateOne({ _id: s._id }, { $set: { key: newKey, waIdEnc: deps.pii.encrypt(newWaId, at('subscribers', 'waIdEnc', s._id)), lastActivityAt: deps.clock.now() } });
   await Request.updateMany({ subscriberToken: oldKey }, { $set: { subscriberToken: newKey } });
   return 'moved';
 }

@@ -2,9 +2,12 @@ import type { Types } from 'mongoose';
 import type { Deps } from '../deps';
 import { isDuplicateKey } from '../db/models';
 import { enqueueReplies } from '../outbox/enqueue';
+import { scheduleMediaDeletion } from '../outbox/media';
 import { closeRequest, openRequest, appendLedger } from './ledger';
+import { at } from '../privacy/pii';
 import { outcome, text, type Outcome } from './outcome';
-import { recipientOf, type Subscriber } from './subscribers';
+import { questionButtons, questionId } from './questions';
+import { recipientOf, senderOf, type Recipient, type Subscriber } from './subscribers';
 
 /** A DELETE must be confirmed within this window; later answers delete nothing. */
 export const ERASURE_CONFIRM_MS = 15 * 60_000;
@@ -15,20 +18,24 @@ export async function requestErasure(deps: Deps, s: Subscriber, r: { requestId: 
   await openRequest(deps, { id: r.requestId, subscriberToken: s.key, type: 'erasure', channel: r.channel });
   // A previous unanswered DELETE is superseded by this one.
   const previous = s.pending?.kind === 'erasure' && s.pending.requestId !== r.requestId ? s.pending.requestId : null;
-  await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { pending: { kind: 'erasure', requestId: r.requestId, expiresAt } } });
+  const qid = questionId(deps, r.requestId);
+  await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { pending: { kind: 'erasure', requestId: r.requestId, questionId: qid, expiresAt } } });
   if (previous) await closeRequest(deps, previous, s.key, 'cancelled', 'superseded by a new DELETE');
-  return outcome('erasure_asked', {
-    kind: 'buttons',
-    key: 'erase.question',
-    buttons: [
-      { id: 'erase.yes', titleKey: 'erase.yes' },
-      { id: 'erase.no', titleKey: 'erase.no' },
-    ],
-  });
+  return outcome('erasure_asked', erasureQuestion(qid));
 }
 
-/** The person said yes: erase now (a durable job), or explain why nothing happened. */
-export async function confirmErasure(deps: Deps, s: Subscriber, r: { answerId: string }): Promise<Outcome> {
+const erasureQuestion = (qid: string) => ({ kind: 'buttons' as const, key: 'erase.question', buttons: questionButtons('erasure', qid) });
+
+/** An answer that is not one of the question's buttons: the same question again (nothing is erased). */
+export async function reaskErasure(deps: Deps, s: Subscriber): Promise<Outcome> {
+  const pending = s.pending?.kind === 'erasure' ? s.pending : null;
+  if (!pending?.requestId || !pending.questionId) return outcome('erasure_nothing_pending', text('erase.nothingPending'));
+  if (pending.expiresAt && pending.expiresAt < deps.clock.now()) return cancelErasure(deps, s);
+  return outcome('erasure_reasked', erasureQuestion(pending.questionId));
+}
+
+/** The person pressed "Yes, erase": erase now (a durable job), or explain why nothing happened. */
+export async function confirmErasure(deps: Deps, s: Subscriber): Promise<Outcome> {
   const pending = s.pending?.kind === 'erasure' ? s.pending : null;
   if (!pending?.requestId) return outcome('erasure_nothing_pending', text('erase.nothingPending'));
   if (pending.expiresAt && pending.expiresAt < deps.clock.now()) {
@@ -36,7 +43,7 @@ export async function confirmErasure(deps: Deps, s: Subscriber, r: { answerId: s
     await closeRequest(deps, pending.requestId, s.key, 'expired', 'not confirmed within 15 minutes');
     return outcome('erasure_expired', text('erase.expired'));
   }
-  await appendLedger(deps, { requestId: pending.requestId, subscriberToken: s.key, event: 'erasure.confirmed', detail: r.answerId });
+  await appendLedger(deps, { requestId: pending.requestId, subscriberToken: s.key, event: 'erasure.confirmed', detail: 'button' });
   await startErasureJob(deps, s, pending.requestId);
   await runErasureJob(deps, pending.requestId);
   // The confirmation is queued by the job itself, after the data is gone.
@@ -58,7 +65,8 @@ async function startErasureJob(deps: Deps, s: Subscriber, requestId: string): Pr
       _id: requestId as never,
       subscriberId: s._id,
       subscriberToken: s.key,
-      toEnc: recipientOf(deps, s),
+      toEnc: deps.pii.encrypt(JSON.stringify(recipientOf(deps, s)), at('erasureJobs', 'toEnc', requestId)),
+      phoneNumberId: senderOf(deps, s),
       locale: s.locale ?? deps.config.defaultLocale,
       state: 'running',
       leaseUntil: new Date(deps.clock.now().getTime() + 60_000),
@@ -71,8 +79,11 @@ async function startErasureJob(deps: Deps, s: Subscriber, requestId: string): Pr
 
 /**
  * GDPR Art. 17: a hard delete of every personal record — profile, messages, consent history,
- * exports, inbox and outbox items — keeping only the suppression token (so the number is never
- * marketed to again) and the pseudonymous ledger. Each step is idempotent, so a crash anywhere is
+ * exports, outbox items (failed ones too), the payloads of inbox items (those kept aside too),
+ * staff notes about the person, and the documents we uploaded to Meta for them — keeping only the
+ * suppression token (so the number is never marketed to again), the pseudonymous ledger, and for
+ * the replay window the bare dedupe keys of their inbox items (keyed hashes, so a redelivery of
+ * what they wrote before cannot re-create them). Each step is idempotent, so a crash anywhere is
  * finished by the next run (workers resume jobs whose lease ran out).
  */
 export async function runErasureJob(deps: Deps, jobId: string): Promise<'done' | 'missing'> {
@@ -92,7 +103,11 @@ export async function runErasureJob(deps: Deps, jobId: string): Promise<'done' |
   }
 }
 
-async function eraseSteps(deps: Deps, job: { subscriberId: Types.ObjectId; subscriberToken: string; toEnc: string; locale: string }, jobId: string): Promise<'done'> {
+async function eraseSteps(
+  deps: Deps,
+  job: { subscriberId: Types.ObjectId; subscriberToken: string; toEnc: string; phoneNumberId: string; locale: string },
+  jobId: string,
+): Promise<'done'> {
   const m = deps.models;
   const { subscriberId, subscriberToken: token } = job;
   const sub = await m.Subscriber.findById(subscriberId, { bsuidKey: 1 }).lean();
@@ -103,17 +118,28 @@ async function eraseSteps(deps: Deps, job: { subscriberId: Types.ObjectId; subsc
     if (!isDuplicateKey(err)) throw err;
   }
   const keys = [token, sub?.bsuidKey].filter((k): k is string => Boolean(k));
+  const confirmation = `${confirmationId(jobId)}:0`;
+  // Documents sent to them (MY DATA) are deleted at Meta too, before their outbox items go.
+  const uploaded = await m.Outbox.find({ subscriberId, mediaId: { $ne: null } }, { mediaId: 1, phoneNumberId: 1 }).lean();
+  await scheduleMediaDeletion(deps, uploaded.map((o) => ({ mediaId: o.mediaId!, phoneNumberId: o.phoneNumberId })), now);
   await m.Message.deleteMany({ subscriberId });
   await m.Consent.deleteMany({ subscriberId });
   await m.Export.deleteMany({ subscriberId });
-  await m.Outbox.deleteMany({ subscriberId, _id: { $nin: [`${confirmationId(jobId)}:0`] } });
-  await m.Inbox.deleteMany({ subscriberKey: { $in: keys } });
+  await m.Outbox.deleteMany({ subscriberId, _id: { $nin: [confirmation] } });
+  // Inbox items keep only their keyed dedupe id until the retention sweep: nothing of the person.
+  await m.Inbox.updateMany(
+    { subscriberKey: { $in: keys } },
+    { $set: { state: 'erased', field: 'erased', type: 'erased', leaseUntil: null }, $unset: { payloadEnc: 1, subscriberKey: 1, lastError: 1 } },
+  );
+  await m.StaffAudit.updateMany({ subscriberToken: { $in: keys }, noteEnc: { $ne: null } }, { $set: { noteEnc: null } });
+  await m.OptOutSignal.deleteMany({ _id: { $in: keys } });
   await m.Subscriber.deleteOne({ _id: subscriberId });
   await closeRequest(deps, jobId, token, 'done', 'erased');
   await enqueueReplies(deps, {
     keyPrefix: confirmationId(jobId),
     subscriberId,
-    toEnc: job.toEnc,
+    to: JSON.parse(deps.pii.decrypt(job.toEnc, at('erasureJobs', 'toEnc', jobId))) as Recipient,
+    from: job.phoneNumberId,
     locale: job.locale,
     category: 'rights',
     record: false, // the conversation is gone; the confirmation is not stored again

@@ -3,7 +3,9 @@ import { isDuplicateKey } from '../db/models';
 import { securitySignal } from '../privacy/alerts';
 import { closeRequest, openRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
-import type { Subscriber } from './subscribers';
+import { exportKey } from '../privacy/ids';
+import { at, type Place } from '../privacy/pii';
+import { openField, type Subscriber } from './subscribers';
 
 /** MY DATA requests allowed per subscriber per 24 h; more is refused with a friendly reply. */
 export const ACCESS_LIMIT_PER_DAY = 3;
@@ -27,13 +29,13 @@ export async function exportData(deps: Deps, s: Subscriber, r: { requestId: stri
   }
   await openRequest(deps, { id: r.requestId, subscriberToken: s.key, type: 'access', channel: r.channel });
   const data = await collectSubjectData(deps, s);
-  const exportId = `exp-${r.requestId.replace(/[^A-Za-z0-9]/g, '').slice(-24)}`;
+  const exportId = exportKey(deps.pii, r.requestId);
   const now = deps.clock.now();
   try {
     await deps.models.Export.collection.insertOne({
       _id: exportId as never,
       subscriberId: s._id,
-      contentEnc: deps.pii.encrypt(JSON.stringify(data)),
+      contentEnc: deps.pii.encrypt(JSON.stringify(data), at('exports', 'contentEnc', exportId)),
       createdAt: now,
       expiresAt: new Date(now.getTime() + EXPORT_TTL_MS),
     });
@@ -55,13 +57,13 @@ export async function exportData(deps: Deps, s: Subscriber, r: { requestId: stri
 /** Everything we hold about one person, decrypted, in a versioned shape. Reads only their documents. */
 export async function collectSubjectData(deps: Deps, s: Subscriber) {
   const { Consent, Message, Request } = deps.models;
-  const open = (v?: string | null) => (v ? deps.pii.decrypt(v) : null);
+  const open = (v: string | null | undefined, place: Place) => (v ? deps.pii.decrypt(v, place) : null);
   const [consents, messages, requests] = await Promise.all([
     Consent.find({ subscriberId: s._id }).sort({ at: 1 }).lean(),
     Message.find({ subscriberId: s._id }).sort({ at: 1 }).lean(),
     Request.find({ subscriberToken: s.key }).sort({ receivedAt: 1 }).lean(),
   ]);
-  const waId = open(s.waIdEnc);
+  const waId = openField(deps, s, 'waIdEnc');
   return {
     schema: 'whatsapp-privacy-bot/subject-export',
     schemaVersion: EXPORT_SCHEMA_VERSION,
@@ -69,8 +71,8 @@ export async function collectSubjectData(deps: Deps, s: Subscriber) {
     controller: { name: deps.config.business.name, contact: deps.config.business.supportContact, privacyPolicy: deps.config.business.privacyPolicyUrl },
     subject: {
       whatsappNumber: waId ? `+${waId}` : null,
-      businessScopedUserId: open(s.bsuidEnc),
-      profileName: open(s.nameEnc),
+      businessScopedUserId: openField(deps, s, 'bsuidEnc'),
+      profileName: openField(deps, s, 'nameEnc'),
       language: s.locale ?? null,
       firstContactAt: s.createdAt,
       lastActivityAt: s.lastActivityAt,
@@ -78,9 +80,9 @@ export async function collectSubjectData(deps: Deps, s: Subscriber) {
     consent: {
       marketing: s.consent,
       since: s.consentAt ?? null,
-      history: consents.map((c) => ({ action: c.action, scope: c.scope, source: c.source, detail: c.detail ?? null, at: c.at })),
+      history: consents.map((c) => ({ action: c.action, scope: c.scope, source: c.source, detail: open(c.detailEnc, at('consents', 'detailEnc', c._id)), at: c.at })),
     },
-    messages: messages.map((m) => ({ direction: m.direction, kind: m.kind, text: open(m.textEnc), at: m.at, by: m.direction === 'out' ? m.by : 'you', status: m.status ?? null })),
+    messages: messages.map((m) => ({ direction: m.direction, kind: m.kind, text: open(m.textEnc, at('messages', 'textEnc', m._id)), at: m.at, by: m.direction === 'out' ? m.by : 'you', status: m.status ?? null })),
     requests: requests.map((q) => ({ id: q._id, type: q.type, channel: q.channel, receivedAt: q.receivedAt, dueAt: q.dueAt, state: q.state, doneAt: q.doneAt, outcome: q.outcome })),
     processing: {
       purposes: ['answering your messages', 'sending messages you agreed to', 'handling your privacy requests'],

@@ -1,5 +1,5 @@
 import type { Deps } from '../deps';
-import { recordConsent, type ConsentSource } from './consent';
+import { applyConsent, recordConsent, type ConsentSource } from './consent';
 import { closeRequest, openRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
 import type { Subscriber } from './subscribers';
@@ -8,21 +8,28 @@ import type { Subscriber } from './subscribers';
  * Withdraws marketing consent at once, with no confirmation step: GDPR Art. 7(3) (as easy as
  * giving it) and 21(3) (objection to direct marketing is absolute); FCC 24-24 (any reasonable
  * means; one confirmation, no marketing in it). Idempotent on `requestId`.
+ *
+ * `at` is when the person acted: a STOP older than a START they sent later is recorded in the
+ * history and changes nothing (and is not answered: their newer choice stands).
  */
 export async function optOut(
   deps: Deps,
   s: Subscriber,
-  r: { requestId: string; source: ConsentSource; channel: string; silent?: boolean; detail?: string },
+  r: { requestId: string; source: ConsentSource; channel: string; at: Date; silent?: boolean; detail?: string },
 ): Promise<Outcome> {
   const consentId = `${r.requestId}:withdraw`;
   const replay = s.consent === 'opted_out' && (await deps.models.Consent.exists({ _id: consentId }));
   if (s.consent === 'opted_out' && !replay) return outcome('already_opted_out', ...(r.silent ? [] : [text('optOut.already')]));
 
   await openRequest(deps, { id: r.requestId, subscriberToken: s.key, type: 'opt_out', channel: r.channel });
-  await recordConsent(deps, { id: consentId, subscriberId: s._id, action: 'withdraw', source: r.source, detail: r.detail });
-  await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { consent: 'opted_out', consentAt: deps.clock.now() } });
+  await recordConsent(deps, { id: consentId, subscriberId: s._id, action: 'withdraw', source: r.source, detail: r.detail, at: r.at });
+  const applied = replay || (await applyConsent(deps, s._id, 'opted_out', r.at));
   // The clarifying question is answered by this; a pending erasure is not touched.
   await deps.models.Subscriber.updateOne({ _id: s._id, 'pending.kind': 'opt_out_question' }, { $set: { pending: null } });
+  if (!applied) {
+    await closeRequest(deps, r.requestId, s.key, 'done', 'superseded by a newer choice');
+    return outcome('opt_out_superseded');
+  }
   await closeRequest(deps, r.requestId, s.key, 'done', `marketing consent withdrawn (${r.source})`);
   return outcome('opted_out', ...(r.silent ? [] : [text('optOut.confirmed')]));
 }

@@ -3,6 +3,7 @@ import express, { Router } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
 import type { Deps } from '../deps';
+import { at } from '../privacy/pii';
 import { findSubscriber } from '../rights/subscribers';
 import { ingestDelivery } from '../webhook/ingest';
 
@@ -42,7 +43,7 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
       : { from: waId, id, timestamp, type: 'text', text: { body: text } };
     await ingestDelivery(deps, {
       object: 'whatsapp_business_account',
-      entry: [{ id: 'sandbox', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: 'sandbox' }, contacts: [{ wa_id: waId, profile: { name: name ?? 'Sandbox Subscriber' } }], messages: [message] } }] }],
+      entry: [{ id: 'sandbox', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: deps.config.whatsapp.phoneNumberIds[0] }, contacts: [{ wa_id: waId, profile: { name: name ?? 'Sandbox Subscriber' } }], messages: [message] } }] }],
     });
     onStored();
     res.status(202).json({ id });
@@ -61,14 +62,14 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
     }
     const messages = await deps.models.Message.find({ subscriberId: s._id }).sort({ at: 1 }).limit(200).lean();
     const outbox = await deps.models.Outbox.find({ _id: { $in: messages.filter((m) => m.direction === 'out').map((m) => m._id) } }, { bodyEnc: 1 }).lean();
-    const bodies = new Map(outbox.map((o) => [o._id, JSON.parse(deps.pii.decrypt(o.bodyEnc))]));
+    const bodies = new Map(outbox.map((o) => [o._id, JSON.parse(deps.pii.decrypt(o.bodyEnc, at('outbox', 'bodyEnc', o._id)))]));
     res.json({
       consent: s.consent,
       locale: s.locale,
       messages: messages.map((m) => ({
         id: m._id,
         direction: m.direction,
-        text: m.textEnc ? deps.pii.decrypt(m.textEnc) : `[${m.kind}]`,
+        text: m.textEnc ? deps.pii.decrypt(m.textEnc, at('messages', 'textEnc', m._id)) : `[${m.kind}]`,
         status: m.status,
         at: m.at,
         body: bodies.get(m._id) ?? null,
@@ -82,7 +83,7 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
       res.status(404).json({ error: 'no such export (they expire after 7 days)' });
       return;
     }
-    res.type('application/json').attachment(`${exp._id}.json`).send(deps.pii.decrypt(exp.contentEnc));
+    res.type('application/json').attachment(`${exp._id}.json`).send(deps.pii.decrypt(exp.contentEnc, at('exports', 'contentEnc', exp._id)));
   });
   return router;
 }

@@ -5,7 +5,8 @@ import { enqueueReplies, enqueueText } from '../outbox/enqueue';
 import { securitySignal } from '../privacy/alerts';
 import { collectSubjectData } from '../rights/exportData';
 import { optOut } from '../rights/optOut';
-import { recipientOf, type Subscriber } from '../rights/subscribers';
+import { openField, recipientOf, senderOf, type Subscriber } from '../rights/subscribers';
+import { at } from '../privacy/pii';
 import { audit } from './audit';
 import type { StaffView } from './accounts';
 import { maskNumber } from './roles';
@@ -13,8 +14,13 @@ import { maskNumber } from './roles';
 const DAY = 86_400_000;
 
 function numberOf(deps: Deps, s: Subscriber): string | null {
-  return s.waIdEnc ? `+${deps.pii.decrypt(s.waIdEnc)}` : null;
+  const waId = openField(deps, s, 'waIdEnc');
+  return waId ? `+${waId}` : null;
 }
+
+/** Why a number is shown: a fixed vocabulary in the chained audit log; free text goes to a sealed note. */
+export const REVEAL_REASONS = ['person_request', 'delivery_problem', 'legal_obligation', 'fraud_investigation', 'other'] as const;
+export type RevealReason = (typeof REVEAL_REASONS)[number];
 
 async function load(deps: Deps, id: string): Promise<Subscriber | null> {
   if (!Types.ObjectId.isValid(id)) return null;
@@ -33,7 +39,7 @@ export async function listConversations(deps: Deps, opts: { limit?: number } = {
   return subs.map((s) => ({
     id: String(s._id),
     number: maskNumber(numberOf(deps, s)),
-    name: s.nameEnc ? deps.pii.decrypt(s.nameEnc) : null,
+    name: openField(deps, s, 'nameEnc'),
     consent: s.consent,
     locale: s.locale ?? null,
     paused: Boolean(s.pausedByStaff),
@@ -60,7 +66,7 @@ export async function conversation(deps: Deps, id: string) {
   return {
     id: String(s._id),
     number: maskNumber(numberOf(deps, s)),
-    name: s.nameEnc ? deps.pii.decrypt(s.nameEnc) : null,
+    name: openField(deps, s, 'nameEnc'),
     consent: s.consent,
     consentAt: s.consentAt ?? null,
     locale: s.locale ?? null,
@@ -68,13 +74,13 @@ export async function conversation(deps: Deps, id: string) {
     windowUntil: s.windowUntil ?? null,
     windowOpen: Boolean(s.windowUntil && s.windowUntil > now),
     suppressed: Boolean(suppressed),
-    consentHistory: consents.map((c) => ({ action: c.action, source: c.source, detail: c.detail ?? null, at: c.at })),
+    consentHistory: consents.map((c) => ({ action: c.action, source: c.source, detail: c.detailEnc ? deps.pii.decrypt(c.detailEnc, at('consents', 'detailEnc', c._id)) : null, at: c.at })),
     requests: requests.map((r) => ({ id: r._id, type: r.type, channel: r.channel, state: r.state, receivedAt: r.receivedAt, dueAt: r.dueAt, regime: r.regime, daysLeft: r.state === 'open' ? daysLeft(deps, r.dueAt) : null, outcome: r.outcome })),
     messages: messages.reverse().map((x) => ({
       id: x._id,
       direction: x.direction,
       kind: x.kind,
-      text: x.textEnc ? deps.pii.decrypt(x.textEnc) : null,
+      text: x.textEnc ? deps.pii.decrypt(x.textEnc, at('messages', 'textEnc', x._id)) : null,
       intent: x.intent ?? null,
       by: x.by,
       status: x.status ?? null,
@@ -111,11 +117,14 @@ export async function listRequests(deps: Deps, f: { type?: string; state?: strin
 export type ActionOutcome<T = object> = ({ kind: 'ok' } & T) | { kind: 'not_found' } | { kind: 'refused'; reason: string };
 
 /** Shows the full number to an agent who states why; every reveal is audited. */
-export async function reveal(deps: Deps, by: StaffView, id: string, reason: string): Promise<ActionOutcome<{ number: string | null }>> {
+export async function reveal(deps: Deps, by: StaffView, id: string, why: { reason: string; note?: string }): Promise<ActionOutcome<{ number: string | null }>> {
   const s = await load(deps, id);
   if (!s) return { kind: 'not_found' };
-  if (reason.trim().length < 5) return { kind: 'refused', reason: 'state a reason (at least 5 characters)' };
-  await audit(deps, { staffId: by.id, action: 'reveal', subscriberToken: s.key, detail: reason.trim().slice(0, 300) });
+  // A reason code, or a stated reason in words (kept as the sealed note under "other").
+  const code = (REVEAL_REASONS as readonly string[]).includes(why.reason) ? (why.reason as RevealReason) : 'other';
+  const note = (code === 'other' && why.reason !== 'other' ? why.reason : (why.note ?? '')).trim();
+  if (code === 'other' && note.length < 5) return { kind: 'refused', reason: 'state a reason (at least 5 characters)' };
+  await audit(deps, { staffId: by.id, action: 'reveal', subscriberToken: s.key, detail: code, note: note.slice(0, 300) || null });
   securitySignal(deps, 'staff_reveal', { staff: by.id });
   return { kind: 'ok', number: numberOf(deps, s) };
 }
@@ -126,7 +135,7 @@ export async function reply(deps: Deps, by: StaffView, id: string, text: string)
   if (!s) return { kind: 'not_found' };
   if (!s.windowUntil || s.windowUntil < deps.clock.now()) return { kind: 'refused', reason: 'the 24-hour window is closed: the person has to write first' };
   const messageId = `staff:${randomUUID()}`;
-  await enqueueText(deps, { id: messageId, subscriberId: s._id, toEnc: recipientOf(deps, s), category: 'service', text, by: `staff:${by.id}` });
+  await enqueueText(deps, { id: messageId, subscriberId: s._id, to: recipientOf(deps, s), from: senderOf(deps, s), category: 'service', text, by: `staff:${by.id}` });
   await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { unanswered: false, lastActivityAt: deps.clock.now() } });
   await audit(deps, { staffId: by.id, action: 'reply', subscriberToken: s.key });
   return { kind: 'ok', messageId };
@@ -146,9 +155,9 @@ export async function staffOptOut(deps: Deps, by: StaffView, id: string, message
   const s = await load(deps, id);
   if (!s) return { kind: 'not_found' };
   const requestId = `staff:${randomUUID()}`;
-  const result = await optOut(deps, s, { requestId, source: 'staff', channel: 'staff', detail: messageId ? `from message ${messageId}` : undefined });
+  const result = await optOut(deps, s, { requestId, source: 'staff', channel: 'staff', at: deps.clock.now(), detail: messageId ? `from message ${messageId}` : undefined });
   if (result.kind === 'opted_out') {
-    await enqueueReplies(deps, { keyPrefix: requestId, subscriberId: s._id, toEnc: recipientOf(deps, s), locale: s.locale ?? deps.config.defaultLocale, category: 'rights', replies: result.replies, by: `staff:${by.id}` });
+    await enqueueReplies(deps, { keyPrefix: requestId, subscriberId: s._id, to: recipientOf(deps, s), from: senderOf(deps, s), locale: s.locale ?? deps.config.defaultLocale, category: 'rights', replies: result.replies, by: `staff:${by.id}` });
   }
   await audit(deps, { staffId: by.id, action: 'opt_out', subscriberToken: s.key, detail: result.kind });
   return { kind: 'ok', outcome: result.kind };

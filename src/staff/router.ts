@@ -6,7 +6,7 @@ import type { Deps } from '../deps';
 import { lastVerification } from '../privacy/chain';
 import { ledgerChain, verifyLedger } from '../rights/ledger';
 import { createStaff, login, logout, sessionFor, updateStaff, view, type StaffView } from './accounts';
-import { auditChain, verifyAudit } from './audit';
+import { auditChain, auditNote, verifyAudit } from './audit';
 import { conversation, exportSubject, listConversations, listRequests, reply, reveal, setPaused, staffOptOut, type ActionOutcome } from './conversations';
 import { can, grants, type Action } from './roles';
 
@@ -89,9 +89,9 @@ export function staffRouter(deps: Deps): Router {
     res.json(c);
   });
   router.post('/staff/api/conversations/:id/reveal', allow('reveal'), async (req, res) => {
-    const body = z.object({ reason: z.string().max(300) }).safeParse(req.body);
+    const body = z.object({ reason: z.string().max(300), note: z.string().max(300).optional() }).safeParse(req.body);
     if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
-    send(res, await reveal(deps, staff(req), String(req.params.id), body.data.reason));
+    send(res, await reveal(deps, staff(req), String(req.params.id), body.data));
   });
   router.post('/staff/api/conversations/:id/reply', allow('reply'), async (req, res) => {
     const body = z.object({ text: z.string().trim().min(1).max(4096) }).safeParse(req.body);
@@ -123,7 +123,11 @@ export function staffRouter(deps: Deps): Router {
     const entries = await deps.models.StaffAudit.find({}).sort({ seq: -1 }).limit(300).lean();
     const names = new Map((await deps.models.Staff.find({}, { email: 1 }).lean()).map((s) => [String(s._id), s.email]));
     res.json({
-      entries: entries.map((e) => ({ seq: e.seq, at: e.at, staff: e.staffId ? (names.get(e.staffId) ?? e.staffId) : null, action: e.action, subscriberToken: e.subscriberToken ? `${e.subscriberToken.slice(0, 10)}…` : null, detail: e.detail })),
+      entries: entries.map((e) => ({ seq: e.seq, at: e.at, staff: e.staffId ? (names.get(e.staffId) ?? e.staffId) : null, action: e.action,
+        subscriberToken: e.subscriberToken ? `${e.subscriberToken.slice(0, 10)}…` : null,
+        detail: e.detail,
+        note: auditNote(deps, e),
+      })),
       verification: { audit: await lastVerification(deps, auditChain(deps)), ledger: await lastVerification(deps, ledgerChain(deps)) },
     });
   });

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { contentKey, messageKey, statusKey } from '../privacy/ids';
+import type { Pii } from '../privacy/pii';
 import { changeSchema, type Envelope } from './envelope';
 
 /**
@@ -11,7 +12,27 @@ import { changeSchema, type Envelope } from './envelope';
  * says (non-string or empty ids, a sender that is not a number, a timestamp out of range) is kept raw
  * as `ignored` for inspection, and the rest of the delivery is stored and processed as usual. A
  * malformed neighbour must never make Meta retry a valid STOP forever.
+ *
+ * Kept aside (stored as `ignored`, never acted on, counted by reason) besides malformed items:
+ * - deliveries for a business number that is not ours (`metadata.phone_number_id` not in
+ *   WHATSAPP_PHONE_NUMBER_ID): one app receives the webhooks of every number subscribed to it;
+ * - items older than the replay window: Meta redelivers for up to 7 days, out of order, and an
+ *   old STOP or START must not be applied again after its dedupe key was swept.
+ *
+ * Ids are keyed HMACs of Meta's ids (privacy/ids.ts): a `wamid` encodes the sender's number.
+ * The sender is the message's own `from` / `from_user_id`; `contacts[]` only supplies the profile
+ * of that same sender (a contact that names someone else is never used).
  */
+export type KeptAside = 'invalid' | 'unknown_field' | 'foreign_number' | 'stale';
+
+export interface ExplodeContext {
+  nowMs: number;
+  pii: Pick<Pii, 'blindIndex'>;
+  /** The business numbers (phone_number_id) this deployment answers for. */
+  ourNumbers: ReadonlySet<string>;
+  replayWindowMs: number;
+}
+
 export interface InboxItemDraft {
   _id: string;
   field: string;
@@ -21,6 +42,8 @@ export interface InboxItemDraft {
   payload: InboundPayload;
   order: number;
   state: 'pending' | 'ignored';
+  /** Why an item is kept aside, for the metric. */
+  aside?: KeptAside;
 }
 
 // Meta's item shapes vary by type and grow over time; the chat code narrows what it reads.
@@ -64,8 +87,13 @@ function identityOf(waId?: string, user?: string): string | null {
   return null;
 }
 
-function sha(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 32);
+/** The sender of a malformed item, where one can be read, so an erasure also finds it. */
+function senderOfRaw(raw: unknown): string | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const r = raw as Json;
+  for (const v of [r.from, r.recipient_id, r.wa_id]) if ((typeof v === 'string' || typeof v === 'number') && /^\d{6,20}$/.test(String(v))) return `wa:${v}`;
+  for (const v of [r.from_user_id, r.recipient_user_id, r.user_id]) if (typeof v === 'string' && v.length > 0 && v.length <= 256) return `bsuid:${v}`;
+  return null;
 }
 
 /** JSON of anything, even values too deep to serialise (kept as a marker, not thrown). */
@@ -81,21 +109,28 @@ function serialisable(v: unknown): boolean {
   return safeJson(v) !== '"[unserialisable]"';
 }
 
-export function explode(envelope: Envelope, nowMs: number): InboxItemDraft[] {
+export function explode(envelope: Envelope, ctx: ExplodeContext): InboxItemDraft[] {
+  const { nowMs, pii } = ctx;
   const out: InboxItemDraft[] = [];
   let position = 0;
   const orderOf = (seconds?: number) => (seconds ? seconds * 1000 : nowMs) + Math.min(position++, 999);
   const ignored = (field: string, raw: unknown, phoneNumberId?: string): InboxItemDraft => {
     const json = safeJson(raw);
     return {
-      _id: `raw:${sha(`${field}|${json}`)}`,
+      _id: contentKey(pii, 'raw', `${field}|${json}`),
       field,
       type: 'invalid',
-      identity: null,
+      identity: senderOfRaw(raw),
       payload: { field, phoneNumberId, item: { raw: json.slice(0, 100_000) } },
       order: orderOf(),
       state: 'ignored',
+      aside: 'invalid',
     };
+  };
+  // A valid item that is not ours to act on: kept sealed for inspection (and erasure), never processed.
+  const asideIf = (d: InboxItemDraft, phoneNumberId: string | undefined, seconds: number): InboxItemDraft => {
+    const aside: KeptAside | undefined = !phoneNumberId || !ctx.ourNumbers.has(phoneNumberId) ? 'foreign_number' : seconds * 1000 < nowMs - ctx.replayWindowMs ? 'stale' : undefined;
+    return aside ? { ...d, type: aside, state: 'ignored', aside } : d;
   };
 
   for (const entry of envelope.entry) {
@@ -127,16 +162,23 @@ export function explode(envelope: Envelope, nowMs: number): InboxItemDraft[] {
             continue;
           }
           const m = r.data;
-          const contact = contacts.find((c) => (m.from && c.wa_id === m.from) || (m.from_user_id && c.user_id === m.from_user_id)) ?? contacts[0];
-          out.push({
-            _id: m.id,
-            field: 'messages',
-            type: m.type,
-            identity: identityOf(m.from || contact?.wa_id, m.from_user_id || contact?.user_id),
-            payload: { field: 'messages', phoneNumberId, item: m as Json, contact: contact as InboundPayload['contact'] },
-            order: orderOf(m.timestamp),
-            state: 'pending',
-          });
+          // Only a contact that names this very sender supplies its profile (never contacts[0]).
+          const contact = contacts.find((c) => (m.from && c.wa_id === m.from) || (m.from_user_id && c.user_id === m.from_user_id));
+          out.push(
+            asideIf(
+              {
+                _id: messageKey(pii, m.id),
+                field: 'messages',
+                type: m.type,
+                identity: identityOf(m.from || contact?.wa_id, m.from_user_id || contact?.user_id),
+                payload: { field: 'messages', phoneNumberId, item: m as Json, contact: contact as InboundPayload['contact'] },
+                order: orderOf(m.timestamp),
+                state: 'pending',
+              },
+              phoneNumberId,
+              m.timestamp,
+            ),
+          );
         }
       }
       if (Array.isArray(value.statuses)) {
@@ -148,16 +190,22 @@ export function explode(envelope: Envelope, nowMs: number): InboxItemDraft[] {
             continue;
           }
           const s = r.data;
-          out.push({
-            // One message has several statuses (sent, delivered, read): each is its own item.
-            _id: `status:${s.id}:${s.status}`,
-            field: 'statuses',
-            type: `status:${s.status}`,
-            identity: identityOf(s.recipient_id, s.recipient_user_id),
-            payload: { field: 'statuses', phoneNumberId, item: s as Json },
-            order: orderOf(s.timestamp),
-            state: 'pending',
-          });
+          out.push(
+            asideIf(
+              {
+                // One message has several statuses (sent, delivered, read): each is its own item.
+                _id: statusKey(pii, s.id, s.status),
+                field: 'statuses',
+                type: `status:${s.status}`,
+                identity: identityOf(s.recipient_id, s.recipient_user_id),
+                payload: { field: 'statuses', phoneNumberId, item: s as Json },
+                order: orderOf(s.timestamp),
+                state: 'pending',
+              },
+              phoneNumberId,
+              s.timestamp,
+            ),
+          );
         }
       }
       if (Array.isArray(value.user_preferences)) {
@@ -169,28 +217,35 @@ export function explode(envelope: Envelope, nowMs: number): InboxItemDraft[] {
             out.push(ignored('user_preferences', raw, phoneNumberId));
             continue;
           }
-          out.push({
-            _id: `pref:${sha(`${p.wa_id ?? ''}|${p.user_id ?? ''}|${p.category}|${p.value}|${p.timestamp}`)}`,
-            field: 'user_preferences',
-            type: `preference:${p.value}`,
-            identity: identityOf(p.wa_id, p.user_id),
-            payload: { field: 'user_preferences', phoneNumberId, item: p as Json },
-            order: orderOf(p.timestamp),
-            state: 'pending',
-          });
+          out.push(
+            asideIf(
+              {
+                _id: contentKey(pii, 'pref', `${p.wa_id ?? ''}|${p.user_id ?? ''}|${p.category}|${p.value}|${p.timestamp}`),
+                field: 'user_preferences',
+                type: `preference:${p.value}`,
+                identity: identityOf(p.wa_id, p.user_id),
+                payload: { field: 'user_preferences', phoneNumberId, item: p as Json },
+                order: orderOf(p.timestamp),
+                state: 'pending',
+              },
+              phoneNumberId,
+              p.timestamp,
+            ),
+          );
         }
       }
       if (!known) {
         // Unknown field (or a shape we do not handle): kept raw for inspection, never processed.
         const json = safeJson(value);
         out.push({
-          _id: `raw:${sha(`${change.field}|${json}`)}`,
+          _id: contentKey(pii, 'raw', `${change.field}|${json}`),
           field: change.field,
           type: 'unknown',
           identity: null,
           payload: { field: change.field, phoneNumberId, item: json.length < 100_000 ? value : { raw: json.slice(0, 100_000) } },
           order: orderOf(),
           state: 'ignored',
+          aside: 'unknown_field',
         });
       }
     }

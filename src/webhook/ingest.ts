@@ -1,5 +1,6 @@
 import type { Deps } from '../deps';
 import { AppError } from '../lib/errors';
+import { at } from '../privacy/pii';
 import type { Envelope } from './envelope';
 import { explode } from './explode';
 import { inboxWriter } from './inboxWriter';
@@ -22,7 +23,12 @@ function trySerialise(payload: unknown): string | null {
 
 export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<IngestOutcome> {
   const now = deps.clock.now();
-  const drafts = explode(envelope, now.getTime());
+  const drafts = explode(envelope, {
+    nowMs: now.getTime(),
+    pii: deps.pii,
+    ourNumbers: new Set(deps.config.whatsapp.phoneNumberIds),
+    replayWindowMs: deps.config.replayWindowMs,
+  });
   // Statuses about an erased number (the erasure confirmation's sent/delivered/read) are dropped
   // unstored: nothing of that person is written again (DESIGN.md, erasure).
   const statusKeys = [...new Set(drafts.filter((d) => d.field === 'statuses' && d.identity).map((d) => deps.pii.blindIndex(d.identity!)))];
@@ -36,7 +42,7 @@ export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<In
       field: d.field,
       type: json ? d.type : 'invalid',
       subscriberKey: d.identity ? deps.pii.blindIndex(d.identity) : null,
-      payloadEnc: deps.pii.encrypt(json ?? JSON.stringify({ field: d.field, unserialisable: true })),
+      payloadEnc: deps.pii.encrypt(json ?? JSON.stringify({ field: d.field, unserialisable: true }), at('inbox', 'payloadEnc', d._id)),
       order: d.order,
       receivedAt: now,
       state: json ? d.state : 'ignored',
@@ -46,7 +52,10 @@ export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<In
       processedAt: null,
     };
   });
-  for (const d of drafts) deps.metrics.webhookItems.inc({ field: d.field, type: d.type });
+  for (const d of drafts) {
+    deps.metrics.webhookItems.inc({ field: d.field, type: d.type });
+    if (d.aside) deps.metrics.webhookKeptAside.inc({ reason: d.aside });
+  }
   if (docs.length < drafts.length) deps.log.child({ module: 'webhook' }).debug({ dropped: drafts.length - docs.length }, 'statuses for erased numbers dropped');
   if (docs.length === 0) return { kind: 'stored', items: drafts.length, fresh: 0, duplicates: 0 };
   let duplicates = 0;

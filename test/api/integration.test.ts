@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { at } from '../../src/privacy/pii';
 import { bodyText, createChatHarness, type ChatHarness } from '../support/chat';
 import { createHarness, TEST_API_TOKEN } from '../support/harness';
 
@@ -81,9 +82,11 @@ describe('POST /api/v1/consents', () => {
     expect(r.body).toMatchObject({ marketing: true });
     expect(await sendability(waId)).toEqual({ marketing: true });
     const s = await h.deps.models.Subscriber.findOne({ key: h.deps.pii.blindIndex(`wa:${waId}`) }).lean();
-    expect(await h.deps.models.Consent.find({ subscriberId: s!._id }).lean()).toEqual([
-      expect.objectContaining({ action: 'grant', source: 'api', detail: 'shop counter, Lisbon', at: new Date(collectedAt) }),
-    ]);
+    const consents = await h.deps.models.Consent.find({ subscriberId: s!._id }).lean();
+    expect(consents).toEqual([expect.objectContaining({ action: 'grant', source: 'api', detailEnc: expect.stringMatching(/^e2\./), at: new Date(collectedAt) })]);
+    // The stated source is free text: sealed at its place, readable with the key.
+    expect(h.deps.pii.decrypt(consents[0].detailEnc!, at('consents', 'detailEnc', consents[0]._id))).toBe('shop counter, Lisbon');
+    expect(JSON.stringify(consents)).not.toContain('shop counter');
   });
 
   it('a consent older than the person\'s STOP is kept in the history but does not override it', async () => {
@@ -96,6 +99,13 @@ describe('POST /api/v1/consents', () => {
       .expect(201);
     expect(r.body.marketing).toBe(false);
     expect(await sendability(waId)).toEqual({ marketing: false });
+    const s = await h.deps.models.Subscriber.findOne({ key: h.deps.pii.blindIndex(`wa:${waId}`) }).lean();
+    expect(s!.consent).toBe('opted_out');
+    const history = await h.deps.models.Consent.find({ subscriberId: s!._id }).sort({ at: 1 }).lean();
+    expect(history.map((c) => [c.action, c.source])).toEqual([
+      ['grant', 'api'],
+      ['withdraw', 'keyword'],
+    ]);
   });
 
   it.each([

@@ -5,6 +5,7 @@ import { FakeGraph } from '../support/fakeGraph';
 import { testDbUri } from '../support/testDb';
 import { fuzzCorpus, type FuzzCase } from './fuzz';
 import { AppProcess, appEnv, graphDeliveries, httpGet, httpPost, openInspector, outDir, percentile, report, sleep, type Inspector, tearDown } from './support';
+import { at } from '../../src/privacy/pii';
 
 /**
  * Scenario 4 — fuzz: at least 10,000 mutated, validly signed deliveries posted to POST /webhook.
@@ -16,7 +17,7 @@ const SEED = Number(process.env.FAULTS_FUZZ_SEED ?? 20261129);
 const CONCURRENCY = 4;
 const WORKER_SLICE = Number(process.env.FAULTS_FUZZ_WORKER_SLICE ?? 300);
 const WORKER_WAIT_MS = Number(process.env.FAULTS_FUZZ_WORKER_WAIT_MS ?? 200_000);
-const STATES = new Set(['pending', 'processing', 'done', 'failed', 'ignored']);
+const STATES = new Set(['pending', 'processing', 'done', 'failed', 'ignored', 'erased']);
 
 jest.setTimeout(15 * 60_000);
 
@@ -130,10 +131,12 @@ describe('fault: fuzzed webhook deliveries', () => {
       if (typeof d.order !== 'number' || !Number.isFinite(d.order)) problems.push(`order ${JSON.stringify(d.order)}`);
       if (!(d.receivedAt instanceof Date)) problems.push('receivedAt not a date');
       if (d.subscriberKey !== null && typeof d.subscriberKey !== 'string') problems.push(`subscriberKey ${typeof d.subscriberKey}`);
-      if (typeof d.payloadEnc !== 'string') problems.push('payloadEnc missing');
+      if (d.state === 'erased') {
+        if (d.payloadEnc != null || d.subscriberKey != null) problems.push('erased item still holds data');
+      } else if (typeof d.payloadEnc !== 'string') problems.push('payloadEnc missing');
       else {
         try {
-          const p = JSON.parse(ins.pii.decrypt(d.payloadEnc));
+          const p = JSON.parse(ins.pii.decrypt(d.payloadEnc, at('inbox', 'payloadEnc', d._id)));
           if (typeof p !== 'object' || p === null || typeof p.field !== 'string') problems.push('payload without field');
         } catch (e) {
           problems.push(`payload unreadable: ${(e as Error).message}`);
@@ -152,7 +155,7 @@ describe('fault: fuzzed webhook deliveries', () => {
 
     // Who did the worker create, and what did it send? Numbers that are not numbers are worth a look.
     const subs = await ins.models.Subscriber.find({}, { waIdEnc: 1 }).lean();
-    const oddNumbers = subs.map((s) => (s.waIdEnc ? ins!.pii.decrypt(s.waIdEnc) : null)).filter((w) => w !== null && !/^\d{6,15}$/.test(w));
+    const oddNumbers = subs.map((s) => (s.waIdEnc ? ins!.pii.decrypt(s.waIdEnc, at('subscribers', 'waIdEnc', s._id)) : null)).filter((w) => w !== null && !/^\d{6,15}$/.test(w));
     const sentTo = graphDeliveries(fake).map((d) => d.to);
     const oddRecipients = sentTo.filter((t) => !/^\d{6,15}$/.test(t) && !t.startsWith('bsuid:'));
     const workerErrors: Record<string, number> = {};

@@ -322,7 +322,9 @@ function pickMutator(r: () => number): string {
  */
 function refresh(doc: J, n: number, r: () => number, nowSec: number, fresh: boolean): void {
   const waId = `1555740${String(n % 10_000).padStart(4, '0')}`;
-  const ts = fresh && r() < 0.6 ? String(nowSec - Math.floor(r() * 600)) : null;
+  // Fresh items get a current time (most of them) or one inside the replay window; the fixtures' own
+  // times are months old and would only be kept aside as stale.
+  const ts = fresh ? String(nowSec - Math.floor(r() < 0.6 ? r() * 600 : r() * 6 * 86_400)) : null;
   let i = 0;
   for (const e of doc.entry ?? []) {
     for (const c of e.changes ?? []) {
@@ -341,7 +343,7 @@ function refresh(doc: J, n: number, r: () => number, nowSec: number, fresh: bool
       }
       for (const p of v.user_preferences ?? []) {
         if (p.wa_id) p.wa_id = waId;
-        if (fresh) p.timestamp = ts ?? String(Number(p.timestamp) + n);
+        if (fresh) p.timestamp = ts ?? String(nowSec - n);
       }
     }
   }

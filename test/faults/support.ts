@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Connection } from 'mongoose';
 import { connectDb } from '../../src/db/connection';
 import { createModels, type Models } from '../../src/db/models';
+import { messageKey } from '../../src/privacy/ids';
 import { createPii, parseEncryptionKeys, type Pii } from '../../src/privacy/pii';
 import { entryHash, GENESIS } from '../../src/rights/ledger';
 import type { FakeGraph, RecordedRequest } from '../support/fakeGraph';
@@ -243,7 +244,10 @@ export const KEYWORDS = ['STOP', 'START', 'HELP', 'STATUS'] as const;
 export type Keyword = (typeof KEYWORDS)[number];
 
 export interface SentMessage {
+  /** The WhatsApp message id posted (it names the number, as Meta's do). */
   id: string;
+  /** What the service stores it under: the inbox id, the inbound message id and the prefix of its replies' ids. */
+  key: string;
   waId: string;
   keyword: Keyword;
   seq: number;
@@ -327,7 +331,7 @@ export class ConversationDriver {
       const ts = this.baseTs + seq * 2;
       const id = `wamid.FAULT.${waId}.${seq}`;
       const { raw, signature } = signed(envelope(messagesChange({ waId, name: `Sub ${waId.slice(-4)}` }, [textMessage(keyword, { id, timestamp: ts })])));
-      const m: SentMessage = { id, waId, keyword, seq, ts, attempts: [] };
+      const m: SentMessage = { id, key: messageKey(testPii(), id), waId, keyword, seq, ts, attempts: [] };
       this.messages.push(m);
       const deadline = Date.now() + (this.o.ackDeadlineMs ?? 180_000);
       while (Date.now() < deadline) {
@@ -365,11 +369,15 @@ export interface Inspector {
   close(): Promise<void>;
 }
 
+/** The service's keys (appEnv passes TEST_KEYS): to read sealed values and derive its ids. */
+export function testPii(): Pii {
+  return createPii({ encryptionKeys: parseEncryptionKeys(TEST_KEYS.PII_ENCRYPTION_KEYS), hmacKey: Buffer.from(TEST_KEYS.PII_HMAC_KEY, 'base64') });
+}
+
 export async function openInspector(uri: string): Promise<Inspector> {
   const conn = await connectDb(uri, { serverSelectionTimeoutMS: 20_000 });
   const models = createModels(conn);
-  const pii = createPii({ encryptionKeys: parseEncryptionKeys(TEST_KEYS.PII_ENCRYPTION_KEYS), hmacKey: Buffer.from(TEST_KEYS.PII_HMAC_KEY, 'base64') });
-  return { conn, models, pii, close: () => conn.close() };
+  return { conn, models, pii: testPii(), close: () => conn.close() };
 }
 
 export interface Backlog {
@@ -442,9 +450,9 @@ export async function reclaimLatency(m: Models): Promise<Record<string, unknown>
 export async function storedBeforeAcknowledged(m: Models, driver: ConversationDriver): Promise<number> {
   const multi = driver.messages.filter((x) => x.ackedAt && x.attempts.length > 1);
   if (multi.length === 0) return 0;
-  const docs = await m.Inbox.find({ _id: { $in: multi.map((x) => x.id) } }, { receivedAt: 1 }).lean();
+  const docs = await m.Inbox.find({ _id: { $in: multi.map((x) => x.key) } }, { receivedAt: 1 }).lean();
   const at = new Map(docs.map((d) => [String(d._id), d.receivedAt.getTime()]));
-  return multi.filter((x) => (at.get(x.id) ?? Infinity) < x.attempts[x.attempts.length - 1].startedAt).length;
+  return multi.filter((x) => (at.get(x.key) ?? Infinity) < x.attempts[x.attempts.length - 1].startedAt).length;
 }
 
 export interface ConversationCheck {
@@ -487,15 +495,15 @@ export async function checkConversations(ins: Inspector, driver: ConversationDri
 
   const inbox = await m.Inbox.find({}, { _id: 1, state: 1, attempts: 1, lastError: 1 }).lean();
   const inboxById = new Map(inbox.map((d) => [String(d._id), d]));
-  const inboxMissing = acked.filter((x) => !inboxById.has(x.id)).map((x) => x.id);
+  const inboxMissing = acked.filter((x) => !inboxById.has(x.key)).map((x) => x.id);
   const inboxNotDone = inbox
     .filter((d) => d.state !== 'done')
     .map((d) => ({ id: String(d._id), state: d.state, attempts: d.attempts ?? 0, lastError: d.lastError ?? null }));
-  const posted = new Set(msgs.map((x) => x.id));
+  const posted = new Set(msgs.map((x) => x.key));
   const inboxUnexpected = inbox.filter((d) => !posted.has(String(d._id))).map((d) => String(d._id));
   const inbound = await m.Message.find({ direction: 'in' }, { _id: 1 }).lean();
   const inboundIds = new Set(inbound.map((d) => String(d._id)));
-  const inboundMessageMissing = acked.filter((x) => !inboundIds.has(x.id)).map((x) => x.id);
+  const inboundMessageMissing = acked.filter((x) => !inboundIds.has(x.key)).map((x) => x.id);
 
   // Consent: the subscriber's last STOP/START decides; the brief's strict reading (last message STOP
   // or START) is the same check restricted to those subscribers.
@@ -519,7 +527,7 @@ export async function checkConversations(ins: Inspector, driver: ConversationDri
   const outboxNotSent = outbox.filter((d) => d.state !== 'sent').map((d) => ({ id: String(d._id), state: d.state, attempts: d.attempts ?? 0, error: d.error }));
   const outboxIds = new Set(outbox.map((d) => String(d._id)));
   // Each of these keywords is answered with exactly one message, keyed `<inbox id>:0`.
-  const repliesMissingFromOutbox = acked.filter((x) => !outboxIds.has(`${x.id}:0`)).map((x) => x.id);
+  const repliesMissingFromOutbox = acked.filter((x) => !outboxIds.has(`${x.key}:0`)).map((x) => x.id);
 
   const deliveries = graphDeliveries(fake);
   const byKey = new Map<string, Delivery[]>();
@@ -529,12 +537,14 @@ export async function checkConversations(ins: Inspector, driver: ConversationDri
     .filter(([, ds]) => ds.length > 1)
     .map(([key, ds]) => ({ key, times: ds.length, firstAt: ds[0].at, gapsMs: ds.slice(1).map((d) => d.at - ds[0].at) }));
   const graphUnexpected = [...byKey.keys()].filter((k) => !outboxIds.has(k));
-  const waOf = new Map(msgs.map((x) => [x.id, x.waId]));
+  const waOf = new Map(msgs.map((x) => [x.key, x.waId]));
   const graphWrongRecipient = deliveries.filter((d) => waOf.get(d.key.replace(/:\d+$/, '')) !== d.to).map((d) => d.key);
 
   // Replies reach each subscriber in the order of their messages (first delivery of each key).
   const orderViolations: ConversationCheck['orderViolations'] = [];
   const firstSeen = new Map<string, string[]>();
+  // Reply ids are `<inbox id>:<n>`; the inbox id is a keyed hash, so the sequence number comes from the driver.
+  const seqByKey = new Map(msgs.map((x) => [x.key, x.seq]));
   const counted = new Set<string>();
   for (const d of [...deliveries].sort((a, b) => a.at - b.at)) {
     if (counted.has(d.key)) continue;
@@ -542,7 +552,7 @@ export async function checkConversations(ins: Inspector, driver: ConversationDri
     firstSeen.set(d.to, [...(firstSeen.get(d.to) ?? []), d.key]);
   }
   for (const [waId, seen] of firstSeen) {
-    const seqOf = (k: string) => Number(/\.(\d+):\d+$/.exec(k)?.[1] ?? -1);
+    const seqOf = (k: string) => seqByKey.get(k.replace(/:\d+$/, '')) ?? -1;
     const sorted = [...seen].sort((a, b) => seqOf(a) - seqOf(b));
     if (sorted.join() !== seen.join()) orderViolations.push({ waId, expected: sorted, seen });
   }

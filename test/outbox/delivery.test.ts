@@ -1,11 +1,13 @@
 import request from 'supertest';
 import { enqueueRendered } from '../../src/outbox/enqueue';
 import { createGraphClient, type GraphClient } from '../../src/outbox/graphClient';
+import { graphKey } from '../../src/privacy/ids';
 import { recipientOf, type Subscriber } from '../../src/rights/subscribers';
 import { createOutboxWorker } from '../../src/outbox/worker';
 import { bodyText, createChatHarness, type ChatHarness } from '../support/chat';
 import type { Fault } from '../support/fakeGraph';
 import { envelope, messagesChange, signed, textMessage } from '../support/whatsapp';
+import { TEST_PHONE_NUMBER_ID } from '../support/harness';
 
 /**
  * The outbox against a fake Graph API that fails on purpose. Every outbound message carries its
@@ -45,7 +47,11 @@ describe.each<[string, Fault[]]>([
     expect(item!.error).not.toBeNull();
     await runFor(120_000);
     expect(keysDelivered()).toEqual([item!._id]);
-    expect(await h.deps.models.Outbox.findById(item!._id).lean()).toMatchObject({ state: 'sent', graphId: expect.stringMatching(/^wamid\./) });
+    // Meta's message id encodes the number: only its keyed hash is kept, to match status webhooks.
+    const metaId = h.fake.delivered().at(-1)!.messageId!;
+    const sent = await h.deps.models.Outbox.findById(item!._id).lean();
+    expect(sent).toMatchObject({ state: 'sent', graphKey: graphKey(h.deps.pii, metaId) });
+    expect(JSON.stringify(sent)).not.toContain(metaId);
     const metrics = await request(h.app).get('/metrics');
     expect(metrics.text).toMatch(/graph_send_retries_total \d+/);
   });
@@ -85,18 +91,21 @@ it('a 60-second outage: everything is delivered afterwards, once, in order per r
 });
 
 describe.each([
-  [131026, 'Message undeliverable'],
-  [131047, 'Re-engagement message'],
-  [131049, 'Meta chose not to deliver'],
-  [100, 'Invalid parameter'],
-])('a permanent error %i', (code, title) => {
-  it('is not retried; the reason is recorded for staff', async () => {
-    h.fake.failNext({ kind: 'status', status: 400, graphCode: code, title });
+  // Meta's title (which can quote the recipient's number) → the words we record for staff.
+  [131026, 'Message undeliverable to +15550200003', 'message undeliverable'],
+  [131047, 'Re-engagement message', 'outside the 24-hour window'],
+  [131049, 'Meta chose not to deliver', 'Graph error 131049'],
+  [100, 'Invalid parameter: to 15550200003', 'invalid parameter'],
+])('a permanent error %i', (code, metaTitle, title) => {
+  it('is not retried; the reason is recorded for staff, in our own words', async () => {
+    h.fake.failNext({ kind: 'status', status: 400, graphCode: code, title: metaTitle });
     await h.say('15550200003', 'HELP');
     await runFor(120_000, 10_000);
     expect(h.fake.requests.filter((r) => r.path.endsWith('/messages'))).toHaveLength(1);
     const item = await h.deps.models.Outbox.findOne({}).lean();
     expect(item).toMatchObject({ state: 'failed', error: { code, title } });
+    expect(JSON.stringify(item)).not.toContain(metaTitle);
+    expect(h.logs.text()).not.toContain(metaTitle);
     expect(await h.deps.models.Message.findById(item!._id).lean()).toMatchObject({ status: 'failed' });
   });
 });
@@ -112,7 +121,11 @@ it('131050 on a send records a marketing opt-out and is not retried', async () =
 
 it('the app killed with a message in flight: delivered after restart, once', async () => {
   await h.workers.inbox.runOnce(); // nothing pending
-  const never: GraphClient = { sendMessage: () => new Promise<never>(() => undefined), uploadMedia: () => new Promise<never>(() => undefined) };
+  const never: GraphClient = {
+    sendMessage: () => new Promise<never>(() => undefined),
+    uploadMedia: () => new Promise<never>(() => undefined),
+    deleteMedia: () => new Promise<never>(() => undefined),
+  };
   const dying = createOutboxWorker(h.deps, never, { leaseMs: 30_000 });
   // A subscriber writes; the inbox is processed, the reply queued; the dying sender claims it.
   const { raw, signature } = signed(envelope(messagesChange({ waId: '15550200005' }, [textMessage('STOP', { timestamp: Math.floor(h.clock.now().getTime() / 1000) })])));
@@ -135,7 +148,7 @@ it('a STOP arriving while a marketing message waits stops that message', async (
   await h.say('15550200006', 'START');
   const s = await h.deps.models.Subscriber.findOne({ key: h.deps.pii.blindIndex('wa:15550200006') }).lean();
   h.fake.setDown(true);
-  await enqueueRendered(h.deps, { id: 'mkt-1', subscriberId: s!._id, toEnc: recipientOf(h.deps, s as Subscriber), category: 'marketing', kind: 'text', body: { type: 'text', text: { body: 'SALE!' } }, display: 'SALE!', order: 1, record: true, purgeAfterSend: false, by: 'api' });
+  await enqueueRendered(h.deps, { id: 'mkt-1', subscriberId: s!._id, to: recipientOf(h.deps, s as Subscriber), from: TEST_PHONE_NUMBER_ID, category: 'marketing', kind: 'text', body: { type: 'text', text: { body: 'SALE!' } }, display: 'SALE!', order: 1, record: true, purgeAfterSend: false, by: 'api' });
   await h.workers.outbox.runOnce(); // first attempt fails: Graph down
   h.fake.setDown(false);
   await h.say('15550200006', 'STOP');
@@ -147,12 +160,14 @@ it('a STOP arriving while a marketing message waits stops that message', async (
 it('statuses move an outbound message forward (sent → delivered → read), never backward', async () => {
   await h.say('15550200007', 'STOP');
   const item = await h.deps.models.Outbox.findOne({}).lean();
-  const status = (st: string) => ({
+  // Found by Meta's message id alone (no callback id in these statuses): through its keyed hash.
+  const metaId = h.fake.delivered().at(-1)!.messageId!;
+  const status = (st: string, offset: number) => ({
     object: 'whatsapp_business_account',
-    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, statuses: [{ id: item!.graphId, status: st, timestamp: '1790000100', recipient_id: '15550200007' }] } }] }],
+    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, statuses: [{ id: metaId, status: st, timestamp: String(Math.floor(h.clock.now().getTime() / 1000) + offset), recipient_id: '15550200007' }] } }] }],
   });
-  await h.post(status('read'));
-  await h.post(status('delivered'));
+  await h.post(status('read', 20));
+  await h.post(status('delivered', 10));
   expect(await h.deps.models.Outbox.findById(item!._id).lean()).toMatchObject({ state: 'read' });
   expect(await h.deps.models.Message.findById(item!._id).lean()).toMatchObject({ status: 'read' });
 });

@@ -12,6 +12,8 @@ import { createChatHarness, type ChatHarness } from '../support/chat';
 import { createHarness, TEST_KEYS } from '../support/harness';
 import { rawDump } from '../support/testDb';
 import { sign } from '../support/whatsapp';
+import { at } from '../../src/privacy/pii';
+import { traceOf } from './traces';
 
 const ALICE = { waId: '15550409001', name: 'Alice Privacy-Tester' };
 const BRUNO = { waId: '15550409002', name: 'Bruno Gets-Erased' };
@@ -47,11 +49,20 @@ describe('personal data at rest and in logs', () => {
       for (const needle of NEEDLES) {
         if (json.includes(needle)) throw new Error(`${collection} holds "${needle}" in plaintext: ${json.slice(0, 200)}`);
       }
+      // Nor encoded: WhatsApp message ids are base64 of a structure holding the number.
+      for (const waId of [ALICE.waId, BRUNO.waId]) {
+        const trace = traceOf(waId, json);
+        if (trace) throw new Error(`${collection} holds ${waId} ${trace}`);
+      }
     }
+    // The scan would see them: the conversation's message ids (ours and Meta's) do encode the numbers.
+    const metaIds = h.fake.delivered().map((r) => r.messageId!);
+    expect(metaIds.length).toBeGreaterThan(5);
+    expect(metaIds.some((id) => traceOf(ALICE.waId, id) !== null)).toBe(true);
     // …while the data is all there for Alice, sealed (AES-256-GCM, with the key id).
     const alice = (await h.deps.models.Subscriber.findOne({ key: h.deps.pii.blindIndex(`wa:${ALICE.waId}`) }).lean()) as Subscriber;
-    expect(alice.waIdEnc).toMatch(/^e1\.k1\./);
-    expect(h.deps.pii.decrypt(alice.nameEnc!)).toBe(ALICE.name);
+    expect(alice.waIdEnc).toMatch(/^e2\.k1\./);
+    expect(h.deps.pii.decrypt(alice.nameEnc!, at('subscribers', 'nameEnc', alice._id))).toBe(ALICE.name);
   });
 
   it('the logs of the whole conversation, at debug level, contain no number, name, text or token', () => {
@@ -59,6 +70,7 @@ describe('personal data at rest and in logs', () => {
     expect(h.logs.lines.length).toBeGreaterThan(10);
     expect(logs).toContain('"level":20'); // debug lines were written
     for (const needle of [...NEEDLES, 'graph-token-for-tests', 'test_app_secret_not_real', 'MY DATA']) expect(logs).not.toContain(needle);
+    for (const waId of [ALICE.waId, BRUNO.waId]) expect(traceOf(waId, logs)).toBeNull();
   });
 
   it('a request path with a number (sendability) is logged masked', async () => {
@@ -84,7 +96,8 @@ describe('key rotation', () => {
       expect((await rotateKeys(both)).reEncrypted).toBe(0); // resumable: a second run finds nothing left
 
       const dump = (await rawDump(h.db.conn)).map((d) => d.json).join('\n');
-      expect(dump).not.toMatch(/"e1\.k1\./);
+      expect(dump).not.toMatch(/"e[12]\.k1\./);
+      expect(dump).toMatch(/"e2\.k2\./);
 
       const onlyNew: Deps = { ...h.deps, pii: createPii({ encryptionKeys: parseEncryptionKeys(k2), hmacKey: Buffer.from(TEST_KEYS.PII_HMAC_KEY, 'base64') }) };
       const alice = (await onlyNew.models.Subscriber.findOne({ key: onlyNew.pii.blindIndex(`wa:${ALICE.waId}`) }).lean()) as Subscriber;

@@ -1,6 +1,10 @@
+import { messageKey } from '../../src/privacy/ids';
+import { at } from '../../src/privacy/pii';
 import { runErasureJob } from '../../src/rights/erasure';
 import { bodyText, createChatHarness, type ChatHarness } from '../support/chat';
-import { rawDump } from '../support/testDb';
+import { TEST_PHONE_NUMBER_ID } from '../support/harness';
+import { openedValues, rawDump } from '../support/testDb';
+import { wamid } from '../support/whatsapp';
 
 let h: ChatHarness;
 beforeEach(async () => {
@@ -12,12 +16,28 @@ const DANA = { waId: '15550004444', name: 'Dana Erasure-Example' };
 const OMAR = { waId: '15550005555', name: 'Omar Keeps-His-Data' };
 const token = (waId: string) => h.deps.pii.blindIndex(`wa:${waId}`);
 
-async function conversation() {
+/** Both talk to us; Dana also gets her data. Returns the ids (wamids) of the messages Dana wrote. */
+async function conversation(): Promise<string[]> {
   await h.say(OMAR.waId, 'START', { name: OMAR.name });
   await h.say(OMAR.waId, 'my parcel from Omar is late', { name: OMAR.name });
-  await h.say(DANA.waId, 'START', { name: DANA.name });
-  await h.say(DANA.waId, 'my secret phrase is purple-giraffe', { name: DANA.name });
-  await h.say(DANA.waId, 'MY DATA', { name: DANA.name });
+  const dana = [wamid(DANA.waId), wamid(DANA.waId), wamid(DANA.waId)];
+  await h.say(DANA.waId, 'START', { name: DANA.name, id: dana[0] });
+  await h.say(DANA.waId, 'my secret phrase is purple-giraffe', { name: DANA.name, id: dana[1] });
+  await h.say(DANA.waId, 'MY DATA', { name: DANA.name, id: dana[2] });
+  return dana;
+}
+
+/** The ids of the messages the fake Graph API delivered to this number (Meta's wamids: they encode the number). */
+const graphIdsTo = (waId: string) => h.fake.delivered().filter((r) => String((r.body as any)?.to).replace(/^\+/, '') === waId).map((r) => r.messageId!);
+
+/** The button ids and titles of a question, checked to be that question's own pair (one nonce). */
+function questionButtons(q: Record<string, any>, prefix: 'erase' | 'optout'): { qid: string; titles: string[] } {
+  const [yes, no] = q.interactive.action.buttons.map((b: any) => b.reply);
+  expect(q.interactive.action.buttons).toHaveLength(2);
+  expect(yes.id).toEqual(expect.stringMatching(new RegExp(`^${prefix}\\.yes\\.[\\w-]+$`)));
+  const qid = yes.id.slice(`${prefix}.yes.`.length);
+  expect(no.id).toBe(`${prefix}.no.${qid}`);
+  return { qid, titles: [yes.title, no.title] };
 }
 
 describe.each([
@@ -42,48 +62,76 @@ describe.each([
     const [q, ...rest] = await h.say(waId, keyword);
     expect(rest).toEqual([]);
     expect(q.interactive.body.text).toBe(h.t(locale, 'erase.question'));
-    expect(q.interactive.action.buttons.map((b: any) => [b.reply.id, b.reply.title])).toEqual([
-      ['erase.yes', h.t(locale, 'erase.yes')],
-      ['erase.no', h.t(locale, 'erase.no')],
-    ]);
+    const { qid, titles } = questionButtons(q, 'erase');
+    expect(titles).toEqual([h.t(locale, 'erase.yes'), h.t(locale, 'erase.no')]);
     const s = await h.deps.models.Subscriber.findOne({ key: token(waId) }).lean();
-    expect(s!.pending).toMatchObject({ kind: 'erasure', expiresAt: new Date(h.clock.now().getTime() + 15 * 60_000) });
+    // The buttons carry the nonce of the question now waiting: only they answer it.
+    expect(s!.pending).toMatchObject({ kind: 'erasure', questionId: qid, expiresAt: new Date(h.clock.now().getTime() + 15 * 60_000) });
     expect(await h.deps.models.Request.findOne({ subscriberToken: token(waId) }).lean()).toMatchObject({ type: 'erasure', state: 'open' });
   });
 });
 
 describe('DELETE → confirm', () => {
-  it('hard-deletes every personal record of that person, keeps the other subscriber, a suppression entry and the pseudonymous ledger', async () => {
-    await conversation();
+  it('hard-deletes every personal record of that person (her inbox items become bare dedupe keys, her document is deleted at Meta), keeps the other subscriber, a suppression entry and the pseudonymous ledger', async () => {
+    const danaWrote = await conversation();
     await h.say(DANA.waId, 'DELETE');
+    const m = h.deps.models;
+    const dana = await m.Subscriber.findOne({ key: token(DANA.waId) }).lean();
+    // What there is to erase: her inbox items (keyed by the hash of her message ids, never the
+    // ids themselves), her outbox items and the MY DATA document still held at Meta.
+    const herInbox = (await m.Inbox.find({ subscriberKey: token(DANA.waId) }, { _id: 1 }).lean()).map((i) => i._id);
+    expect(herInbox).toEqual(expect.arrayContaining(danaWrote.map((id) => messageKey(h.deps.pii, id))));
+    expect(herInbox).toHaveLength(4); // START, the secret, MY DATA, DELETE
+    expect(await m.Outbox.countDocuments({ subscriberId: dana!._id })).toBeGreaterThan(0);
+    const herDocument = [...h.fake.media];
+    expect(herDocument).toHaveLength(1);
+    expect(await m.Outbox.countDocuments({ subscriberId: dana!._id, mediaId: herDocument[0] })).toBe(1);
+
     const replies = await h.press(DANA.waId, 'erase.yes', 'Yes, erase');
 
     expect(replies).toHaveLength(1);
-    const request = await h.deps.models.Request.findOne({ subscriberToken: token(DANA.waId), type: 'erasure' }).lean();
+    const request = await m.Request.findOne({ subscriberToken: token(DANA.waId), type: 'erasure' }).lean();
     expect(request).toMatchObject({ state: 'done', outcome: 'erased' });
     expect(bodyText(replies[0])).toBe(h.t('en', 'erase.done', { ref: request!._id.slice(-10) }));
 
-    // A raw scan of every collection (bypassing mongoose): no number, no name, no text of Dana.
+    // A raw scan of every collection (bypassing mongoose): no number, no name, no text of Dana, and
+    // none of the WhatsApp message ids of her conversation (they encode her number).
+    const herMessageIds = [...danaWrote, ...graphIdsTo(DANA.waId)];
+    expect(herMessageIds.length).toBeGreaterThanOrEqual(3 + 5); // her 3 messages; our replies, the question and the confirmation
     const dump = await rawDump(h.db.conn);
     const everything = dump.map((d) => d.json).join('\n');
-    for (const needle of [DANA.waId, DANA.name, 'purple-giraffe', 'Erasure-Example']) expect(everything).not.toContain(needle);
+    for (const needle of [DANA.waId, DANA.name, 'purple-giraffe', 'Erasure-Example', ...herMessageIds]) expect(everything).not.toContain(needle);
     // Nor in decrypted form: no document left decrypts to anything of hers.
-    const decrypted = dump
-      .flatMap((d) => Object.values(JSON.parse(d.json)).filter((v): v is string => typeof v === 'string' && v.startsWith('e1.')))
-      .map((v) => h.deps.pii.decrypt(v))
-      .join('\n');
-    for (const needle of [DANA.waId, DANA.name, 'purple-giraffe']) expect(decrypted).not.toContain(needle);
+    const decrypted = openedValues(h.deps.pii, dump).join('\n');
+    for (const needle of [DANA.waId, DANA.name, 'purple-giraffe', ...herMessageIds]) expect(decrypted).not.toContain(needle);
     expect(decrypted).toContain(OMAR.name);
     expect(decrypted).toContain('my parcel from Omar is late');
+    expect(decrypted).toContain(OMAR.waId);
 
-    const m = h.deps.models;
     expect(await m.Subscriber.countDocuments({ key: token(DANA.waId) })).toBe(0);
     expect(await m.Subscriber.countDocuments({ key: token(OMAR.waId) })).toBe(1);
     expect(await m.Suppression.findById(token(DANA.waId)).lean()).toMatchObject({ reason: 'erasure' });
+    // Her inbox items stay only as tombstones: the keyed id (so a redelivery is still a duplicate),
+    // no payload, no link to her.
     expect(await m.Inbox.countDocuments({ subscriberKey: token(DANA.waId) })).toBe(0);
+    const tombstones = await m.Inbox.find({ _id: { $in: herInbox } }).lean();
+    expect(tombstones).toHaveLength(herInbox.length);
+    for (const t of tombstones) {
+      expect(t).toMatchObject({ state: 'erased' });
+      expect(t.payloadEnc ?? null).toBeNull();
+      expect(t.subscriberKey ?? null).toBeNull();
+    }
+    // The only payloads left are Omar's (his two messages); her "yes" left none either.
+    expect((await m.Inbox.find({ payloadEnc: { $type: 'string' } }).lean()).map((i) => i.subscriberKey)).toEqual([token(OMAR.waId), token(OMAR.waId)]);
+    expect(await m.Inbox.countDocuments()).toBe(2 + herInbox.length + 1);
     expect(await m.Export.countDocuments()).toBe(0);
-    // The confirmation was sent and then purged from the outbox.
+    // Nothing of hers is left in the outbox: the confirmation was sent and then purged too.
+    expect(await m.Outbox.countDocuments({ subscriberId: dana!._id })).toBe(0);
     expect(await m.Outbox.countDocuments({ _id: /^erasure:/ })).toBe(0);
+    // The document we uploaded for her is deleted at Meta, and nothing is left to do about it.
+    expect(h.fake.requests.filter((r) => r.method === 'DELETE' && r.path.split('?')[0].endsWith(`/${herDocument[0]}`) && (r as any).ok)).toHaveLength(1);
+    expect([...h.fake.media]).toEqual([]);
+    expect(await m.MediaDeletion.countDocuments()).toBe(0);
     const events = (await m.Ledger.find({ subscriberToken: token(DANA.waId) }).sort({ seq: 1 }).lean()).map((e) => e.event);
     expect(events).toEqual(expect.arrayContaining(['erasure.received', 'erasure.confirmed', 'erasure.done']));
   });
@@ -92,15 +140,26 @@ describe('DELETE → confirm', () => {
     await conversation();
     await h.say(DANA.waId, 'DELETE');
     await h.press(DANA.waId, 'erase.yes');
-    const confirmation = h.fake.deliveredTo(DANA.waId).at(-1)!;
-    expect(bodyText(confirmation)).toMatch(/^Your data has been erased/);
+    const confirmation = h.fake.delivered().at(-1)!;
+    expect(bodyText(confirmation.body as Record<string, any>)).toMatch(/^Your data has been erased/);
+    expect(String((confirmation.body as any).to)).toBe(`+${DANA.waId}`);
     const before = await h.deps.models.Inbox.countDocuments();
-    await h.post({
-      object: 'whatsapp_business_account',
-      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, statuses: [{ id: 'wamid.any', status: 'delivered', timestamp: '1790000100', recipient_id: DANA.waId }] } }] }],
-    });
+    // The confirmation's own statuses, as Meta sends them a moment later (inside the replay window).
+    const now = String(Math.floor(h.clock.now().getTime() / 1000));
+    for (const status of ['sent', 'delivered']) {
+      await h.post({
+        object: 'whatsapp_business_account',
+        entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, statuses: [{ id: confirmation.messageId, status, timestamp: now, recipient_id: DANA.waId }] } }] }],
+      });
+    }
     expect(await h.deps.models.Inbox.countDocuments()).toBe(before);
     expect(await h.deps.models.Inbox.countDocuments({ subscriberKey: token(DANA.waId) })).toBe(0);
+    // The same status for someone not erased is stored: the drop above is about her, not statuses.
+    await h.post({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, statuses: [{ id: graphIdsTo(OMAR.waId).at(-1), status: 'delivered', timestamp: now, recipient_id: OMAR.waId }] } }] }],
+    });
+    expect(await h.deps.models.Inbox.countDocuments({ subscriberKey: token(OMAR.waId), field: 'statuses' })).toBe(1);
   });
 
   it('a later message from the erased number is never prompted to opt back in, and marketing stays refused', async () => {
@@ -149,9 +208,53 @@ describe('DELETE → cancel, and DELETE → confirmation after 15 minutes', () =
 
   it('a yes without a pending DELETE erases nothing', async () => {
     await conversation();
-    const replies = await h.press(DANA.waId, 'erase.yes');
+    // A well-formed "Yes, erase" button of a question never asked.
+    const replies = await h.press(DANA.waId, 'erase.yes.AAAAAAAAAAAA', 'Yes, erase');
     expect(replies.map(bodyText)).toEqual([h.t('en', 'erase.nothingPending')]);
     expect(await h.deps.models.Subscriber.countDocuments({ key: token(DANA.waId) })).toBe(1);
+    expect(await h.deps.models.Suppression.countDocuments()).toBe(0);
+  });
+
+  it('the "Yes, erase" button of a cancelled question erases nothing', async () => {
+    await conversation();
+    await h.say(DANA.waId, 'DELETE');
+    await h.press(DANA.waId, 'erase.no', 'Cancel');
+    const replies = await h.press(DANA.waId, 'erase.yes', 'Yes, erase'); // the button on that old question
+    expect(replies.map(bodyText)).toEqual([h.t('en', 'erase.nothingPending')]);
+    expect(await h.deps.models.Subscriber.countDocuments({ key: token(DANA.waId) })).toBe(1);
+    expect(await h.deps.models.Suppression.countDocuments()).toBe(0);
+  });
+
+  it('only the buttons of the question now waiting answer it: those of an earlier DELETE erase nothing', async () => {
+    await conversation();
+    const [first] = await h.say(DANA.waId, 'DELETE');
+    const [second] = await h.say(DANA.waId, 'DELETE');
+    const older = questionButtons(first, 'erase').qid;
+    const newer = questionButtons(second, 'erase').qid;
+    expect(newer).not.toBe(older);
+    const stale = await h.press(DANA.waId, `erase.yes.${older}`, 'Yes, erase');
+    expect(stale.map(bodyText)).toEqual([h.t('en', 'erase.nothingPending')]);
+    expect(await h.deps.models.Subscriber.countDocuments({ key: token(DANA.waId) })).toBe(1);
+    expect(await h.deps.models.Suppression.countDocuments()).toBe(0);
+    // The question now waiting is still answered by its own button.
+    const done = await h.press(DANA.waId, `erase.yes.${newer}`, 'Yes, erase');
+    expect(done.map(bodyText)).toEqual([expect.stringMatching(/^Your data has been erased/)]);
+    expect(await h.deps.models.Subscriber.countDocuments({ key: token(DANA.waId) })).toBe(0);
+  });
+
+  it.each([['yes', 'en'], ['sí', 'es']])('a typed %p alone does not confirm: the question is asked again (%s)', async (typed, locale) => {
+    await conversation();
+    const [q] = await h.say(DANA.waId, locale === 'es' ? 'BORRAR' : 'DELETE');
+    const { qid } = questionButtons(q, 'erase');
+    const replies = await h.say(DANA.waId, typed);
+    expect(replies).toHaveLength(1);
+    expect(replies[0].interactive.body.text).toBe(h.t(locale, 'erase.question'));
+    expect(questionButtons(replies[0], 'erase').qid).toBe(qid); // the same question, the same buttons
+    expect(await h.deps.models.Subscriber.countDocuments({ key: token(DANA.waId) })).toBe(1);
+    expect(await h.deps.models.Suppression.countDocuments()).toBe(0);
+    expect(await h.deps.models.Request.findOne({ subscriberToken: token(DANA.waId), type: 'erasure' }).lean()).toMatchObject({ state: 'open' });
+    const inbound = await h.deps.models.Message.find({ direction: 'in', intent: 'reask' }).lean();
+    expect(inbound).toHaveLength(1);
   });
 });
 
@@ -167,7 +270,8 @@ describe('an erasure interrupted by a crash', () => {
       _id: requestId as never,
       subscriberId: s!._id,
       subscriberToken: s!.key,
-      toEnc: h.deps.pii.encrypt(JSON.stringify({ phone: `+${DANA.waId}` })),
+      toEnc: h.deps.pii.encrypt(JSON.stringify({ phone: `+${DANA.waId}` }), at('erasureJobs', 'toEnc', requestId)),
+      phoneNumberId: TEST_PHONE_NUMBER_ID,
       locale: 'en',
       state: 'running',
       leaseUntil: new Date(h.clock.now().getTime() + 60_000),
@@ -183,8 +287,13 @@ describe('an erasure interrupted by a crash', () => {
     expect(await h.deps.models.Subscriber.countDocuments({ key: token(DANA.waId) })).toBe(0);
     expect(await h.deps.models.Consent.countDocuments({ subscriberId: s!._id })).toBe(0);
     expect(await h.deps.models.Suppression.exists({ _id: token(DANA.waId) })).toBeTruthy();
+    expect(await h.deps.models.Inbox.countDocuments({ subscriberKey: token(DANA.waId) })).toBe(0);
+    expect(await h.deps.models.Inbox.countDocuments({ state: 'erased', payloadEnc: null })).toBeGreaterThanOrEqual(4); // START, the secret, MY DATA, DELETE
     const confirmations = h.newReplies(DANA.waId).filter((b) => bodyText(b).startsWith('Your data has been erased'));
     expect(confirmations).toHaveLength(1);
+    // Sent from our business number (the one the job recorded).
+    const sent = h.fake.delivered().filter((r) => bodyText(r.body as Record<string, any>).startsWith('Your data has been erased'));
+    expect(sent.map((r) => r.path.split('?')[0])).toEqual([expect.stringMatching(new RegExp(`/${TEST_PHONE_NUMBER_ID}/messages$`))]);
 
     // Running it again changes nothing and sends nothing.
     expect(await runErasureJob(h.deps, requestId)).toBe('missing');

@@ -1,4 +1,5 @@
 import { bodyText, createChatHarness, type ChatHarness } from '../support/chat';
+import { at } from '../../src/privacy/pii';
 
 /**
  * Every intent through the whole product: a signed webhook delivery, the inbox worker, the use
@@ -76,8 +77,14 @@ describe('an opt-out word inside a longer sentence', () => {
       const replies = await h.say(waId, text);
       expect(replies).toHaveLength(1);
       expect(replies[0].interactive.type).toBe('button');
-      expect(replies[0].interactive.action.buttons.map((b: any) => b.reply.id)).toEqual(['optout.yes', 'optout.no']);
+      const [yes, no] = replies[0].interactive.action.buttons.map((b: any) => b.reply.id);
+      expect(replies[0].interactive.action.buttons).toHaveLength(2);
+      expect(yes).toEqual(expect.stringMatching(/^optout\.yes\.[\w-]+$/));
+      const qid = yes.slice('optout.yes.'.length);
+      expect(no).toBe(`optout.no.${qid}`);
       const s = await subscriber(waId);
+      // The buttons carry the nonce of the question now waiting.
+      expect(s!.pending).toMatchObject({ kind: 'opt_out_question', questionId: qid });
       expect(s!.consent).toBe('none');
       expect(await h.deps.models.Consent.countDocuments({ subscriberId: s!._id })).toBe(0);
     },
@@ -95,6 +102,22 @@ describe('an opt-out word inside a longer sentence', () => {
     const r2 = await h.press(no, 'optout.no', 'No, continue');
     expect(r2.map(bodyText)).toEqual([h.t('en', 'optOut.declined')]);
     expect(await subscriber(no)).toMatchObject({ consent: 'none', pending: null });
+  });
+
+  it('a typed "yes" alone is no answer: the same question is asked again and nothing changes', async () => {
+    const waId = nextNumber();
+    const [q] = await h.say(waId, 'can you stop sending me offers?');
+    const offered = q.interactive.action.buttons.map((b: any) => b.reply.id);
+    const replies = await h.say(waId, 'yes');
+    expect(replies).toHaveLength(1);
+    expect(replies[0].interactive.body.text).toBe(h.t('en', 'optOut.question'));
+    expect(replies[0].interactive.action.buttons.map((b: any) => b.reply.id)).toEqual(offered);
+    const s = await subscriber(waId);
+    expect(s).toMatchObject({ consent: 'none', pending: { kind: 'opt_out_question' } });
+    expect(await h.deps.models.Consent.countDocuments({ subscriberId: s!._id })).toBe(0);
+    // Its button still answers it.
+    expect((await h.press(waId, 'optout.yes', 'Stop messages')).map(bodyText)).toEqual([h.t('en', 'optOut.confirmed')]);
+    expect((await subscriber(waId))!.consent).toBe('opted_out');
   });
 });
 
@@ -243,7 +266,7 @@ describe('anything else', () => {
     expect(await h.say(waId, 'hello??')).toEqual([]);
     const s = await subscriber(waId);
     const inbound = await h.deps.models.Message.find({ subscriberId: s!._id, direction: 'in' }).lean();
-    expect(inbound.map((m) => h.deps.pii.decrypt(m.textEnc!))).toEqual(['what time do you open?', 'hello??']);
+    expect(inbound.map((m) => h.deps.pii.decrypt(m.textEnc!, at('messages', 'textEnc', m._id)))).toEqual(['what time do you open?', 'hello??']);
     h.clock.advance(24 * 3600_000 + 1000);
     expect((await h.say(waId, 'anyone?')).map(bodyText)).toEqual([h.t('en', 'hint.unknown')]);
   });

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { bodyText, createChatHarness, type ChatHarness } from '../support/chat';
-import { messagesChange, textMessage, wireFixture } from '../support/whatsapp';
+import { messagesChange, textMessage, wamid, wireFixture } from '../support/whatsapp';
+import { at } from '../../src/privacy/pii';
 
 let h: ChatHarness;
 beforeEach(async () => {
@@ -48,7 +49,11 @@ describe.each([
     expect(bodyText(replies[0])).toBe(h.t(locale, 'myData.summary', { messages: 3, messageDays: 90, ledgerYears: 6 }));
     expect(replies[1].type).toBe('document');
     expect(replies[1].to).toBe(`+${waId}`);
-    expect(replies[1].document.id).toMatch(/^media-/);
+    // The document sent is the one just uploaded (Meta's media id), still held at Meta until it is
+    // delivered, at the latest a day: its deletion there is scheduled.
+    expect(replies[1].document.id).toMatch(/^\d+$/);
+    expect([...h.fake.media]).toEqual([replies[1].document.id]);
+    expect(await h.deps.models.MediaDeletion.findById(replies[1].document.id).lean()).toMatchObject({ dueAt: new Date(h.clock.now().getTime() + 24 * 3600_000) });
     expect(replies[1].document.caption).toBe(h.t(locale, 'myData.document'));
     const [exported] = uploadedExports();
     expect(exported).toMatchObject({ schemaVersion: 1, subject: { whatsappNumber: `+${waId}`, profileName: 'Maria Export' } });
@@ -89,35 +94,80 @@ describe('MY DATA', () => {
 });
 
 describe("Meta's own signals", () => {
+  const seconds = () => Math.floor(h.clock.now().getTime() / 1000);
+  const pref = (waId: string, value: string, ts: number) => ({
+    object: 'whatsapp_business_account',
+    entry: [{ id: '1', changes: [{ field: 'user_preferences', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, contacts: [{ wa_id: waId }], user_preferences: [{ wa_id: waId, detail: 'x', category: 'marketing_messages', value, timestamp: ts }] } }] }],
+  });
+
   it('a user_preferences stop records a marketing opt-out and sends nothing; a resume is recorded but is no opt-in', async () => {
     const waId = '15550008884';
     await h.say(waId, 'START');
-    const pref = (value: string, ts: number) => ({
-      object: 'whatsapp_business_account',
-      entry: [{ id: '1', changes: [{ field: 'user_preferences', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, contacts: [{ wa_id: waId }], user_preferences: [{ wa_id: waId, detail: 'x', category: 'marketing_messages', value, timestamp: ts }] } }] }],
-    });
-    await h.post(pref('stop', 1790000200));
+    h.clock.advance(60_000);
+    const stoppedAt = seconds();
+    await h.post(pref(waId, 'stop', stoppedAt));
     expect(h.newReplies(waId)).toEqual([]);
     const s = await h.deps.models.Subscriber.findOne({ key: token(waId) }).lean();
-    expect(s!.consent).toBe('opted_out');
-    await h.post(pref('resume', 1790000300));
+    expect(s).toMatchObject({ consent: 'opted_out', consentAt: new Date(stoppedAt * 1000) });
+    h.clock.advance(60_000);
+    await h.post(pref(waId, 'resume', seconds()));
+    expect(h.newReplies(waId)).toEqual([]);
     expect((await h.deps.models.Subscriber.findOne({ key: token(waId) }).lean())!.consent).toBe('opted_out');
     const sources = (await h.deps.models.Consent.find({ subscriberId: s!._id }).sort({ at: 1 }).lean()).map((c) => `${c.action}:${c.source}`);
-    expect(sources.sort()).toEqual(['grant:keyword', 'resume:meta_preferences', 'withdraw:meta_preferences']);
+    expect(sources).toEqual(['grant:keyword', 'withdraw:meta_preferences', 'resume:meta_preferences']);
+  });
+
+  it('a stop older than the START the person sent later is recorded but does not undo it', async () => {
+    const waId = '15550008886';
+    const before = seconds() - 60; // they stopped in WhatsApp, then wrote START; Meta told us late
+    await h.say(waId, 'START');
+    await h.post(pref(waId, 'stop', before));
+    expect(h.newReplies(waId)).toEqual([]);
+    const s = await h.deps.models.Subscriber.findOne({ key: token(waId) }).lean();
+    expect(s).toMatchObject({ consent: 'opted_in', consentAt: h.clock.now() });
+    const history = (await h.deps.models.Consent.find({ subscriberId: s!._id }).sort({ at: 1 }).lean()).map((c) => [c.action, c.source, c.at]);
+    expect(history).toEqual([
+      ['withdraw', 'meta_preferences', new Date(before * 1000)],
+      ['grant', 'keyword', h.clock.now()],
+    ]);
+  });
+
+  it('a stop for a number we do not know is remembered pseudonymously and applies when they first write', async () => {
+    const waId = '15550008887';
+    const stoppedAt = seconds();
+    await h.post(pref(waId, 'stop', stoppedAt));
+    expect(h.newReplies(waId)).toEqual([]);
+    expect(await h.deps.models.Subscriber.countDocuments({ key: token(waId) })).toBe(0);
+    expect(await h.deps.models.OptOutSignal.findById(token(waId)).lean()).toMatchObject({ source: 'meta_preferences', at: new Date(stoppedAt * 1000) });
+    expect(JSON.stringify(await h.deps.models.OptOutSignal.find({}).lean())).not.toContain(waId);
+
+    h.clock.advance(60_000);
+    await h.say(waId, 'what time do you open?');
+    const s = await h.deps.models.Subscriber.findOne({ key: token(waId) }).lean();
+    expect(s).toMatchObject({ consent: 'opted_out', consentAt: new Date(stoppedAt * 1000) });
+    expect((await h.deps.models.Consent.find({ subscriberId: s!._id }).lean()).map((c) => `${c.action}:${c.source}`)).toEqual(['withdraw:meta_preferences']);
+    expect(await h.deps.models.OptOutSignal.countDocuments()).toBe(0);
   });
 
   it('a failed status with 131050 records a marketing opt-out with no reply', async () => {
     const waId = '15550008885';
     await h.say(waId, 'START');
     const out = await h.deps.models.Outbox.findOne({}).sort({ createdAt: -1 }).lean();
+    const sent = h.fake.delivered().at(-1)!;
+    expect(String((sent.body as any).to)).toBe(`+${waId}`);
+    // The outbox finds the message again by a keyed hash of Meta's id, never the id itself.
+    expect(out!.graphKey).toMatch(/^g_/);
+    expect(JSON.stringify(out)).not.toContain(sent.messageId!);
+    h.clock.advance(60_000);
+    const failedAt = seconds();
     await h.post({
       object: 'whatsapp_business_account',
-      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, statuses: [{ id: out!.graphId, status: 'failed', timestamp: '1790000100', recipient_id: waId, errors: [{ code: 131050, title: 'stopped marketing' }] }] } }] }],
+      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, statuses: [{ id: sent.messageId, status: 'failed', timestamp: String(failedAt), recipient_id: waId, errors: [{ code: 131050, title: 'stopped marketing' }] }] } }] }],
     });
     expect(h.newReplies(waId)).toEqual([]);
     const s = await h.deps.models.Subscriber.findOne({ key: token(waId) }).lean();
     expect(s!.consent).toBe('opted_out');
-    expect(await h.deps.models.Consent.findOne({ subscriberId: s!._id, action: 'withdraw' }).lean()).toMatchObject({ source: 'meta_131050' });
+    expect(await h.deps.models.Consent.findOne({ subscriberId: s!._id, action: 'withdraw' }).lean()).toMatchObject({ source: 'meta_131050', at: new Date(failedAt * 1000) });
     expect(await h.deps.models.Outbox.findById(out!._id).lean()).toMatchObject({ state: 'failed', error: { code: 131050 } });
   });
 });
@@ -127,12 +177,12 @@ describe('identities', () => {
     await h.say('15550002222', 'START', { name: 'Dana' });
     await h.post({
       object: 'whatsapp_business_account',
-      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, messages: [{ from: '15550002222', id: 'wamid.sys1', timestamp: '1790000012', type: 'system', system: { body: 'changed', wa_id: '15550003333', type: 'user_changed_number' } }] } }] }],
+      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, messages: [{ from: '15550002222', id: wamid('15550002222'), timestamp: String(Math.floor(h.clock.now().getTime() / 1000)), type: 'system', system: { body: 'changed', wa_id: '15550003333', type: 'user_changed_number' } }] } }] }],
     });
     expect(await h.deps.models.Subscriber.countDocuments({ key: token('15550002222') })).toBe(0);
     const moved = await h.deps.models.Subscriber.findOne({ key: token('15550003333') }).lean();
     expect(moved).toMatchObject({ consent: 'opted_in' });
-    expect(h.deps.pii.decrypt(moved!.waIdEnc!)).toBe('15550003333');
+    expect(h.deps.pii.decrypt(moved!.waIdEnc!, at('subscribers', 'waIdEnc', moved!._id))).toBe('15550003333');
     const replies = await h.say('15550003333', 'STATUS');
     expect(bodyText(replies[0])).toContain('Marketing messages: on');
   });

@@ -34,9 +34,15 @@ describe('the sandbox chat simulator', () => {
     await workers.drain();
     conv = (await request(h.app).get('/sandbox/api/conversation').query({ waId: '15550100001' })).body;
     const question = conv.messages.at(-1);
-    expect(question.body.interactive.action.buttons.map((b: any) => b.reply.id)).toEqual(['erase.yes', 'erase.no']);
+    // The buttons carry the nonce of the question now waiting (the page sends a button's own id back).
+    const [yes, no] = question.body.interactive.action.buttons.map((b: any) => b.reply.id as string);
+    expect(yes).toMatch(/^erase\.yes\.[\w-]+$/);
+    const qid = yes.slice('erase.yes.'.length);
+    expect(no).toBe(`erase.no.${qid}`);
+    const waiting = await h.deps.models.Subscriber.findOne({ key: h.deps.pii.blindIndex('wa:15550100001') }).lean();
+    expect(waiting!.pending).toMatchObject({ kind: 'erasure', questionId: qid });
 
-    await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100001', buttonId: 'erase.no', title: 'Cancel' }).expect(202);
+    await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100001', buttonId: no, title: 'Cancel' }).expect(202);
     await workers.drain();
     conv = (await request(h.app).get('/sandbox/api/conversation').query({ waId: '15550100001' })).body;
     expect(conv.messages.at(-1).text).toBe(h.deps.i18n.t('en', 'erase.cancelled'));
@@ -57,6 +63,26 @@ describe('the sandbox chat simulator', () => {
   it('rejects a malformed message with 400', async () => {
     await request(h.app).post('/sandbox/api/messages').send({ waId: 'abc', text: 'x' }).expect(400);
     await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100001' }).expect(400);
+  });
+});
+
+describe('the sandbox with no business number configured', () => {
+  it('answers as the number "sandbox": its own messages are ours, not kept aside', async () => {
+    const h = await createHarness('sandboxnonumber', { env: { WHATSAPP_APP_SECRET: undefined, WHATSAPP_ACCESS_TOKEN: undefined, WHATSAPP_PHONE_NUMBER_ID: undefined } });
+    const workers = createWorkers(h.deps);
+    try {
+      expect(h.deps.config.whatsapp.phoneNumberIds).toEqual(['sandbox']);
+      await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100003', text: 'STOP' }).expect(202);
+      await workers.drain();
+      const conv = (await request(h.app).get('/sandbox/api/conversation').query({ waId: '15550100003' }).expect(200)).body;
+      expect(conv.consent).toBe('opted_out');
+      expect(conv.messages.map((m: any) => m.direction)).toEqual(['in', 'out']);
+      expect(await h.deps.models.Inbox.countDocuments({ state: 'ignored' })).toBe(0);
+      expect(await h.deps.models.Outbox.findOne({}).lean()).toMatchObject({ phoneNumberId: 'sandbox', state: 'sent' });
+    } finally {
+      await workers.stop();
+      await h.close();
+    }
   });
 });
 

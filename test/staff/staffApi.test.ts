@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { createStaff } from '../../src/staff/accounts';
+import { at } from '../../src/privacy/pii';
 import { verifyAudit } from '../../src/staff/audit';
 import { createChatHarness, type ChatHarness } from '../support/chat';
 
@@ -84,16 +85,51 @@ describe('numbers', () => {
     for (const text of [list.text, detail.text]) expect(text).not.toContain(WA);
     expect(detail.body.name).toBe('Dana Example');
 
-    await s.agent.post(`/staff/api/conversations/${conversationId}/reveal`).set('x-csrf-token', s.csrf).send({ reason: '' }).expect(409);
+    const revealWith = (body: Record<string, unknown>) => s.agent.post(`/staff/api/conversations/${conversationId}/reveal`).set('x-csrf-token', s.csrf).send(body);
     const before = await h.deps.models.StaffAudit.countDocuments({ action: 'reveal' });
-    const revealed = await s.agent.post(`/staff/api/conversations/${conversationId}/reveal`).set('x-csrf-token', s.csrf).send({ reason: 'call back requested' }).expect(200);
-    expect(revealed.body.number).toBe(`+${WA}`);
-    const entries = await h.deps.models.StaffAudit.find({ action: 'reveal' }).lean();
-    expect(entries).toHaveLength(before + 1);
-    const last = entries.at(-1)!;
-    expect(last).toMatchObject({ detail: 'call back requested', subscriberToken: h.deps.pii.blindIndex(`wa:${WA}`) });
+    // No reason, a reason in words too short to say anything, or "other" without a note: refused, not audited.
+    for (const body of [{ reason: '' }, { reason: 'why' }, { reason: 'other' }, { reason: 'other', note: ' ok ' }]) {
+      const refused = await revealWith(body).expect(409);
+      expect(refused.body.number).toBeUndefined();
+    }
+    expect(await h.deps.models.StaffAudit.countDocuments({ action: 'reveal' })).toBe(before);
+
+    // A reason code: audited as that code, with no note.
+    const byCode = await revealWith({ reason: 'delivery_problem' }).expect(200);
+    expect(byCode.body.number).toBe(`+${WA}`);
+    // A reason in words: audited as "other", the words kept as a sealed note outside the chain.
+    const byWords = await revealWith({ reason: 'call back requested' }).expect(200);
+    expect(byWords.body.number).toBe(`+${WA}`);
+    // A code with a note.
+    await revealWith({ reason: 'legal_obligation', note: 'court order 2026/77' }).expect(200);
+
+    const entries = await h.deps.models.StaffAudit.find({ action: 'reveal' }).sort({ seq: 1 }).lean();
+    expect(entries).toHaveLength(before + 3);
+    const [code, words, withNote] = entries.slice(-3);
+    const token = h.deps.pii.blindIndex(`wa:${WA}`);
+    expect(code).toMatchObject({ detail: 'delivery_problem', subscriberToken: token });
+    expect(code.noteEnc ?? null).toBeNull();
+    expect(words).toMatchObject({ detail: 'other', noteEnc: expect.stringMatching(/^e2\./), subscriberToken: token });
+    expect(h.deps.pii.decrypt(words.noteEnc!, at('staffAudit', 'noteEnc', words._id))).toBe('call back requested');
+    expect(withNote).toMatchObject({ detail: 'legal_obligation', noteEnc: expect.stringMatching(/^e2\./), subscriberToken: token });
+    expect(h.deps.pii.decrypt(withNote.noteEnc!, at('staffAudit', 'noteEnc', withNote._id))).toBe('court order 2026/77');
+
+    // Stored: neither the number nor the free text in the clear.
     const audit = JSON.stringify(await h.deps.models.StaffAudit.find({}).lean());
     expect(audit).not.toContain(WA);
+    expect(audit).not.toContain('call back requested');
+    expect(audit).not.toContain('court order');
+
+    // The audit log API shows the code and the note (and never the number).
+    const admin = await loginAs('admin');
+    const log = await admin.agent.get('/staff/api/audit').expect(200);
+    expect(log.text).not.toContain(WA);
+    const reveals = log.body.entries.filter((e: { action: string }) => e.action === 'reveal').slice(0, 3).reverse();
+    expect(reveals.map((e: { detail: string; note: string | null }) => [e.detail, e.note])).toEqual([
+      ['delivery_problem', null],
+      ['other', 'call back requested'],
+      ['legal_obligation', 'court order 2026/77'],
+    ]);
   });
 });
 

@@ -48,7 +48,20 @@ export async function createChatHarness(label: string, opts: { env?: Record<stri
     },
     async press(waId, buttonId, title = buttonId) {
       newReplies(waId);
-      const m = buttonReply(buttonId, title);
+      // A question's buttons carry the question's nonce ("erase.yes.<nonce>"): pressing "erase.yes"
+      // presses the button of that name on the last question this number was sent, as a person would.
+      if (/^(erase|optout)\.(yes|no)$/.test(buttonId)) {
+        const offered = fake
+          .deliveredTo(waId)
+          .flatMap((b) => (b.interactive?.action?.buttons ?? []).map((x: { reply: { id: string; title: string } }) => x.reply))
+          .filter((r: { id: string }) => r.id.startsWith(`${buttonId}.`));
+        const last = offered.at(-1);
+        if (last) {
+          buttonId = last.id;
+          if (title === buttonId.split('.').slice(0, 2).join('.')) title = last.title;
+        }
+      }
+      const m = buttonReply(buttonId, title ?? buttonId);
       m.timestamp = String(ts());
       await post(envelope(messagesChange({ waId }, [m])));
       return newReplies(waId);

@@ -13,6 +13,8 @@ export interface RecordedRequest {
   body: unknown;
   raw: Buffer;
   at: number;
+  /** The message id the fake answered with (it encodes the recipient's number, like Meta's). */
+  messageId?: string;
 }
 
 export type Fault =
@@ -27,6 +29,8 @@ export class FakeGraph {
   private faults: Fault[] = [];
   private down = false;
   private seq = 0;
+  /** Media uploaded and not deleted yet (what Meta would still hold). */
+  media = new Set<string>();
   url = '';
 
   async start(): Promise<this> {
@@ -67,6 +71,7 @@ export class FakeGraph {
   }
 
   reset(): void {
+    this.media.clear();
     this.requests = [];
     this.faults = [];
     this.down = false;
@@ -106,12 +111,26 @@ export class FakeGraph {
       }
       if (!/^Bearer .+/.test(String(req.headers.authorization ?? ''))) return this.reply(res, 401, { error: { message: 'no token', code: 190 } });
       rec.ok = true;
-      if (req.url?.endsWith('/media')) return this.reply(res, 200, { id: `media-${++this.seq}` });
+      if (req.method === 'DELETE') {
+        // DELETE /<version>/<media-id>?phone_number_id=…: Meta answers 404-like errors for unknown ids.
+        const mediaId = (req.url ?? '').split('?')[0].split('/').pop() ?? '';
+        if (!this.media.delete(mediaId)) return this.reply(res, 404, { error: { message: 'Unsupported delete request', code: 100 } });
+        return this.reply(res, 200, { success: true });
+      }
+      if (req.url?.endsWith('/media')) {
+        const id = String(1_000_000_000_000_000 + ++this.seq);
+        this.media.add(id);
+        return this.reply(res, 200, { id });
+      }
       const to = (body as { to?: string } | null)?.to ?? '';
+      const digits = String(to).replace(/^\+/, '');
+      // Like Meta's: base64 of a structure that holds the recipient's number.
+      const inner = Buffer.concat([Buffer.from([0x1c, 0x18, digits.length]), Buffer.from(digits), Buffer.from([0x15, 0x02, 0x00, 0x11, 0x18, 0x12]), Buffer.from(randomBytes(9).toString('hex').toUpperCase()), Buffer.from([0x00])]);
+      rec.messageId = `wamid.${inner.toString('base64')}`;
       this.reply(res, 200, {
         messaging_product: 'whatsapp',
-        contacts: [{ input: to, wa_id: String(to).replace(/^\+/, '') }],
-        messages: [{ id: `wamid.fake${++this.seq}${randomBytes(3).toString('hex')}` }],
+        contacts: [{ input: to, wa_id: digits }],
+        messages: [{ id: rec.messageId }],
       });
     });
   }

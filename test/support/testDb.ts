@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { assertTestDbName, connectDb } from '../../src/db/connection';
 import { createModels, ensureIndexes, type Models } from '../../src/db/models';
+import { at, type Pii } from '../../src/privacy/pii';
 
 /** The server started by globalSetup (or the one MONGODB_URI names). */
 export function serverUri(): string {
@@ -49,6 +50,21 @@ export async function rawDump(conn: Connection): Promise<{ collection: string; j
   const db = conn.db!;
   for (const c of await db.listCollections().toArray()) {
     for (const doc of await db.collection(c.name).find({}).toArray()) out.push({ collection: c.name, json: JSON.stringify(doc) });
+  }
+  return out;
+}
+
+/**
+ * Every sealed value of a dump, opened at its own place (collection, field, document id): what the
+ * database holds once the keys are applied. Sealed values nested in sub-documents are opened too.
+ */
+export function openedValues(pii: Pii, dump: { collection: string; json: string }[]): string[] {
+  const out: string[] = [];
+  for (const { collection, json } of dump) {
+    const doc = JSON.parse(json) as Record<string, unknown>;
+    for (const [field, v] of Object.entries(doc)) {
+      if (typeof v === 'string' && /^e[12]\./.test(v)) out.push(pii.decrypt(v, at(collection, field, doc._id)));
+    }
   }
   return out;
 }

@@ -35,9 +35,17 @@ export function wireFixtureNames(): string[] {
 }
 
 let counter = 0;
-export function wamid(): string {
+/**
+ * A message id shaped like Meta's: `wamid.` + base64 of `1c 18 <len> <the number's digits> 15 02 00
+ * 12 18 14 <20 hex> 00` (a public sample decodes this way), so the number is recoverable from it,
+ * as from a real one. Without a number, random digits stand in.
+ */
+export function wamid(waId?: string): string {
   counter += 1;
-  return `wamid.TEST${Date.now().toString(36)}${process.pid}${counter}`;
+  const digits = waId ?? `1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+  const tail = `${Date.now().toString(16)}${process.pid.toString(16)}${counter.toString(16)}`.toUpperCase().padStart(20, '0').slice(-20);
+  const raw = Buffer.concat([Buffer.from([0x1c, 0x18, digits.length]), Buffer.from(digits), Buffer.from([0x15, 0x02, 0x00, 0x12, 0x18, 0x14]), Buffer.from(tail), Buffer.from([0x00])]);
+  return `wamid.${raw.toString('base64')}`;
 }
 
 type Msg = Record<string, unknown>;
@@ -46,6 +54,8 @@ export interface Contact {
   waId: string;
   name?: string;
   bsuid?: string;
+  /** The business number written to (default: the test configuration's). */
+  phoneNumberId?: string;
 }
 
 /** A `messages` change with one or more messages from one contact. */
@@ -53,9 +63,9 @@ export function messagesChange(contact: Contact, messages: Msg[]) {
   return {
     value: {
       messaging_product: 'whatsapp',
-      metadata: { display_phone_number: '15550001111', phone_number_id: TEST_PHONE_NUMBER_ID },
+      metadata: { display_phone_number: '15550001111', phone_number_id: contact.phoneNumberId ?? TEST_PHONE_NUMBER_ID },
       contacts: [{ profile: { name: contact.name ?? 'Test Person' }, wa_id: contact.waId, ...(contact.bsuid ? { user_id: contact.bsuid } : {}) }],
-      messages: messages.map((m) => ({ from: contact.waId, ...(contact.bsuid ? { from_user_id: contact.bsuid } : {}), ...m })),
+      messages: messages.map((m) => ({ from: contact.waId, ...(contact.bsuid ? { from_user_id: contact.bsuid } : {}), ...m, id: m.id ?? wamid(contact.waId) })),
     },
     field: 'messages',
   };
@@ -65,13 +75,14 @@ export function envelope(...changes: unknown[]) {
   return { object: 'whatsapp_business_account', entry: [{ id: '100000000000001', changes }] };
 }
 
+/** Without an id, `messagesChange` gives the message one that encodes its sender's number, like Meta's. */
 export function textMessage(text: string, opts: { id?: string; timestamp?: number } = {}): Msg {
-  return { id: opts.id ?? wamid(), timestamp: String(opts.timestamp ?? Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } };
+  return { id: opts.id, timestamp: String(opts.timestamp ?? Math.floor(Date.now() / 1000)), type: 'text', text: { body: text } };
 }
 
 export function buttonReply(id: string, title: string, opts: { id?: string } = {}): Msg {
   return {
-    id: opts.id ?? wamid(),
+    id: opts.id,
     timestamp: String(Math.floor(Date.now() / 1000)),
     type: 'interactive',
     interactive: { type: 'button_reply', button_reply: { id, title } },
@@ -80,24 +91,25 @@ export function buttonReply(id: string, title: string, opts: { id?: string } = {
 
 export function listReply(id: string, title: string): Msg {
   return {
-    id: wamid(),
+    id: undefined,
     timestamp: String(Math.floor(Date.now() / 1000)),
     type: 'interactive',
     interactive: { type: 'list_reply', list_reply: { id, title, description: '' } },
   };
 }
 
-export function statusChange(status: { id: string; status: string; recipientId: string; errors?: unknown[] }) {
+export function statusChange(status: { id: string; status: string; recipientId: string; errors?: unknown[]; callback?: string; phoneNumberId?: string; timestamp?: number }) {
   return {
     value: {
       messaging_product: 'whatsapp',
-      metadata: { display_phone_number: '15550001111', phone_number_id: TEST_PHONE_NUMBER_ID },
+      metadata: { display_phone_number: '15550001111', phone_number_id: status.phoneNumberId ?? TEST_PHONE_NUMBER_ID },
       statuses: [
         {
           id: status.id,
           status: status.status,
-          timestamp: String(Math.floor(Date.now() / 1000)),
+          timestamp: String(status.timestamp ?? Math.floor(Date.now() / 1000)),
           recipient_id: status.recipientId,
+          ...(status.callback ? { biz_opaque_callback_data: status.callback } : {}),
           ...(status.errors ? { errors: status.errors } : {}),
         },
       ],
