@@ -2,8 +2,11 @@ import express, { type ErrorRequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
 import { pinoHttp } from 'pino-http';
 import type { Deps } from './deps';
+import { safeErr } from './lib/logger';
 import { pingDb } from './db/connection';
+import { bearerAuth } from './api/auth';
 import { apiRouter } from './api/router';
+import { securitySignal } from './privacy/alerts';
 import { sandboxRouter } from './sandbox/router';
 import { staffRouter } from './staff/router';
 import { webhookRouter } from './webhook/router';
@@ -26,6 +29,8 @@ export function createApp(deps: Deps): express.Express {
         // A path may carry a phone number (/api/v1/sendability/:phone): long digit runs are masked.
         req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0].replace(/\+?\d{6,}/g, '[number]') }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        // pino-http brings its own error serializer; ours logs no message that could quote personal data.
+        err: (e: unknown) => safeErr(e),
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
       // Accepted webhook deliveries are the bulk of the traffic and are counted in /metrics: logged
@@ -42,7 +47,11 @@ export function createApp(deps: Deps): express.Express {
     const ok = await pingDb(deps.conn);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'database unavailable' });
   });
-  app.get('/metrics', async (_req, res) => {
+  // With METRICS_TOKEN set, the scrape must present it (the metrics name security events and backlogs).
+  const metricsAuth: express.RequestHandler = deps.config.metricsToken
+    ? bearerAuth([deps.config.metricsToken], () => securitySignal(deps, 'metrics_bad_token'))
+    : (_req, _res, next) => next();
+  app.get('/metrics', metricsAuth, async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 

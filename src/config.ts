@@ -56,7 +56,7 @@ const schema = z
   .object({
     NODE_ENV: z.enum(['production', 'development', 'test']).optional(),
     PORT: port('PORT').default(3000).describe('HTTP port'),
-    HOST: z.string().min(1).default('0.0.0.0').describe('bind address'),
+    HOST: z.string().min(1).optional().describe('bind address (default 0.0.0.0; loopback in sandbox mode)'),
     MONGODB_URI: z
       .string()
       .regex(/^mongodb(\+srv)?:\/\//, { error: 'a mongodb:// or mongodb+srv:// connection string' })
@@ -90,6 +90,10 @@ const schema = z
     UTILITY_TEMPLATE_NAME: z.string().optional().describe('template used outside the 24 h window'),
     PII_ENCRYPTION_KEYS: keyList,
     PII_HMAC_KEY: hmacKey,
+    PII_ACCEPT_UNBOUND_VALUES: z
+      .enum(['true', 'false'], { error: 'true or false' })
+      .default('false')
+      .describe('open values sealed before they were bound to their place (only while upgrading; run migrate-ids)'),
     INTEGRATION_API_TOKENS: csv,
     DEFAULT_LOCALE: z.enum(['en', 'es', 'pt', 'fr', 'de', 'id'], { error: 'one of en, es, pt, fr, de, id' }).default('en'),
     BUSINESS_NAME: z.string().default('Example Shop (sandbox)'),
@@ -101,6 +105,7 @@ const schema = z
     ALERT_WEBHOOK_URL: z.url({ error: 'an http(s) URL' }).optional().describe('receives a JSON POST on bursts of security events'),
     ALERT_BURST_THRESHOLD: positiveInt('ALERT_BURST_THRESHOLD').default(10),
     WORKERS: z.enum(['on', 'off']).default('on').describe('run the inbox/outbox workers in this process'),
+    METRICS_TOKEN: optionalSecret.describe('when set, GET /metrics needs it as a bearer token'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
@@ -121,9 +126,15 @@ const schema = z
     ] as const) {
       if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when NODE_ENV=production' });
     }
+    if (c.WHATSAPP_PHONE_NUMBER_ID !== undefined && !c.WHATSAPP_PHONE_NUMBER_ID.split(',').some((x) => x.trim())) {
+      ctx.addIssue({ code: 'custom', path: ['WHATSAPP_PHONE_NUMBER_ID'], message: 'at least one phone number id when NODE_ENV=production' });
+    }
   });
 
 export type Env = z.infer<typeof schema>;
+
+/** The business number of the sandbox's simulated chats (no WhatsApp number is configured there). */
+export const SANDBOX_NUMBER = 'sandbox';
 
 export interface Config {
   env: 'production' | 'development' | 'test';
@@ -132,7 +143,7 @@ export interface Config {
   mongodbUri?: string;
   embeddedDb: { port?: number; dir?: string; engine?: 'ferretdb' | 'mongodb-memory-server' };
   dataDir: string;
-  /** Sandbox: no WhatsApp credentials and not production; replies go to the local simulator. */
+  /** Sandbox: no WhatsApp credential at all and not production; replies go to the local simulator. */
   sandbox: boolean;
   /**
    * `phoneNumberIds`: the business numbers we answer for; the first is the sender of messages that
@@ -142,7 +153,7 @@ export interface Config {
   /** Deliveries whose event is older than this are kept aside (webhook/explode.ts). */
   replayWindowMs: number;
   graph: { baseUrl: string; version: string; timeoutMs: number; ratePerSecond: number; utilityTemplate?: string };
-  pii: { encryptionKeys?: string; hmacKey?: string };
+  pii: { encryptionKeys?: string; hmacKey?: string; acceptUnbound: boolean };
   integrationTokens: string[];
   defaultLocale: 'en' | 'es' | 'pt' | 'fr' | 'de' | 'id';
   business: { name: string; supportContact: string; privacyPolicyUrl: string };
@@ -150,6 +161,7 @@ export interface Config {
   alerts: { alertWebhookUrl?: string; alertBurstThreshold: number };
   workers: boolean;
   logLevel: string;
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -167,12 +179,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message.replace(/^[A-Z_]+: /, '')}`));
   }
   const e = parsed.data;
-  const sandbox = !e.WHATSAPP_APP_SECRET || !e.WHATSAPP_ACCESS_TOKEN;
+  // Sandbox only when no WhatsApp credential at all is set (and never in production): a deployment
+  // that is half configured must fail closed, not open an unauthenticated simulator.
+  const sandbox = e.NODE_ENV !== 'production' && !e.WHATSAPP_APP_SECRET && !e.WHATSAPP_ACCESS_TOKEN && !e.WHATSAPP_VERIFY_TOKEN && !e.WHATSAPP_PHONE_NUMBER_ID;
   const phoneNumberIds = [...new Set((e.WHATSAPP_PHONE_NUMBER_ID ?? '').split(',').map((x) => x.trim()).filter(Boolean))];
   return Object.freeze({
     env: e.NODE_ENV ?? 'development',
     port: e.PORT,
-    host: e.HOST,
+    // The simulator serves anyone who can reach it: loopback unless the deployer says otherwise.
+    host: e.HOST ?? (sandbox ? '127.0.0.1' : '0.0.0.0'),
     mongodbUri: e.MONGODB_URI,
     embeddedDb: { port: e.EMBEDDED_DB_PORT, dir: e.EMBEDDED_DB_DIR, engine: e.EMBEDDED_DB_ENGINE },
     dataDir: e.DATA_DIR,
@@ -181,7 +196,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       appSecret: e.WHATSAPP_APP_SECRET,
       verifyToken: e.WHATSAPP_VERIFY_TOKEN,
       accessToken: e.WHATSAPP_ACCESS_TOKEN,
-      phoneNumberIds: phoneNumberIds.length ? phoneNumberIds : ['sandbox'],
+      phoneNumberIds: phoneNumberIds.length ? phoneNumberIds : [SANDBOX_NUMBER],
     },
     replayWindowMs: e.WEBHOOK_REPLAY_WINDOW_HOURS * 3600_000,
     graph: {
@@ -191,7 +206,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ratePerSecond: e.SEND_RATE_PER_SECOND,
       utilityTemplate: e.UTILITY_TEMPLATE_NAME || undefined,
     },
-    pii: { encryptionKeys: e.PII_ENCRYPTION_KEYS, hmacKey: e.PII_HMAC_KEY },
+    pii: { encryptionKeys: e.PII_ENCRYPTION_KEYS, hmacKey: e.PII_HMAC_KEY, acceptUnbound: e.PII_ACCEPT_UNBOUND_VALUES === 'true' },
     integrationTokens: e.INTEGRATION_API_TOKENS,
     defaultLocale: e.DEFAULT_LOCALE,
     business: { name: e.BUSINESS_NAME, supportContact: e.SUPPORT_CONTACT, privacyPolicyUrl: e.PRIVACY_POLICY_URL },
@@ -199,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     alerts: { alertWebhookUrl: e.ALERT_WEBHOOK_URL, alertBurstThreshold: e.ALERT_BURST_THRESHOLD },
     workers: e.WORKERS === 'on',
     logLevel: e.LOG_LEVEL,
+    metricsToken: e.METRICS_TOKEN,
   });
 }
 

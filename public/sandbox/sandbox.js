@@ -34,7 +34,7 @@
         if (body && body.type === 'document' && body.exportId) {
           li.append(document.createTextNode(`${body.document.caption}\n`));
           const a = document.createElement('a');
-          a.href = `/sandbox/exports/${encodeURIComponent(body.exportId)}`;
+          a.href = `/sandbox/exports/${encodeURIComponent(body.exportId)}?waId=${encodeURIComponent(who().waId)}`;
           a.textContent = `📎 ${body.document.filename}`;
           li.append(a);
         } else {

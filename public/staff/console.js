@@ -603,29 +603,36 @@
   }
   $('act-optout').addEventListener('click', () => markOptOut());
 
-  $('act-export').addEventListener('click', () =>
-    act('Export', async () => {
-      const id = state.openId;
-      const { data, response } = await api('POST', `/staff/api/conversations/${encodeURIComponent(id)}/export`, {});
-      const disposition = response.headers.get('content-disposition') || '';
-      const name = (/filename="?([^";]+)"?/.exec(disposition) || [])[1] || `subject-${id}.json`;
-      const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
-      const url = URL.createObjectURL(blob);
-      const a = el('a', { href: url, download: name });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      toast(`Exported ${name}. The export is recorded in the audit log.`);
-    }),
-  );
-  // Reveal: a dialog asks why; the server audits the reason.
-  $('act-reveal').addEventListener('click', () => {
+  // Reveal and export both show the full number: one dialog asks why; the server audits the reason.
+  function askReason(mode) {
+    state.reasonFor = mode;
+    $('reveal-title').textContent = mode === 'export' ? "Export this person's data" : 'Reveal the full number';
+    $('reveal-desc').textContent =
+      mode === 'export'
+        ? 'The export holds the full number and every message. Your name and the reason are recorded in the audit log.'
+        : 'The number is shown to you only. Your name and the reason are recorded in the audit log.';
+    $('reveal-confirm').textContent = mode === 'export' ? 'Export data' : 'Reveal number';
     $('reveal-reason').value = '';
     $('reveal-error').hidden = true;
     $('reveal-dialog').showModal();
     $('reveal-reason').focus();
-  });
+  }
+  async function exportWith(reason) {
+    const id = state.openId;
+    const { data, response } = await api('POST', `/staff/api/conversations/${encodeURIComponent(id)}/export`, { reason });
+    const disposition = response.headers.get('content-disposition') || '';
+    const name = (/filename="?([^";]+)"?/.exec(disposition) || [])[1] || `subject-${id}.json`;
+    const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
+    const url = URL.createObjectURL(blob);
+    const a = el('a', { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    toast(`Exported ${name}. The export and your reason are in the audit log.`);
+  }
+  $('act-export').addEventListener('click', () => askReason('export'));
+  $('act-reveal').addEventListener('click', () => askReason('reveal'));
   $('reveal-cancel').addEventListener('click', () => $('reveal-dialog').close());
   $('reveal-form').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -639,6 +646,11 @@
     }
     const id = state.openId;
     try {
+      if (state.reasonFor === 'export') {
+        await exportWith(reason);
+        $('reveal-dialog').close();
+        return;
+      }
       const { data } = await api('POST', `/staff/api/conversations/${encodeURIComponent(id)}/reveal`, { reason });
       $('reveal-dialog').close();
       state.revealed = { id, number: data.number || 'no number on record (username only)' };

@@ -10,13 +10,15 @@ export function bearerAuth(tokens: string[], onFailure: () => void): RequestHand
   return (req, res, next) => {
     const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
     const given = m ? createHash('sha256').update(m[1].trim()).digest() : null;
-    let ok = false;
-    for (const d of digests) if (given && timingSafeEqual(given, d)) ok = true;
-    if (!ok) {
+    let caller: string | null = null;
+    for (const d of digests) if (given && timingSafeEqual(given, d)) caller = d.toString('hex').slice(0, 12);
+    if (!caller) {
       onFailure();
       res.status(401).set('www-authenticate', 'Bearer').json({ error: 'a valid bearer token is required' });
       return;
     }
+    // Which token (a hash prefix, never the token): idempotency keys are scoped to it.
+    res.locals.caller = caller;
     next();
   };
 }

@@ -1,12 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Deps } from '../deps';
-import { enqueueText } from '../outbox/enqueue';
 import { securitySignal } from '../privacy/alerts';
 import { consentGate } from '../outbox/gate';
 import { recordExternalConsent } from '../rights/externalConsent';
-import { recipientOf, senderOf, tokenOf, touchProfile } from '../rights/subscribers';
+import { sendFromApi } from '../outbox/sendFromApi';
+import { tokenOf } from '../rights/subscribers';
 import { bearerAuth } from './auth';
 import { e164 } from './phone';
 
@@ -69,28 +69,35 @@ export function apiRouter(deps: Deps): Router {
   });
 
   router.post('/api/v1/messages', async (req, res) => {
+    const key = req.get('idempotency-key');
+    if (key !== undefined && !/^[\w.:-]{1,100}$/.test(key)) {
+      res.status(400).json({ error: 'Idempotency-Key: 1 to 100 letters, digits, "_", ".", ":" or "-"' });
+      return;
+    }
     const body = messageBody.safeParse(req.body);
     if (!body.success) {
       res.status(400).json({ error: 'invalid body', problems: body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`) });
       return;
     }
     const { to, category, text } = body.data;
-    const gate = await consentGate(deps, { token: tokenOf(deps, { waId: to }), category });
-    if (!gate.allowed) {
-      deps.metrics.gateRefusals.inc({ reason: gate.reason });
-      res.status(409).json({ error: 'refused by the consent gate' });
+    // A key belongs to the token that used it, and to the request it was first used with.
+    const id = key ? `api:${String(res.locals.caller)}:${key}` : `api:${randomUUID()}`;
+    const requestHash = createHash('sha256').update(JSON.stringify([to, category, text])).digest('base64url');
+    if (key) {
+      const earlier = await deps.models.Outbox.findById(id, { requestHash: 1 }).lean();
+      if (earlier) {
+        if (earlier.requestHash !== requestHash) res.status(422).json({ error: 'this Idempotency-Key was used with another request' });
+        else res.status(202).json({ id, queued: false });
+        return;
+      }
+    }
+    const outcome = await sendFromApi(deps, { waId: to, category, text, id, requestHash });
+    if (outcome.kind === 'refused') {
+      if (outcome.reason !== 'window') deps.metrics.gateRefusals.inc({ reason: outcome.reason });
+      res.status(409).json({ error: outcome.reason === 'window' ? 'outside the 24-hour customer-service window and no template is configured' : 'refused by the consent gate' });
       return;
     }
-    const s = await touchProfile(deps, { waId: to });
-    const now = deps.clock.now();
-    if (!deps.config.graph.utilityTemplate && (!s.windowUntil || s.windowUntil < now)) {
-      res.status(409).json({ error: 'outside the 24-hour customer-service window and no template is configured' });
-      return;
-    }
-    const key = req.get('idempotency-key');
-    const id = `api:${key && /^[\w.:-]{1,100}$/.test(key) ? key : randomUUID()}`;
-    const fresh = await enqueueText(deps, { id, subscriberId: s._id, to: recipientOf(deps, s), from: senderOf(deps, s), category, text, by: 'api' });
-    res.status(202).json({ id, queued: fresh });
+    res.status(202).json({ id, queued: outcome.queued });
   });
   return router;
 }

@@ -15,6 +15,7 @@ import { at as place } from '../privacy/pii';
 import { changeNumber } from '../rights/changeNumber';
 import { decide, inputOf, type Decision, type Input } from './decide';
 import { normalise } from './normalise';
+import { SANDBOX_NUMBER } from '../config';
 import type { KeywordPacks, Locale } from './keywords';
 
 const HINT_EVERY_MS = 24 * 3600_000;
@@ -38,7 +39,9 @@ export async function handleMessage(deps: Deps, packs: KeywordPacks, item: Claim
     return;
   }
   const at = Number(m.timestamp) > 0 ? new Date(Number(m.timestamp) * 1000) : deps.clock.now();
-  const s = await touchSubscriber(deps, { waId, bsuid }, { name: contact?.profile?.name, at, businessNumberId: item.payload.phoneNumberId });
+  // The simulator's messages carry the 'sandbox' business number (sandbox/router.ts): their people are its own.
+  const origin = item.payload.phoneNumberId === SANDBOX_NUMBER ? 'sandbox' : 'whatsapp';
+  const s = await touchSubscriber(deps, { waId, bsuid }, { name: contact?.profile?.name, at, businessNumberId: item.payload.phoneNumberId, origin });
   if (!s) {
     deps.log.child({ module: 'chat' }).info({ item: item.id }, 'message written before the sender\'s erasure: not processed');
     return;

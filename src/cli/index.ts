@@ -13,7 +13,8 @@ import { staffCommands } from './staffCommands';
  */
 const HELP = `usage: npm run cli -- <command>
   rotate-keys     re-encrypt every personal value under the active key (first of PII_ENCRYPTION_KEYS); resumable
-  migrate-ids     rewrite a database of the old id scheme (Meta ids as document ids) into keyed ids; re-chains the ledger; stop the app first
+  migrate-ids     rewrite a database of the old id scheme (Meta ids as document ids) into keyed ids; re-chains the ledger
+                  and the audit log (refused when a chain does not verify, unless --force); stop the app first
   verify-ledger   check the hash chain of the rights ledger; names the first broken entry; exit 1 if broken
   sweep           apply the retention rules once now
   staff-add       --email E --role viewer|agent|admin [--name N]; password from the prompt or stdin
@@ -21,15 +22,15 @@ const HELP = `usage: npm run cli -- <command>
   staff-set       --email E [--role R] [--disable|--enable] [--password]
 `;
 
-const commands: Record<string, (rt: Runtime) => Promise<number>> = {
+const commands: Record<string, (rt: Runtime, args?: string[]) => Promise<number>> = {
   async 'rotate-keys'(rt) {
     const r = await rotateKeys(rt.deps, { onProgress: (n) => process.stderr.write(`re-encrypted ${n}\r`) });
     console.log(`active key ${r.activeKeyId}: ${r.reEncrypted} values re-encrypted, ${r.remaining} under other keys remain`);
     if (r.remaining === 0) console.log('old keys may now be removed from PII_ENCRYPTION_KEYS');
     return r.remaining === 0 ? 0 : 1;
   },
-  async 'migrate-ids'(rt) {
-    const r = await migrateIds(rt.deps, (line) => console.log(line));
+  async 'migrate-ids'(rt, args: string[] = []) {
+    const r = await migrateIds(rt.deps, (line) => console.log(line), { force: args.includes('--force') });
     console.log(JSON.stringify(r));
     return 0;
   },

@@ -56,6 +56,8 @@ const subscriberSchema = new Schema(
     },
     unanswered: { type: Boolean, default: false },
     outOrder: { type: Number, default: 0 }, // position of the last outbound message queued (outbox/enqueue.ts)
+    previousKeys: { type: [String], default: [] }, // tokens of numbers the person had before (user_changed_number)
+    origin: { type: String, default: 'whatsapp' }, // how the profile began: whatsapp | sandbox (the simulator) | api
     createdAt: { type: Date, required: true },
   },
   { versionKey: false, collection: 'subscribers' },
@@ -115,6 +117,7 @@ const outboxSchema = new Schema(
     sentAt: { type: Date, default: null },
     purgeAfterSend: { type: Boolean, default: false },
     mediaId: { type: String, default: null }, // uploaded export, kept so a retried send does not upload twice
+    requestHash: { type: String, default: null }, // integration API: hash of the request an Idempotency-Key was first used with
   },
   { versionKey: false, collection: 'outbox' },
 );
@@ -229,8 +232,9 @@ const staffSchema = new Schema(
     name: { type: String, required: true },
     role: { type: String, required: true }, // viewer | agent | admin
     passwordHash: { type: String, required: true }, // scrypt (staff/password.ts); never sent to the console
-    failedLogins: { type: Number, default: 0 },
+    failedLogins: { type: Number, default: 0 }, // attempts since the last success, counted before the password is checked
     lockedUntil: { type: Date, default: null },
+    locks: { type: Number, default: 0 }, // locks since the last success: each one lasts twice as long
     disabled: { type: Boolean, default: false },
     createdAt: { type: Date, required: true },
     lastLoginAt: { type: Date, default: null },

@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'CRYPTO.BAD_CIPHERTEXT'
   | 'GRAPH.SEND_FAILED'
   | 'CONFIG.INVALID'
-  | 'LEDGER.APPEND_FAILED';
+  | 'LEDGER.APPEND_FAILED'
+  | 'MIGRATION.UNMAPPED_ID'
+  | 'MIGRATION.CHAIN_BROKEN';
 
 export class AppError extends Error {
   readonly code: ErrorCode;

@@ -81,6 +81,7 @@ export interface RenderedItem {
   record: boolean;
   purgeAfterSend: boolean;
   by: string;
+  requestHash?: string;
 }
 
 /** Inserts one outbox item (and its conversation line); false when it already exists. */
@@ -103,6 +104,7 @@ export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boo
       leaseUntil: null,
       graphKey: null,
       mediaId: null,
+      requestHash: it.requestHash ?? null,
       error: null,
       purgeAfterSend: it.purgeAfterSend,
       createdAt: now,
@@ -136,9 +138,10 @@ export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boo
 /** A free-form text from staff or another system, queued behind what this recipient already has. */
 export async function enqueueText(
   deps: Deps,
-  r: { id: string; subscriberId: Types.ObjectId; to: Recipient; from: string; category: Category; text: string; by: string },
+  r: { id: string; subscriberId: Types.ObjectId; to: Recipient; from: string; category: Category; text: string; by: string; requestHash?: string },
 ): Promise<boolean> {
   const fresh = await enqueueRendered(deps, {
+    requestHash: r.requestHash,
     id: r.id,
     subscriberId: r.subscriberId,
     to: r.to,

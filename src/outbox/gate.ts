@@ -12,8 +12,9 @@ export type GateDecision = { allowed: true } | { allowed: false; reason: 'no_con
  */
 export async function consentGate(deps: Deps, r: { token: string; category: Category }): Promise<GateDecision> {
   if (r.category !== 'marketing') return { allowed: true };
-  if (await deps.models.Suppression.exists({ _id: r.token })) return { allowed: false, reason: 'suppressed' };
-  const s = await deps.models.Subscriber.findOne({ key: r.token }, { consent: 1 }).lean();
+  // Both reads, always: the time of an answer must not tell an erased number from an unknown one.
+  const [suppressed, s] = await Promise.all([deps.models.Suppression.exists({ _id: r.token }), deps.models.Subscriber.findOne({ key: r.token }, { consent: 1 }).lean()]);
+  if (suppressed) return { allowed: false, reason: 'suppressed' };
   if (!s || s.consent === 'none') return { allowed: false, reason: 'no_consent' };
   if (s.consent !== 'opted_in') return { allowed: false, reason: 'opted_out' };
   return { allowed: true };

@@ -1,9 +1,7 @@
 import type { Deps } from '../deps';
 import type { ClaimedItem } from '../inbox/worker';
 import { graphKey } from '../privacy/ids';
-import { rememberOptOutSignal } from '../rights/consent';
-import { optOut } from '../rights/optOut';
-import type { Subscriber } from '../rights/subscribers';
+import { recordMetaStop } from '../rights/marketingPreference';
 import { failureTitle } from './graphClient';
 import { scheduleMediaDeletion } from './media';
 
@@ -19,7 +17,7 @@ const RANK: Record<string, number> = { pending: 0, sending: 0, sent: 1, delivere
  */
 export async function handleStatus(deps: Deps, item: ClaimedItem): Promise<void> {
   const s = item.payload.item;
-  const { Outbox, Message, Subscriber } = deps.models;
+  const { Outbox, Message } = deps.models;
   const state = String(s.status);
   const callback = typeof s.biz_opaque_callback_data === 'string' ? s.biz_opaque_callback_data : null;
   const doc = (callback ? await Outbox.findById(callback).lean() : null) ?? (await Outbox.findOne({ graphKey: graphKey(deps.pii, String(s.id)) }).lean());
@@ -36,7 +34,5 @@ export async function handleStatus(deps: Deps, item: ClaimedItem): Promise<void>
   const failedWith131050 = state === 'failed' && (s.errors ?? []).some((e: { code?: number }) => Number(e.code) === 131050);
   if (!failedWith131050 || !item.subscriberKey) return;
   const at = Number(s.timestamp) > 0 ? new Date(Number(s.timestamp) * 1000) : deps.clock.now();
-  const sub = (await Subscriber.findOne({ key: item.subscriberKey }).lean()) as Subscriber | null;
-  if (sub) await optOut(deps, sub, { requestId: `meta131050:${item.id}`, source: 'meta_131050', channel: 'meta', at, silent: true });
-  else await rememberOptOutSignal(deps, item.subscriberKey, 'meta_131050', at);
+  await recordMetaStop(deps, { token: item.subscriberKey, source: 'meta_131050', at, requestId: `meta131050:${item.id}` });
 }

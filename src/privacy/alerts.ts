@@ -1,6 +1,15 @@
 import type { Deps } from '../deps';
 
-export type SecurityEvent = 'webhook_bad_signature' | 'api_bad_token' | 'staff_login_failed' | 'staff_locked_out' | 'staff_reveal' | 'access_rate_limited';
+export type SecurityEvent =
+  | 'webhook_bad_signature'
+  | 'api_bad_token'
+  | 'metrics_bad_token'
+  | 'staff_login_failed'
+  | 'staff_login_throttled'
+  | 'staff_locked_out'
+  | 'staff_reveal'
+  | 'access_rate_limited'
+  | 'sandbox_refused';
 
 const WINDOW_MS = 60_000;
 const recent = new WeakMap<Deps, Map<SecurityEvent, number[]>>();

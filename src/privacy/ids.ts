@@ -31,8 +31,11 @@ export const exportKey = (pii: Pick<Pii, 'blindIndex'>, requestId: string) => `e
 /** Meta ids inside older identifiers (before ids of our own), for the migration. */
 export const META_ID = /wamid\.[A-Za-z0-9_\-+/=]+/g;
 
-/** An identifier of the old scheme with every Meta id in it replaced by its key (idempotent). */
+/** Unkeyed content hashes of the old scheme (`pref:<sha256/128>`): a number can be brute-forced from them. */
+const OLD_CONTENT_ID = /\b(pref|raw):([0-9a-f]{32})\b/g;
+
+/** An identifier of the old scheme with every Meta id and unkeyed hash in it replaced by a key (idempotent). */
 export function rekey(pii: Pick<Pii, 'blindIndex'>, id: string): string {
   if (/^exp-/.test(id)) return exportKey(pii, id);
-  return id.replace(META_ID, (m) => messageKey(pii, m));
+  return id.replace(META_ID, (m) => messageKey(pii, m)).replace(OLD_CONTENT_ID, (_m, kind: 'pref' | 'raw', hex: string) => contentKey(pii, kind, `legacy:${hex}`));
 }

@@ -25,5 +25,5 @@ export function loadKeys(config: Config): PiiKeys & { generatedAt?: string } {
     encSpec ??= dev.encryptionKeys;
     hmac ??= dev.hmacKey;
   }
-  return { encryptionKeys: parseEncryptionKeys(encSpec), hmacKey: Buffer.from(hmac, 'base64') };
+  return { encryptionKeys: parseEncryptionKeys(encSpec), hmacKey: Buffer.from(hmac, 'base64'), acceptUnbound: config.pii.acceptUnbound };
 }

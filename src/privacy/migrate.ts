@@ -2,7 +2,8 @@ import type { Model } from 'mongoose';
 import type { Deps } from '../deps';
 import { isDuplicateKey } from '../db/models';
 import { failureTitle } from '../outbox/graphClient';
-import { ledgerChain } from '../rights/ledger';
+import { AppError } from '../lib/errors';
+import { closeRequest, ledgerChain } from '../rights/ledger';
 import { auditChain } from '../staff/audit';
 import { appendChained, chainHash, checkpoint, verifyChain, type ChainSpec } from './chain';
 import { contentKey, graphKey, META_ID, rekey } from './ids';
@@ -33,12 +34,19 @@ export interface MigrationReport {
  * Each step looks only for what is still in the old form, so a run that stopped part-way is
  * finished by the next one.
  */
-export async function migrateIds(deps: Deps, log: (line: string) => void = () => undefined): Promise<MigrationReport> {
+export async function migrateIds(deps: Deps, log: (line: string) => void = () => undefined, opts: { force?: boolean } = {}): Promise<MigrationReport> {
   const m = deps.models;
   const k = (id: string) => rekey(deps.pii, id);
+  // Both chains are checked before anything changes: a broken one stops the migration untouched.
+  if (!opts.force) {
+    for (const spec of [ledgerChain(deps), auditChain(deps)]) {
+      const v = await verifyChain(deps, spec, (e) => ({ seq: e.seq }));
+      if (!v.ok) throw new AppError('MIGRATION.CHAIN_BROKEN', `${spec.name}: broken at #${v.firstBroken?.seq} (${v.firstBroken?.reason}); investigate, or re-run with --force`);
+    }
+  }
   const old = { $regex: /wamid\.|^exp-|^pref:|^raw:/ };
   const rekeyed: Record<string, number> = {};
-  const reseal = (v: unknown, from: Place, to: Place) => (typeof v === 'string' ? deps.pii.encrypt(deps.pii.decrypt(v, from), to) : v);
+  const reseal = (v: unknown, from: Place, to: Place) => (typeof v === 'string' ? deps.pii.encrypt(deps.pii.decrypt(v, from, { legacy: true }), to) : v);
   const place = (c: string, f: string, id: unknown) => at(c, f, id);
 
   async function move(model: AnyModel, name: string, sealed: string[], change: (d: AnyDoc, newId: string) => AnyDoc | Promise<AnyDoc>, newIdOf: (d: AnyDoc) => string = (d) => k(String(d._id))) {
@@ -48,6 +56,8 @@ export async function migrateIds(deps: Deps, log: (line: string) => void = () =>
       if (docs.length === 0) break;
       for (const d of docs) {
         const newId = newIdOf(d);
+        // Never delete a document that would not move: the old id would only be lost.
+        if (newId === String(d._id)) throw new AppError('MIGRATION.UNMAPPED_ID', `${name}: an id of the old form maps to itself`);
         const next: AnyDoc = { ...(await change(d, newId)), _id: newId };
         for (const f of sealed) next[f] = reseal(d[f], place(name, f, d._id), place(name, f, newId));
         try {
@@ -67,12 +77,12 @@ export async function migrateIds(deps: Deps, log: (line: string) => void = () =>
     const id = String(d._id);
     if (!id.startsWith('pref:')) return id.startsWith('raw:') ? contentKey(deps.pii, 'raw', id) : k(id);
     // A preference change's key is a keyed hash of its content, as ingestion computes it now.
-    const p = (JSON.parse(deps.pii.decrypt(String(d.payloadEnc), place('inbox', 'payloadEnc', id))) as { item: Record<string, unknown> }).item;
+    const p = (JSON.parse(deps.pii.decrypt(String(d.payloadEnc), place('inbox', 'payloadEnc', id), { legacy: true })) as { item: Record<string, unknown> }).item;
     return contentKey(deps.pii, 'pref', `${p.wa_id ?? ''}|${p.user_id ?? ''}|${p.category}|${p.value}|${p.timestamp}`);
   });
   await move(m.Message as unknown as AnyModel, 'messages', ['textEnc'], (d) => d);
   await move(m.Outbox as unknown as AnyModel, 'outbox', ['toEnc'], (d, newId) => {
-    const body = JSON.parse(deps.pii.decrypt(String(d.bodyEnc), place('outbox', 'bodyEnc', d._id))) as Record<string, unknown>;
+    const body = JSON.parse(deps.pii.decrypt(String(d.bodyEnc), place('outbox', 'bodyEnc', d._id), { legacy: true })) as Record<string, unknown>;
     if (typeof body.exportId === 'string') body.exportId = k(body.exportId);
     return { ...d, bodyEnc: deps.pii.encrypt(JSON.stringify(body), place('outbox', 'bodyEnc', newId)) };
   });
@@ -98,21 +108,25 @@ export async function migrateIds(deps: Deps, log: (line: string) => void = () =>
   }
   for (const d of await raw('subscribers').find({ $or: [{ 'pending.requestId': old }, { hintRequestId: old }, { 'pending.sourceInboxId': { $exists: true } }] }).toArray()) {
     const set: Record<string, unknown> = {};
-    // A question asked before buttons carried their own nonce cannot be answered: it is dropped.
+    // A question asked before buttons carried their own nonce cannot be answered: it is dropped,
+    // and an erasure that waited for its answer is closed as expired (the person may ask again).
     if (d.pending) set.pending = null;
+    if (d.pending?.kind === 'erasure' && typeof d.pending.requestId === 'string') {
+      await closeRequest(deps, k(d.pending.requestId), String(d.key), 'expired', 'question reset by an upgrade');
+    }
     if (typeof d.hintRequestId === 'string') set.hintRequestId = k(d.hintRequestId);
     await raw('subscribers').updateOne({ _id: d._id }, { $set: set });
   }
 
   const rechained: MigrationReport['rechained'] = {};
-  rechained.ledger = await rechain(deps, ledgerChain(deps), (e) => ({
+  rechained.ledger = await rechain(deps, ledgerChain(deps), opts, (e) => ({
     ...e,
     _id: k(String(e._id)),
     requestId: k(String(e.requestId)),
     detail: e.event === 'erasure.confirmed' ? 'button' : typeof e.detail === 'string' ? e.detail.replace(META_ID, (x) => k(x)) : e.detail,
   }));
   log(`ledger: ${rechained.ledger.entries} entries re-chained`);
-  rechained.staffAudit = await rechain(deps, auditChain(deps), (e) => {
+  rechained.staffAudit = await rechain(deps, auditChain(deps), opts, (e) => {
     // A reveal's reason was free text: it becomes the sealed note, outside the hash.
     if (e.action !== 'reveal' || e.detail === null || ['person_request', 'delivery_problem', 'legal_obligation', 'fraud_investigation', 'other'].includes(String(e.detail))) return e;
     return { ...e, detail: 'other', noteEnc: deps.pii.encrypt(String(e.detail), place('staffAudit', 'noteEnc', e._id)) };
@@ -134,7 +148,7 @@ export async function migrateIds(deps: Deps, log: (line: string) => void = () =>
  *    itself carries the anchor of the old one.
  * Nothing happens when no entry needs a change.
  */
-export async function rechain(deps: Deps, spec: ChainSpec, transform: (e: AnyDoc) => AnyDoc): Promise<{ entries: number; verifiedBefore: boolean }> {
+export async function rechain(deps: Deps, spec: ChainSpec, opts: { force?: boolean }, transform: (e: AnyDoc) => AnyDoc): Promise<{ entries: number; verifiedBefore: boolean }> {
   const { Kv } = deps.models;
   const db = deps.conn.db!;
   const scratch = db.collection(`${spec.model.collection.collectionName}_rechain`);
@@ -145,6 +159,10 @@ export async function rechain(deps: Deps, spec: ChainSpec, transform: (e: AnyDoc
     const changed = entries.map(transform);
     if (!changed.some((e, i) => JSON.stringify(e) !== JSON.stringify(entries[i]))) return { entries: 0, verifiedBefore: true };
     const before = await verifyChain(deps, spec, (e) => ({ seq: e.seq }));
+    // Re-chaining a chain that does not verify would hide the tampering: refused unless forced.
+    if (!before.ok && !opts.force) {
+      throw new AppError('MIGRATION.CHAIN_BROKEN', `${spec.name}: broken at #${before.firstBroken?.seq} (${before.firstBroken?.reason}); investigate, or re-run with --force`);
+    }
     const start = await checkpoint(deps, spec);
     const oldHead = entries.length ? { seq: entries[entries.length - 1].seq, hash: entries[entries.length - 1].hash } : start;
     await scratch.deleteMany({});
@@ -164,12 +182,14 @@ export async function rechain(deps: Deps, spec: ChainSpec, transform: (e: AnyDoc
   }
   const info = (await Kv.findById(stateId).lean())!.value as { oldHead: { seq: number; hash: string }; verifiedBefore: boolean; entries: number };
   const fresh = await scratch.find({}).sort({ seq: 1 }).toArray();
+  // The scratch copy is complete before the swap starts; one that is not means stop, not wipe.
+  if (fresh.length !== info.entries) throw new AppError('MIGRATION.CHAIN_BROKEN', `${spec.name}: the re-chained copy holds ${fresh.length} of ${info.entries} entries`);
   await spec.model.deleteMany({ seq: { $gt: (await checkpoint(deps, spec)).seq } });
   if (fresh.length) await spec.model.collection.insertMany(fresh as never[]);
   const last = fresh[fresh.length - 1];
   if (last) await Kv.updateOne({ _id: `${spec.name}.head` }, { $set: { value: { seq: last.seq, hash: last.hash }, at: deps.clock.now() } }, { upsert: true });
-  await scratch.drop().catch(() => undefined);
   await Kv.updateOne({ _id: stateId }, { $set: { 'value.phase': 'done' } });
+  await scratch.drop().catch(() => undefined);
   const content: Record<string, unknown> = Object.fromEntries(spec.fields.map((f) => [f, null]));
   Object.assign(content, spec.name === 'ledger' ? { requestId: `rechain:${info.oldHead.hash.slice(0, 16)}`, subscriberToken: '-', event: 'chain.rechained' } : { action: 'chain_rechained' });
   content.detail = `old head #${info.oldHead.seq} ${info.oldHead.hash}; verified before: ${info.verifiedBefore}`;

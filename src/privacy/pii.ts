@@ -8,8 +8,9 @@ import { AppError } from '../lib/errors';
  * GCM additional authenticated data, so a value copied into another document (or another field)
  * does not decrypt. It names its key id, so several keys live side by side during a rotation:
  * `e2.<keyId>.<iv>.<tag>.<ciphertext>` (base64url parts). `e1.` values (written before values were
- * bound to their place) still open, so an old database keeps working until `npm run cli --
- * migrate-ids` or `rotate-keys` rewrites them as `e2.`.
+ * bound to their place) open only for `migrate-ids` / `rotate-keys`, which rewrite them as `e2.`,
+ * or everywhere while PII_ACCEPT_UNBOUND_VALUES=true (an upgrade in progress): otherwise an unbound
+ * value from an old backup could be planted in any document and would open there.
  */
 export interface Place {
   /** Collection name, e.g. `subscribers`. */
@@ -23,7 +24,8 @@ export interface Place {
 export interface Pii {
   readonly activeKeyId: string;
   encrypt(plain: string, at: Place): string;
-  decrypt(sealed: string, at: Place): string;
+  /** `legacy`: also open unbound `e1.` values (the migration and rotation, which rewrite them). */
+  decrypt(sealed: string, at: Place, opts?: { legacy?: boolean }): string;
   /** Keyed hash used to find a record by a personal value without storing the value. */
   blindIndex(value: string): string;
   keyIdOf(sealed: string): string;
@@ -32,6 +34,8 @@ export interface Pii {
 export interface PiiKeys {
   encryptionKeys: { id: string; key: Buffer }[];
   hmacKey: Buffer;
+  /** Open `e1.` values everywhere (PII_ACCEPT_UNBOUND_VALUES=true), not only when migrating. */
+  acceptUnbound?: boolean;
 }
 
 export const at = (c: string, f: string, id: unknown): Place => ({ c, f, id: String(id) });
@@ -64,9 +68,12 @@ export function createPii(keys: PiiKeys): Pii {
       const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
       return ['e2', active.id, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
     },
-    decrypt(sealed, place) {
+    decrypt(sealed, place, opts) {
       const [v, kid, iv, tag, ct] = sealed.split('.');
       if ((v !== 'e2' && v !== 'e1') || ct === undefined) throw new AppError('CRYPTO.BAD_CIPHERTEXT', 'not a sealed value');
+      if (v === 'e1' && !keys.acceptUnbound && !opts?.legacy) {
+        throw new AppError('CRYPTO.BAD_CIPHERTEXT', `unbound (e1) value at ${place.c}.${place.f}: run npm run cli -- migrate-ids`);
+      }
       const key = byId.get(kid);
       if (!key) throw new AppError('CRYPTO.KEY_MISSING', `key ${kid} is not configured`);
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));

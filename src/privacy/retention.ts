@@ -10,6 +10,7 @@ export interface SweepReport {
   erasureJobs: number;
   requests: number;
   ledger: number;
+  staffSessions: number;
 }
 
 const DAY = 86_400_000;
@@ -40,10 +41,12 @@ export async function sweepRetention(deps: Deps): Promise<SweepReport> {
   const exports = (await m.Export.deleteMany({ expiresAt: { $lt: new Date(now) } })).deletedCount;
   const erasureJobs = (await m.ErasureJob.deleteMany({ state: 'done', startedAt: { $lt: inboxCutoff } })).deletedCount;
   const requests = (await m.Request.deleteMany({ state: { $ne: 'open' }, receivedAt: { $lt: ledgerCutoff } })).deletedCount;
+  // Expired staff sessions: already refused at use, removed so a dump holds no stale ones.
+  const staffSessions = (await m.StaffSession.deleteMany({ expiresAt: { $lt: new Date(now) } })).deletedCount;
 
   // The ledger is cut from its start; the checkpoint keeps what remains verifiable.
   const ledger = await cutChain(deps, ledgerChain(deps), ledgerCutoff);
-  const report = { messages, inbox, outbox, exports, erasureJobs, requests, ledger };
+  const report = { messages, inbox, outbox, exports, erasureJobs, requests, ledger, staffSessions };
   if (Object.values(report).some((n) => n > 0)) deps.log.child({ module: 'retention' }).info(report, 'retention sweep');
   return report;
 }

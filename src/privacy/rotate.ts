@@ -48,7 +48,7 @@ export async function rotateKeys(deps: Deps, opts: { batch?: number; onProgress?
         for (const d of docs as Record<string, unknown>[]) {
           const old = d[field] as string;
           const place = at(collection, field, d._id);
-          const fresh = deps.pii.encrypt(deps.pii.decrypt(old, place), place);
+          const fresh = deps.pii.encrypt(deps.pii.decrypt(old, place, { legacy: true }), place);
           const r = await model.updateOne({ _id: d._id, [field]: old }, { $set: { [field]: fresh } });
           reEncrypted += r.modifiedCount;
         }

@@ -15,7 +15,13 @@ export async function changeNumber(deps: Deps, oldWaId: string, newWaId: string)
   if (await Subscriber.exists({ key: newKey })) return 'conflict';
   const s = await Subscriber.findOne({ key: oldKey }, { _id: 1 }).lean();
   if (!s) return 'unknown';
-  await Subscriber.updateOne({ _id: s._id }, { $set: { key: newKey, waIdEnc: deps.pii.encrypt(newWaId, at('subscribers', 'waIdEnc', s._id)), lastActivityAt: deps.clock.now() } });
+  // The old number's token is remembered: staff notes and chained records made under it are found
+  // again by an erasure (the old number itself is not suppressed: it may go to someone else).
+  await Subscriber.updateOne(
+    { _id: s._id },
+    { $set: { key: newKey, waIdEnc: deps.pii.encrypt(newWaId, at('subscribers', 'waIdEnc', s._id)), lastActivityAt: deps.clock.now() }, $addToSet: { previousKeys: oldKey } },
+  );
+  await deps.models.Inbox.updateMany({ subscriberKey: oldKey }, { $set: { subscriberKey: newKey } });
   await Request.updateMany({ subscriberToken: oldKey }, { $set: { subscriberToken: newKey } });
   return 'moved';
 }

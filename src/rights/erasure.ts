@@ -7,7 +7,7 @@ import { closeRequest, openRequest, appendLedger } from './ledger';
 import { at } from '../privacy/pii';
 import { outcome, text, type Outcome } from './outcome';
 import { questionButtons, questionId } from './questions';
-import { recipientOf, senderOf, type Recipient, type Subscriber } from './subscribers';
+import { openField, recipientOf, senderOf, tokenOf, type Recipient, type Subscriber } from './subscribers';
 
 /** A DELETE must be confirmed within this window; later answers delete nothing. */
 export const ERASURE_CONFIRM_MS = 15 * 60_000;
@@ -110,14 +110,21 @@ async function eraseSteps(
 ): Promise<'done'> {
   const m = deps.models;
   const { subscriberId, subscriberToken: token } = job;
-  const sub = await m.Subscriber.findById(subscriberId, { bsuidKey: 1 }).lean();
+  const sub = (await m.Subscriber.findById(subscriberId).lean()) as Subscriber | null;
   const now = deps.clock.now();
-  try {
-    await m.Suppression.collection.insertOne({ _id: token as never, reason: 'erasure', at: now });
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
+  // Every token the person is known by: the number's, the username's, and numbers they had before.
+  const waId = sub ? openField(deps, sub, 'waIdEnc') : null;
+  const bsuid = sub ? openField(deps, sub, 'bsuidEnc') : null;
+  const own = [token, sub?.key, sub?.bsuidKey, waId ? tokenOf(deps, { waId }) : null, bsuid ? tokenOf(deps, { bsuid }) : null];
+  const suppressed = [...new Set(own.filter((k): k is string => Boolean(k)))];
+  const keys = [...new Set([...suppressed, ...(sub?.previousKeys ?? [])])];
+  for (const k of suppressed) {
+    try {
+      await m.Suppression.collection.insertOne({ _id: k as never, reason: 'erasure', at: now });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
   }
-  const keys = [token, sub?.bsuidKey].filter((k): k is string => Boolean(k));
   const confirmation = `${confirmationId(jobId)}:0`;
   // Documents sent to them (MY DATA) are deleted at Meta too, before their outbox items go.
   const uploaded = await m.Outbox.find({ subscriberId, mediaId: { $ne: null } }, { mediaId: 1, phoneNumberId: 1 }).lean();
@@ -134,6 +141,9 @@ async function eraseSteps(
   await m.StaffAudit.updateMany({ subscriberToken: { $in: keys }, noteEnc: { $ne: null } }, { $set: { noteEnc: null } });
   await m.OptOutSignal.deleteMany({ _id: { $in: keys } });
   await m.Subscriber.deleteOne({ _id: subscriberId });
+  // A staff reply or an API send that raced the steps above left its line behind: gone too.
+  await m.Message.deleteMany({ subscriberId });
+  await m.Outbox.deleteMany({ subscriberId, _id: { $nin: [confirmation] } });
   await closeRequest(deps, jobId, token, 'done', 'erased');
   await enqueueReplies(deps, {
     keyPrefix: confirmationId(jobId),

@@ -17,6 +17,8 @@ export async function recordExternalConsent(deps: Deps, r: { waId: string; sourc
   const token = tokenOf(deps, { waId: r.waId });
   if (await isSuppressed(deps, token)) return { kind: 'suppressed' };
   const s = await touchProfile(deps, { waId: r.waId });
+  // A partner's clock running ahead must not place this consent after the person's own next STOP.
+  r = { ...r, collectedAt: new Date(Math.min(r.collectedAt.getTime(), deps.clock.now().getTime())) };
   const id = `api:${randomUUID()}`;
   await recordConsent(deps, { id, subscriberId: s._id, action: 'grant', source: 'api', detail: r.source, at: r.collectedAt });
   await appendLedger(deps, { requestId: id, subscriberToken: s.key, event: 'opt_in.recorded', detail: 'api' });

@@ -13,7 +13,10 @@ import type { Subscriber } from './subscribers';
 export async function optIn(deps: Deps, s: Subscriber, r: { requestId: string; source: ConsentSource; channel: string; at: Date; detail?: string }): Promise<Outcome> {
   const consentId = `${r.requestId}:grant`;
   const replay = s.consent === 'opted_in' && (await deps.models.Consent.exists({ _id: consentId }));
-  if (s.consent === 'opted_in' && !replay) return outcome('already_opted_in', text('optIn.already'));
+  if (s.consent === 'opted_in' && !replay) {
+    await applyConsent(deps, s._id, 'opted_in', r.at);
+    return outcome('already_opted_in', text('optIn.already'));
+  }
 
   await openRequest(deps, { id: r.requestId, subscriberToken: s.key, type: 'opt_in', channel: r.channel });
   await recordConsent(deps, { id: consentId, subscriberId: s._id, action: 'grant', source: r.source, detail: r.detail, at: r.at });

@@ -19,7 +19,11 @@ export async function optOut(
 ): Promise<Outcome> {
   const consentId = `${r.requestId}:withdraw`;
   const replay = s.consent === 'opted_out' && (await deps.models.Consent.exists({ _id: consentId }));
-  if (s.consent === 'opted_out' && !replay) return outcome('already_opted_out', ...(r.silent ? [] : [text('optOut.already')]));
+  if (s.consent === 'opted_out' && !replay) {
+    // Said again, later: the state's time moves on, so an older START delivered late cannot win.
+    await applyConsent(deps, s._id, 'opted_out', r.at);
+    return outcome('already_opted_out', ...(r.silent ? [] : [text('optOut.already')]));
+  }
 
   await openRequest(deps, { id: r.requestId, subscriberToken: s.key, type: 'opt_out', channel: r.channel });
   await recordConsent(deps, { id: consentId, subscriberId: s._id, action: 'withdraw', source: r.source, detail: r.detail, at: r.at });

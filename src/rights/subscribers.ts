@@ -48,13 +48,18 @@ export async function findSubscriber(deps: Deps, id: Identity): Promise<Subscrib
  * Returns null for a message older than the person's erasure (a late first delivery of something
  * written before it): an erased person is not re-created from what they wrote before erasing.
  */
-export async function touchSubscriber(deps: Deps, id: Identity, seen: { name?: string; at: Date; businessNumberId?: string }): Promise<Subscriber | null> {
+export async function touchSubscriber(
+  deps: Deps,
+  id: Identity,
+  seen: { name?: string; at: Date; businessNumberId?: string; origin?: 'whatsapp' | 'sandbox' },
+): Promise<Subscriber | null> {
   const { Subscriber } = deps.models;
   const now = deps.clock.now();
   const existing = await findSubscriber(deps, id);
   const _id = existing?._id ?? new Types.ObjectId();
   const set: Record<string, unknown> = { lastActivityAt: now, unanswered: true };
-  if (seen.businessNumberId) set.businessNumberId = seen.businessNumberId;
+  // The number written to last: a late redelivery of an older message does not change it.
+  if (seen.businessNumberId && (!existing?.lastInboundAt || existing.lastInboundAt <= seen.at)) set.businessNumberId = seen.businessNumberId;
   if (seen.name) set.nameEnc = sealed(deps, _id, 'nameEnc', seen.name);
   if (id.bsuid) {
     set.bsuidKey = deps.pii.blindIndex(`bsuid:${id.bsuid}`);
@@ -62,14 +67,24 @@ export async function touchSubscriber(deps: Deps, id: Identity, seen: { name?: s
   }
   const window = { lastInboundAt: seen.at, windowUntil: new Date(seen.at.getTime() + 24 * 3600_000) };
   if (existing) {
-    if (id.waId && !existing.waIdEnc) set.waIdEnc = sealed(deps, _id, 'waIdEnc', id.waId);
+    if (id.waId && !existing.waIdEnc) {
+      set.waIdEnc = sealed(deps, _id, 'waIdEnc', id.waId);
+      // A person first known by username: once their number is known, it is their key (their items,
+      // suppression and API lookups all go by the number's token), unless someone else holds it.
+      const numberKey = tokenOf(deps, { waId: id.waId });
+      if (!(await Subscriber.exists({ key: numberKey }))) {
+        set.key = numberKey;
+        await deps.models.Inbox.updateMany({ subscriberKey: existing.key }, { $set: { subscriberKey: numberKey } });
+        await deps.models.Request.updateMany({ subscriberToken: existing.key }, { $set: { subscriberToken: numberKey } });
+      }
+    }
     return (await Subscriber.findOneAndUpdate({ _id }, { $set: set, $max: window }, { returnDocument: 'after' }).lean()) as Subscriber;
   }
   const key = tokenOf(deps, id);
   const suppression = await deps.models.Suppression.findById(key, { at: 1 }).lean();
   // WhatsApp timestamps are whole seconds: only a message from an earlier second than the erasure is dropped.
   if (suppression && Math.floor(suppression.at.getTime() / 1000) > Math.floor(seen.at.getTime() / 1000)) return null;
-  return createProfile(deps, id, { _id, key, ...window, ...set });
+  return createProfile(deps, id, { _id, key, origin: seen.origin ?? 'whatsapp', ...window, ...set });
 }
 
 /**
@@ -80,7 +95,7 @@ export async function touchProfile(deps: Deps, id: Identity): Promise<Subscriber
   const existing = await findSubscriber(deps, id);
   if (existing) return existing;
   const now = deps.clock.now();
-  return createProfile(deps, id, { _id: new Types.ObjectId(), key: tokenOf(deps, id), lastActivityAt: now });
+  return createProfile(deps, id, { _id: new Types.ObjectId(), key: tokenOf(deps, id), origin: 'api', lastActivityAt: now });
 }
 
 /**

@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import { z } from 'zod';
 import type { Deps } from '../deps';
 import { at } from '../privacy/pii';
+import { securitySignal } from '../privacy/alerts';
 import { findSubscriber } from '../rights/subscribers';
 import { ingestDelivery } from '../webhook/ingest';
 
@@ -18,9 +19,15 @@ const say = z.object({
 });
 
 /**
- * Sandbox mode only (no WhatsApp credentials, never production): a local chat simulator where a
- * person plays the subscriber. Messages enter through the same ingestion as Meta's webhook, and
- * the bot's replies are read back from the conversation, so what you see is what WhatsApp would get.
+ * Sandbox mode only (no WhatsApp credential at all, never production; on loopback unless HOST is
+ * set): a local chat simulator where a person plays the subscriber. Messages enter through the same
+ * ingestion as Meta's webhook, and the bot's replies are read back from the conversation, so what
+ * you see is what WhatsApp would get.
+ *
+ * It has no login, so it serves only people it created itself: a number that first wrote through
+ * WhatsApp (or was recorded through the API) is neither shown nor written for here, and an export
+ * is downloaded only with the number of the sandbox person it belongs to (its id is a keyed hash,
+ * not guessable).
  */
 export function sandboxRouter(deps: Deps, onStored: () => void): Router {
   const router = Router();
@@ -36,6 +43,11 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
       return;
     }
     const { waId, name, text, buttonId, title } = parsed.data;
+    if (!(await isSandboxPerson(waId, true))) {
+      securitySignal(deps, 'sandbox_refused');
+      res.status(409).json({ error: 'this number is not a sandbox conversation; pick another one' });
+      return;
+    }
     const id = `wamid.sandbox.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     const timestamp = String(Math.floor(deps.clock.now().getTime() / 1000));
     const message = buttonId
@@ -56,7 +68,7 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
       return;
     }
     const s = await findSubscriber(deps, { waId });
-    if (!s) {
+    if (!s || s.origin !== 'sandbox') {
       res.json({ consent: null, messages: [] });
       return;
     }
@@ -79,11 +91,17 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
 
   router.get('/sandbox/exports/:id', async (req, res) => {
     const exp = await deps.models.Export.findById(String(req.params.id)).lean();
-    if (!exp) {
+    const owner = typeof req.query.waId === 'string' && /^\d{6,15}$/.test(req.query.waId) ? await findSubscriber(deps, { waId: req.query.waId }) : null;
+    if (!exp || !owner || owner.origin !== 'sandbox' || String(owner._id) !== String(exp.subscriberId)) {
       res.status(404).json({ error: 'no such export (they expire after 7 days)' });
       return;
     }
     res.type('application/json').attachment(`${exp._id}.json`).send(deps.pii.decrypt(exp.contentEnc, at('exports', 'contentEnc', exp._id)));
   });
+  /** A number the simulator may play: one it created, or one with no profile (when writing). */
+  async function isSandboxPerson(waId: string, orNew: boolean): Promise<boolean> {
+    const s = await findSubscriber(deps, { waId });
+    return s ? s.origin === 'sandbox' : orNew;
+  }
   return router;
 }

@@ -5,6 +5,7 @@ import { isDuplicateKey } from '../db/models';
 import { securitySignal } from '../privacy/alerts';
 import { audit } from './audit';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password';
+import { admitLogin } from './loginGuard';
 import { ROLES, type Role } from './roles';
 
 export const SESSION_MS = 12 * 3600_000;
@@ -71,42 +72,75 @@ export async function updateStaff(deps: Deps, by: string | null, email: string, 
   return 'updated';
 }
 
-export type LoginOutcome = { kind: 'ok'; staff: StaffView; token: string; csrf: string } | { kind: 'invalid' } | { kind: 'locked'; until: Date };
+export type LoginOutcome = { kind: 'ok'; staff: StaffView; token: string; csrf: string } | { kind: 'invalid' } | { kind: 'throttled'; retryAfterSeconds: number };
+
+/** Every failed login takes at least this long, so its timing says nothing the answer does not. */
+export const FAILURE_FLOOR_MS = 400;
 
 /**
- * Password login with lockout: after LOCK_AFTER failures in a row the account is locked for
- * 15 minutes, doubling with each further failure (capped at a day). Unknown emails cost as much
- * time as known ones, so the answer does not tell which emails exist.
+ * Password login with lockout. The attempt is counted atomically before the password is checked
+ * (a conditional `$inc` on an account that is not locked), so parallel guesses cannot all read the
+ * same count: after LOCK_AFTER failures the account is locked for 15 minutes, doubling with each
+ * lock (capped at a day), and an attempt counted past the limit fails even with the right
+ * password. After a lock ends, one more try is allowed before the next lock.
+ *
+ * Unknown, disabled, locked and wrong all answer `invalid` after scrypt has run and no sooner than
+ * FAILURE_FLOOR_MS, so neither the answer nor its timing tells which emails exist or are locked.
+ * Failures on unknown accounts are counted as security events, not written one by one into the
+ * chained audit log (a flood must not push real events out of it). Throttled attempts
+ * (loginGuard.ts) never reach scrypt.
  */
-export async function login(deps: Deps, emailIn: string, password: string): Promise<LoginOutcome> {
-  const { Staff, StaffSession } = deps.models;
+export async function login(deps: Deps, emailIn: string, password: string, client = 'unknown'): Promise<LoginOutcome> {
   const email = emailIn.trim().toLowerCase();
-  const now = deps.clock.now();
-  const s = await Staff.findOne({ email }).lean();
-  if (!s || s.disabled) {
-    await verifyPassword(password, await DUMMY_HASH_PROMISE);
+  const admission = await admitLogin(deps, client, email);
+  if (admission.kind === 'throttled') {
+    securitySignal(deps, 'staff_login_throttled');
+    return admission;
+  }
+  const started = Date.now();
+  let outcome: LoginOutcome = { kind: 'invalid' };
+  try {
+    outcome = await attempt(deps, email, password);
+  } finally {
+    admission.release(outcome.kind === 'ok');
+  }
+  if (outcome.kind === 'invalid') await new Promise((r) => setTimeout(r, Math.max(0, started + FAILURE_FLOOR_MS - Date.now())));
+  return outcome;
+}
+
+async function attempt(deps: Deps, email: string, password: string): Promise<LoginOutcome> {
+  const { Staff, StaffSession } = deps.models;
+  {
+    const now = deps.clock.now();
+    // A lock that has run out gives one more try before the next one.
+    await Staff.updateOne({ email, lockedUntil: { $ne: null, $lte: now } }, { $set: { lockedUntil: null, failedLogins: LOCK_AFTER - 1 } });
+    const s = await Staff.findOneAndUpdate({ email, disabled: { $ne: true }, lockedUntil: null }, { $inc: { failedLogins: 1 } }, { returnDocument: 'after' }).lean();
+    const matches = await verifyPassword(password, s?.passwordHash ?? (await DUMMY_HASH_PROMISE));
+    if (s && matches && (s.failedLogins ?? 0) <= LOCK_AFTER) {
+      const token = randomBytes(32).toString('base64url');
+      const csrf = randomBytes(24).toString('base64url');
+      await StaffSession.collection.insertOne({ _id: sessionId(token) as never, staffId: s._id, csrf, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_MS) });
+      await Staff.updateOne({ _id: s._id }, { $set: { failedLogins: 0, locks: 0, lastLoginAt: now } });
+      await audit(deps, { staffId: String(s._id), action: 'login' });
+      return { kind: 'ok', staff: view(s), token, csrf };
+    }
+    if (!s) {
+      securitySignal(deps, 'staff_login_failed');
+      return { kind: 'invalid' };
+    }
+    if ((s.failedLogins ?? 0) >= LOCK_AFTER) {
+      const until = new Date(now.getTime() + Math.min(86_400_000, 15 * 60_000 * 2 ** (s.locks ?? 0)));
+      const locked = await Staff.updateOne({ _id: s._id, lockedUntil: null }, { $set: { lockedUntil: until }, $inc: { locks: 1 } });
+      if (locked.modifiedCount > 0) {
+        securitySignal(deps, 'staff_locked_out');
+        await audit(deps, { staffId: String(s._id), action: 'login_failed', detail: 'locked' });
+        return { kind: 'invalid' };
+      }
+    }
     securitySignal(deps, 'staff_login_failed');
-    await audit(deps, { staffId: s ? String(s._id) : null, action: 'login_failed', detail: s ? 'disabled account' : 'unknown account' });
+    await audit(deps, { staffId: String(s._id), action: 'login_failed', detail: 'wrong password' });
     return { kind: 'invalid' };
   }
-  if (s.lockedUntil && s.lockedUntil > now) {
-    securitySignal(deps, 'staff_login_failed', { locked: true });
-    return { kind: 'locked', until: s.lockedUntil };
-  }
-  if (!(await verifyPassword(password, s.passwordHash))) {
-    const failed = (s.failedLogins ?? 0) + 1;
-    const lock = failed >= LOCK_AFTER ? new Date(now.getTime() + Math.min(86_400_000, 15 * 60_000 * 2 ** (failed - LOCK_AFTER))) : null;
-    await Staff.updateOne({ _id: s._id }, { $set: { failedLogins: failed, lockedUntil: lock } });
-    securitySignal(deps, lock ? 'staff_locked_out' : 'staff_login_failed');
-    await audit(deps, { staffId: String(s._id), action: 'login_failed', detail: lock ? `locked until ${lock.toISOString()}` : `failure ${failed}` });
-    return lock ? { kind: 'locked', until: lock } : { kind: 'invalid' };
-  }
-  const token = randomBytes(32).toString('base64url');
-  const csrf = randomBytes(24).toString('base64url');
-  await StaffSession.collection.insertOne({ _id: sessionId(token) as never, staffId: s._id, csrf, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_MS) });
-  await Staff.updateOne({ _id: s._id }, { $set: { failedLogins: 0, lockedUntil: null, lastLoginAt: now } });
-  await audit(deps, { staffId: String(s._id), action: 'login' });
-  return { kind: 'ok', staff: view(s), token, csrf };
 }
 
 export const sessionId = (token: string) => createHash('sha256').update(token).digest('hex');

@@ -116,15 +116,21 @@ export async function listRequests(deps: Deps, f: { type?: string; state?: strin
 
 export type ActionOutcome<T = object> = ({ kind: 'ok' } & T) | { kind: 'not_found' } | { kind: 'refused'; reason: string };
 
-/** Shows the full number to an agent who states why; every reveal is audited. */
-export async function reveal(deps: Deps, by: StaffView, id: string, why: { reason: string; note?: string }): Promise<ActionOutcome<{ number: string | null }>> {
-  const s = await load(deps, id);
-  if (!s) return { kind: 'not_found' };
+/** Why a number is shown, as the audit keeps it: a code, and free text only as a sealed note. */
+function revealReason(why: { reason: string; note?: string }): { code: RevealReason; note: string } | null {
   // A reason code, or a stated reason in words (kept as the sealed note under "other").
   const code = (REVEAL_REASONS as readonly string[]).includes(why.reason) ? (why.reason as RevealReason) : 'other';
   const note = (code === 'other' && why.reason !== 'other' ? why.reason : (why.note ?? '')).trim();
-  if (code === 'other' && note.length < 5) return { kind: 'refused', reason: 'state a reason (at least 5 characters)' };
-  await audit(deps, { staffId: by.id, action: 'reveal', subscriberToken: s.key, detail: code, note: note.slice(0, 300) || null });
+  return code === 'other' && note.length < 5 ? null : { code, note: note.slice(0, 300) };
+}
+
+/** Shows the full number to an agent who states why; every reveal is audited and counted. */
+export async function reveal(deps: Deps, by: StaffView, id: string, why: { reason: string; note?: string }): Promise<ActionOutcome<{ number: string | null }>> {
+  const s = await load(deps, id);
+  if (!s) return { kind: 'not_found' };
+  const reason = revealReason(why);
+  if (!reason) return { kind: 'refused', reason: 'state a reason (at least 5 characters)' };
+  await audit(deps, { staffId: by.id, action: 'reveal', subscriberToken: s.key, detail: reason.code, note: reason.note || null });
   securitySignal(deps, 'staff_reveal', { staff: by.id });
   return { kind: 'ok', number: numberOf(deps, s) };
 }
@@ -163,11 +169,17 @@ export async function staffOptOut(deps: Deps, by: StaffView, id: string, message
   return { kind: 'ok', outcome: result.kind };
 }
 
-/** A person's data as JSON, e.g. to answer a request that arrived by email; audited. */
-export async function exportSubject(deps: Deps, by: StaffView, id: string): Promise<ActionOutcome<{ data: unknown }>> {
+/**
+ * A person's data as JSON, e.g. to answer a request that arrived by email. It holds the full
+ * number, so it is a reveal: a reason is required, it is audited and counted in the reveal alert.
+ */
+export async function exportSubject(deps: Deps, by: StaffView, id: string, why: { reason: string; note?: string }): Promise<ActionOutcome<{ data: unknown }>> {
   const s = await load(deps, id);
   if (!s) return { kind: 'not_found' };
+  const reason = revealReason(why);
+  if (!reason) return { kind: 'refused', reason: 'state a reason (at least 5 characters)' };
   const data = await collectSubjectData(deps, s);
-  await audit(deps, { staffId: by.id, action: 'export', subscriberToken: s.key });
+  await audit(deps, { staffId: by.id, action: 'export', subscriberToken: s.key, detail: reason.code, note: reason.note || null });
+  securitySignal(deps, 'staff_reveal', { staff: by.id, export: true });
   return { kind: 'ok', data };
 }

@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import { z } from 'zod';
 import type { Deps } from '../deps';
 import { lastVerification } from '../privacy/chain';
+import { subscribeLive } from './liveFeed';
 import { ledgerChain, verifyLedger } from '../rights/ledger';
 import { createStaff, login, logout, sessionFor, updateStaff, view, type StaffView } from './accounts';
 import { auditChain, auditNote, verifyAudit } from './audit';
@@ -12,6 +13,9 @@ import { can, grants, type Action } from './roles';
 
 const PUBLIC = path.resolve(__dirname, '..', '..', 'public', 'staff');
 const COOKIE = 'staff_session';
+export const SESSION_RECHECK_MS = 3000;
+export const MAX_STREAMS_PER_SESSION = 3;
+export const MAX_STREAMS = 200;
 
 type Authed = Request & { staff: StaffView; csrf: string; token: string };
 
@@ -45,8 +49,9 @@ export function staffRouter(deps: Deps): Router {
   router.post('/staff/api/login', async (req, res) => {
     const body = z.object({ email: z.string().min(3).max(200), password: z.string().min(1).max(500) }).safeParse(req.body);
     if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
-    const r = await login(deps, body.data.email, body.data.password);
-    if (r.kind === 'locked') return void res.status(423).json({ error: 'too many failed attempts; try again later', lockedUntil: r.until });
+    const r = await login(deps, body.data.email, body.data.password, req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    if (r.kind === 'throttled') return void res.status(429).set('retry-after', String(r.retryAfterSeconds)).json({ error: 'too many attempts; try again later' });
+    // Unknown, disabled, locked and wrong answer alike (accounts.ts).
     if (r.kind === 'invalid') return void res.status(401).json({ error: 'wrong email or password' });
     res.cookie(COOKIE, r.token, { httpOnly: true, sameSite: 'strict', secure, path: '/staff', maxAge: 12 * 3600_000 });
     res.json({ staff: r.staff, csrf: r.csrf, business: deps.config.business.name, permissions: grants(r.staff.role) });
@@ -106,7 +111,10 @@ export function staffRouter(deps: Deps): Router {
     send(res, await staffOptOut(deps, staff(req), String(req.params.id), body.data.messageId));
   });
   router.post('/staff/api/conversations/:id/export', allow('export'), async (req, res) => {
-    const r = await exportSubject(deps, staff(req), String(req.params.id));
+    // The export holds the full number: a reason is asked and it counts as a reveal.
+    const body = z.object({ reason: z.string().max(300), note: z.string().max(300).optional() }).safeParse(req.body ?? {});
+    if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
+    const r = await exportSubject(deps, staff(req), String(req.params.id), body.data);
     if (r.kind !== 'ok') return send(res, r);
     res.attachment(`subject-${String(req.params.id)}.json`).json(r.data);
   });
@@ -149,27 +157,44 @@ export function staffRouter(deps: Deps): Router {
     res.status(r === 'updated' ? 200 : r === 'unknown' ? 404 : 400).json({ result: r });
   });
 
-  // Live view: server-sent events. In-process notifications are immediate; a light poll of the
-  // newest message catches what other replicas wrote.
+  // Live view: server-sent events from the process's one change feed (liveFeed.ts). The session is
+  // checked again every few seconds: a stream ends within SESSION_RECHECK_MS of logout, disable or
+  // a role change. Streams are capped per session and in total.
+  const streams = { total: 0, bySession: new Map<string, number>() };
   router.get('/staff/api/events', allow('read'), async (req, res) => {
+    const { token } = req as Authed;
+    const me = staff(req);
+    const mine = streams.bySession.get(token) ?? 0;
+    if (mine >= MAX_STREAMS_PER_SESSION || streams.total >= MAX_STREAMS) return void res.status(429).json({ error: 'too many live views open' });
+    streams.total += 1;
+    streams.bySession.set(token, mine + 1);
     res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.flushHeaders();
     const sendEvent = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
-    const onConversation = (id: string) => sendEvent({ type: 'conversation', id });
-    deps.bus.on('conversation', onConversation);
-    let last = String((await deps.models.Message.findOne({}, { _id: 1 }).sort({ at: -1 }).lean())?._id ?? '');
-    const poll = setInterval(async () => {
-      const newest = await deps.models.Message.findOne({}, { _id: 1, subscriberId: 1 }).sort({ at: -1 }).lean().catch(() => null);
-      if (newest && String(newest._id) !== last) {
-        last = String(newest._id);
-        sendEvent({ type: 'conversation', id: String(newest.subscriberId) });
+    const unsubscribe = subscribeLive(deps, (id) => sendEvent({ type: 'conversation', id }));
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(recheck);
+      unsubscribe();
+      streams.total -= 1;
+      const left = (streams.bySession.get(token) ?? 1) - 1;
+      if (left > 0) streams.bySession.set(token, left);
+      else streams.bySession.delete(token);
+    };
+    const recheck = setInterval(async () => {
+      const session = await sessionFor(deps, token).catch(() => undefined);
+      if (session === undefined) return; // database unreachable: try again next time
+      if (!session || session.staff.role !== me.role || !can(session.staff.role, 'read')) {
+        sendEvent({ type: 'ended' });
+        res.end();
+        close();
+        return;
       }
       res.write(': keep-alive\n\n');
-    }, 2000);
-    req.on('close', () => {
-      clearInterval(poll);
-      deps.bus.off('conversation', onConversation);
-    });
+    }, SESSION_RECHECK_MS);
+    req.on('close', close);
     sendEvent({ type: 'hello' });
   });
   return router;

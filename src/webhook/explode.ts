@@ -87,12 +87,19 @@ function identityOf(waId?: string, user?: string): string | null {
   return null;
 }
 
-/** The sender of a malformed item, where one can be read, so an erasure also finds it. */
-function senderOfRaw(raw: unknown): string | null {
-  if (!raw || typeof raw !== 'object') return null;
+/**
+ * The person a malformed or unknown item is about, where one can be read (a sender, a recipient,
+ * a contact, searched a few levels deep), so an erasure also finds what was kept aside.
+ */
+function senderOfRaw(raw: unknown, depth = 0): string | null {
+  if (!raw || typeof raw !== 'object' || depth > 4) return null;
   const r = raw as Json;
-  for (const v of [r.from, r.recipient_id, r.wa_id]) if ((typeof v === 'string' || typeof v === 'number') && /^\d{6,20}$/.test(String(v))) return `wa:${v}`;
+  for (const v of [r.from, r.recipient_id, r.wa_id, r.to]) if ((typeof v === 'string' || typeof v === 'number') && /^\+?\d{6,20}$/.test(String(v))) return `wa:${String(v).replace(/^\+/, '')}`;
   for (const v of [r.from_user_id, r.recipient_user_id, r.user_id]) if (typeof v === 'string' && v.length > 0 && v.length <= 256) return `bsuid:${v}`;
+  for (const v of Object.values(r).slice(0, 50)) {
+    const found = senderOfRaw(v, depth + 1);
+    if (found) return found;
+  }
   return null;
 }
 
@@ -241,7 +248,7 @@ export function explode(envelope: Envelope, ctx: ExplodeContext): InboxItemDraft
           _id: contentKey(pii, 'raw', `${change.field}|${json}`),
           field: change.field,
           type: 'unknown',
-          identity: null,
+          identity: senderOfRaw(value),
           payload: { field: change.field, phoneNumberId, item: json.length < 100_000 ? value : { raw: json.slice(0, 100_000) } },
           order: orderOf(),
           state: 'ignored',

@@ -15,7 +15,7 @@ describe('loadConfig', () => {
   it('gives the contract defaults with an empty environment (sandbox)', () => {
     const c = loadConfig({});
     expect(c.port).toBe(3000);
-    expect(c.host).toBe('0.0.0.0');
+    expect(c.host).toBe('127.0.0.1'); // sandbox mode: loopback unless HOST is set
     expect(c.graph.baseUrl).toBe('https://graph.facebook.com');
     expect(c.graph.version).toMatch(/^v\d+\.\d+$/);
     expect(c.defaultLocale).toBe('en');

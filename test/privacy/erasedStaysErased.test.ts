@@ -1,3 +1,4 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createStaff } from '../../src/staff/accounts';
 import { conversation } from '../../src/staff/conversations';
@@ -258,5 +259,76 @@ describe('logs', () => {
     expect(sink.text()).not.toContain('15550009999');
     expect(plain.err).toMatchObject({ type: 'TypeError', code: 'E_TEST', stack: expect.stringContaining('at ') });
     expect(ours.err).toMatchObject({ type: 'AppError', code: 'DB.UNAVAILABLE', message: 'could not store the delivery' });
+  });
+});
+
+describe('what an outside review found', () => {
+  it('a person first known by username, then by number: the erasure covers both, and no third party re-subscribes the number', async () => {
+    const [waId, bsuid] = ['15550010001', 'US.13491208655302741918'];
+    const first = messagesChange({ waId, bsuid }, [textMessage('HELP', { timestamp: ts() })]);
+    delete (first.value.messages[0] as Record<string, unknown>).from;
+    first.value.contacts = [{ profile: { name: 'Uma Username' }, wa_id: undefined as unknown as string, user_id: bsuid } as never];
+    await h.post(envelope(first));
+    await h.post(envelope(messagesChange({ waId, bsuid }, [textMessage('my address is 1 Main St', { timestamp: ts(1) })])));
+    expect(await h.deps.models.Subscriber.countDocuments({})).toBe(1);
+    await h.say(waId, 'DELETE');
+    await h.press(waId, 'erase.yes');
+    const opened = openedValues(h.deps.pii, await rawDump(h.db.conn)).join('\n');
+    expect(opened).not.toContain('1 Main St');
+    expect(traceOf(waId, opened)).toBeNull();
+    const consent = await request(h.app).post('/api/v1/consents').set(auth).send({ to: `+${waId}`, source: 'web form', collectedAt: h.clock.now().toISOString() });
+    expect(consent.status).toBe(409);
+  });
+
+  it('STOP said again later moves the state on, so an older START delivered late cannot win', async () => {
+    const waId = '15550010002';
+    await h.post(envelope(messagesChange({ waId }, [textMessage('STOP', { timestamp: ts(-100) })])));
+    await h.post(envelope(messagesChange({ waId }, [textMessage('STOP', { timestamp: ts(-10) })])));
+    await h.post(envelope(messagesChange({ waId }, [textMessage('START', { timestamp: ts(-50) })])));
+    expect(await subscriber(waId)).toMatchObject({ consent: 'opted_out' });
+  });
+
+  it('an API consent dated a few minutes ahead does not swallow the STOP the person sends now', async () => {
+    const waId = '15550010003';
+    const ahead = new Date(h.clock.now().getTime() + 4 * 60_000).toISOString();
+    expect((await request(h.app).post('/api/v1/consents').set(auth).send({ to: `+${waId}`, source: 'web form', collectedAt: ahead })).body.marketing).toBe(true);
+    h.clock.advance(1000);
+    const replies = await h.say(waId, 'STOP');
+    expect(replies.map(bodyText)).toEqual([h.t('en', 'optOut.confirmed')]);
+    expect(await subscriber(waId)).toMatchObject({ consent: 'opted_out' });
+  });
+
+  it('after a change of number, the erasure also removes what was kept under the old number', async () => {
+    const [oldN, newN] = ['15550010004', '15550010005'];
+    await h.say(oldN, 'my old-number secret', { name: 'Chen' });
+    await h.post(envelope({ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, messages: [{ from: oldN, id: wamid(oldN), timestamp: String(ts()), type: 'system', system: { body: 'changed', wa_id: newN, type: 'user_changed_number' } }] } }));
+    await h.say(newN, 'DELETE');
+    await h.press(newN, 'erase.yes');
+    const opened = openedValues(h.deps.pii, await rawDump(h.db.conn)).join('\n');
+    expect(opened).not.toContain('old-number secret');
+    expect(traceOf(oldN, opened)).toBeNull();
+  });
+
+  it('an item of an unknown kind that is about the person is erased with them', async () => {
+    const waId = '15550010006';
+    await h.say(waId, 'HELP');
+    await h.post(envelope({ field: 'smb_message_echoes', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, message_echoes: [{ to: waId, type: 'text', text: { body: 'echo for the person' } }] } }));
+    await h.say(waId, 'DELETE');
+    await h.press(waId, 'erase.yes');
+    const opened = openedValues(h.deps.pii, await rawDump(h.db.conn)).join('\n');
+    expect(opened).not.toContain('echo for the person');
+  });
+
+  it('a value sealed before values were bound to their place opens only for the migration', async () => {
+    await h.say('15550010007', 'HELP', { name: 'Old Backup' });
+    const s = await subscriber('15550010007');
+    const place = at('subscribers', 'nameEnc', s!._id);
+    // An unbound value, as the previous version wrote it, planted into the profile.
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', Buffer.alloc(32, 7), iv);
+    const ct = Buffer.concat([c.update('Planted Name', 'utf8'), c.final()]);
+    const planted = ['e1', 'k1', iv.toString('base64url'), c.getAuthTag().toString('base64url'), ct.toString('base64url')].join('.');
+    expect(() => h.deps.pii.decrypt(planted, place)).toThrow(/unbound/);
+    expect(h.deps.pii.decrypt(planted, place, { legacy: true })).toBe('Planted Name');
   });
 });

@@ -105,11 +105,13 @@ it('migrate-ids turns an old database into one that passes the scan, with both c
 
   const report = await migrateIds(h.deps);
   expect(report.rekeyed).toMatchObject({ inbox: 2, messages: 2, outbox: 1, requests: 2, consents: 1, erasureJobs: 1, exports: 1 });
-  expect(report.rechained.ledger).toEqual({ entries: 4, verifiedBefore: true });
+  // The four old entries, and the erasure whose question could not be answered any more, closed.
+  expect(report.rechained.ledger).toEqual({ entries: 5, verifiedBefore: true });
   expect(report.rechained.staffAudit).toEqual({ entries: 2, verifiedBefore: true });
 
   expect(traceOf(DANA, await dump())).toBeNull();
-  expect(await verifyLedger(h.deps)).toMatchObject({ ok: true, entries: 5 });
+  expect(await verifyLedger(h.deps)).toMatchObject({ ok: true, entries: 6 });
+  expect(await h.deps.models.Request.findOne({ type: 'erasure' }).lean()).toMatchObject({ state: 'expired', outcome: 'question reset by an upgrade' });
   expect(await verifyAudit(h.deps)).toMatchObject({ ok: true, entries: 3 });
   // The re-chaining is documented: the old head is kept, and named by the new chain's entry.
   const record = (await h.deps.models.Kv.findById('ledger.rechain').lean())!.value as { oldHead: { hash: string }; verifiedBefore: boolean };
@@ -139,5 +141,41 @@ it('migrate-ids turns an old database into one that passes the scan, with both c
   expect(Object.values(again.rekeyed).every((n) => n === 0)).toBe(true);
   expect(again.rechained.ledger.entries).toBe(0);
   expect(again.resealed).toBe(0);
-  expect(await verifyLedger(h.deps)).toMatchObject({ ok: true, entries: 5 });
+  expect(await verifyLedger(h.deps)).toMatchObject({ ok: true, entries: 6 });
+});
+
+it('requests from a Meta preference stop survive the migration, with no unkeyed content hash left', async () => {
+  const m = h.deps.models;
+  const now = h.clock.now();
+  const token = h.deps.pii.blindIndex(`wa:${DANA}`);
+  const prefId = 'pref:0123456789abcdef0123456789abcdef';
+  await m.Request.collection.insertOne({ _id: prefId, subscriberToken: token, type: 'opt_out', channel: 'meta', receivedAt: now, dueAt: now, regime: 'gdpr', state: 'done', doneAt: now, outcome: 'x' } as never);
+  await m.Consent.collection.insertOne({ _id: `${prefId}:withdraw`, subscriberId: new Types.ObjectId(), action: 'withdraw', scope: 'marketing', source: 'meta_preferences', detail: null, at: now } as never);
+  await appendChained(h.deps, ledgerChain(h.deps), { requestId: prefId, subscriberToken: token, event: 'opt_out.received', detail: 'meta' }, `${prefId}:opt_out.received`);
+  await migrateIds(h.deps);
+  expect(await m.Request.countDocuments({})).toBe(1);
+  expect(await m.Consent.countDocuments({})).toBe(1);
+  const dump = (await rawDump(h.db.conn)).map((d) => d.json).join('\n');
+  expect(dump).not.toContain('0123456789abcdef0123456789abcdef');
+  expect(await verifyLedger(h.deps)).toMatchObject({ ok: true });
+});
+
+it('a ledger that does not verify is not re-chained (that would hide the tampering) unless forced', async () => {
+  await oldDatabase();
+  await h.deps.models.Ledger.updateOne({ seq: 2 }, { $set: { detail: 'edited' } });
+  await expect(migrateIds(h.deps)).rejects.toMatchObject({ code: 'MIGRATION.CHAIN_BROKEN' });
+  expect(await h.deps.models.Ledger.countDocuments({})).toBe(4);
+  const forced = await migrateIds(h.deps, undefined, { force: true });
+  expect(forced.rechained.ledger).toEqual({ entries: 5, verifiedBefore: false });
+  expect((await h.deps.models.Kv.findById('ledger.rechain').lean())!.value).toMatchObject({ verifiedBefore: false, firstBroken: { seq: 2 } });
+});
+
+it('a swap interrupted after its copy was lost stops instead of wiping the ledger', async () => {
+  await oldDatabase();
+  await migrateIds(h.deps);
+  const before = await h.deps.models.Ledger.countDocuments({});
+  // As if a crash came between the swap and marking it done, and the copy was gone.
+  await h.deps.models.Kv.updateOne({ _id: 'ledger.rechain' }, { $set: { 'value.phase': 'swap' } });
+  await expect(migrateIds(h.deps)).rejects.toMatchObject({ code: 'MIGRATION.CHAIN_BROKEN' });
+  expect(await h.deps.models.Ledger.countDocuments({})).toBe(before);
 });

@@ -30,7 +30,7 @@ async function scriptedConversation(h: ChatHarness) {
   await h.press(BRUNO.waId, 'erase.yes');
 }
 
-const NEEDLES = [ALICE.waId, BRUNO.waId, ALICE.name, BRUNO.name, 'Privacy-Tester', 'Gets-Erased', '4242', 'order A-77', 'invoice 9931', 'private question'];
+const NEEDLES = [ALICE.waId, BRUNO.waId, ALICE.name, BRUNO.name, 'Privacy-Tester', 'Gets-Erased', 'ends in 4242', 'order A-77', 'invoice 9931', 'private question'];
 
 describe('personal data at rest and in logs', () => {
   let h: ChatHarness;

@@ -2,11 +2,13 @@ import request from 'supertest';
 import { createWorkers } from '../../src/workers';
 import { createHarness, type Harness } from '../support/harness';
 
+const NO_WHATSAPP = { WHATSAPP_APP_SECRET: undefined, WHATSAPP_VERIFY_TOKEN: undefined, WHATSAPP_ACCESS_TOKEN: undefined, WHATSAPP_PHONE_NUMBER_ID: undefined };
+
 describe('the sandbox chat simulator', () => {
   let h: Harness;
   beforeAll(async () => {
-    // No WhatsApp secret or token: sandbox mode, nothing leaves the machine.
-    h = await createHarness('sandbox', { env: { WHATSAPP_APP_SECRET: undefined, WHATSAPP_ACCESS_TOKEN: undefined } });
+    // No WhatsApp credential at all: sandbox mode, nothing leaves the machine.
+    h = await createHarness('sandbox', { env: NO_WHATSAPP });
   });
   afterAll(() => h.close());
 
@@ -55,7 +57,9 @@ describe('the sandbox chat simulator', () => {
     await workers.drain();
     const conv = (await request(h.app).get('/sandbox/api/conversation').query({ waId: '15550100002' })).body;
     const doc = conv.messages.find((m: any) => m.body?.type === 'document');
-    const file = await request(h.app).get(`/sandbox/exports/${doc.body.exportId}`).expect(200);
+    // Downloaded with the sandbox person's own number, as the simulator's link does.
+    await request(h.app).get(`/sandbox/exports/${doc.body.exportId}`).expect(404);
+    const file = await request(h.app).get(`/sandbox/exports/${doc.body.exportId}`).query({ waId: '15550100002' }).expect(200);
     expect(JSON.parse(file.text)).toMatchObject({ schemaVersion: 1, subject: { whatsappNumber: '+15550100002', profileName: 'Dl' } });
     await workers.stop();
   });
@@ -68,7 +72,7 @@ describe('the sandbox chat simulator', () => {
 
 describe('the sandbox with no business number configured', () => {
   it('answers as the number "sandbox": its own messages are ours, not kept aside', async () => {
-    const h = await createHarness('sandboxnonumber', { env: { WHATSAPP_APP_SECRET: undefined, WHATSAPP_ACCESS_TOKEN: undefined, WHATSAPP_PHONE_NUMBER_ID: undefined } });
+    const h = await createHarness('sandboxnonumber', { env: NO_WHATSAPP });
     const workers = createWorkers(h.deps);
     try {
       expect(h.deps.config.whatsapp.phoneNumberIds).toEqual(['sandbox']);

@@ -3,17 +3,21 @@ import { createStaff } from '../../src/staff/accounts';
 import { at } from '../../src/privacy/pii';
 import { verifyAudit } from '../../src/staff/audit';
 import { createChatHarness, type ChatHarness } from '../support/chat';
+import { createHarness } from '../support/harness';
 
 let h: ChatHarness;
 const PASSWORD = 'correct horse battery staple';
 const WA = '15550002222';
 let conversationId: string;
+let matrixId: string; // a second person, for the actions whose effect later tests must not see
 
 beforeAll(async () => {
   h = await createChatHarness('staffapi');
   for (const role of ['viewer', 'agent', 'admin']) await createStaff(h.deps, null, { email: `${role}@acme.test`, name: role, role, password: PASSWORD });
   await h.say(WA, 'can you stop sending me offers?', { name: 'Dana Example' });
   conversationId = String((await h.deps.models.Subscriber.findOne({}).lean())!._id);
+  await h.say('15550002299', 'hello', { name: 'Matrix Person' });
+  matrixId = String((await h.deps.models.Subscriber.findOne({ key: h.deps.pii.blindIndex('wa:15550002299') }).lean())!._id);
 });
 afterAll(() => h.close());
 
@@ -38,7 +42,9 @@ const CALLS: Call[] = [
   ['reveal', 'post', () => `/staff/api/conversations/${conversationId}/reveal`, { reason: 'customer asked for a call back' }],
   ['pause', 'post', () => `/staff/api/conversations/${conversationId}/pause`, undefined],
   ['resume', 'post', () => `/staff/api/conversations/${conversationId}/resume`, undefined],
-  ['export', 'post', () => `/staff/api/conversations/${conversationId}/export`, undefined],
+  ['export', 'post', () => `/staff/api/conversations/${conversationId}/export`, { reason: 'person_request' }],
+  ['record an opt-out', 'post', () => `/staff/api/conversations/${matrixId}/opt-out`, {}],
+  ['change staff', 'patch', () => '/staff/api/staff/nobody%40acme.test', { role: 'viewer' }],
   ['read the audit log', 'get', () => '/staff/api/audit', undefined],
   ['verify the chains', 'post', () => '/staff/api/audit/verify', undefined],
   ['list staff', 'get', () => '/staff/api/staff', undefined],
@@ -46,7 +52,7 @@ const CALLS: Call[] = [
 ];
 const ALLOWED: Record<string, string[]> = {
   viewer: ['list conversations', 'read a conversation', 'list requests'],
-  agent: ['list conversations', 'read a conversation', 'list requests', 'reply', 'reveal', 'pause', 'resume', 'export'],
+  agent: ['list conversations', 'read a conversation', 'list requests', 'reply', 'reveal', 'pause', 'resume', 'export', 'record an opt-out'],
   admin: CALLS.map((c) => c[0]),
 };
 
@@ -59,7 +65,8 @@ describe.each(['viewer', 'agent', 'admin'])('as %s', (role) => {
     const req = s.agent[method](url()).set('x-csrf-token', s.csrf);
     const r = body ? await req.send(body) : await req;
     const allowed = ALLOWED[role].includes(name);
-    expect([r.status, name]).toEqual([allowed ? (name === 'create staff' ? 201 : 200) : 403, name]);
+    const okStatus = name === 'create staff' ? 201 : name === 'change staff' ? 404 : 200; // no such staff member to change
+    expect([r.status, name]).toEqual([allowed ? okStatus : 403, name]);
   });
 });
 
@@ -175,12 +182,32 @@ describe('staff actions use the same use cases as the chat', () => {
   });
 });
 
+describe('session cookies', () => {
+  it('are httpOnly, SameSite=Strict, scoped to /staff, and Secure in production', async () => {
+    const r = await request(h.app).post('/staff/api/login').send({ email: 'viewer@acme.test', password: PASSWORD }).expect(200);
+    const cookie = String(r.headers['set-cookie'][0]);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/Path=\/staff/);
+    expect(cookie).not.toMatch(/Secure/);
+    const prod = await createHarness('staffapiprod', { env: { NODE_ENV: 'production' } });
+    try {
+      await createStaff(prod.deps, null, { email: 'viewer@acme.test', name: 'v', role: 'viewer', password: PASSWORD });
+      const p = await request(prod.app).post('/staff/api/login').send({ email: 'viewer@acme.test', password: PASSWORD }).expect(200);
+      expect(String(p.headers['set-cookie'][0])).toMatch(/; Secure/);
+    } finally {
+      await prod.close();
+    }
+  });
+});
+
 describe('login', () => {
   it('locks an account after 5 wrong passwords, and the right one does not get in while locked', async () => {
     await createStaff(h.deps, null, { email: 'target@acme.test', name: 't', role: 'viewer', password: PASSWORD });
     for (let i = 0; i < 4; i++) await request(h.app).post('/staff/api/login').send({ email: 'target@acme.test', password: 'wrong' }).expect(401);
-    await request(h.app).post('/staff/api/login').send({ email: 'target@acme.test', password: 'wrong' }).expect(423);
-    await request(h.app).post('/staff/api/login').send({ email: 'target@acme.test', password: PASSWORD }).expect(423);
+    // Locked answers like wrong: the lock itself is not revealed (test/security/login.test.ts).
+    await request(h.app).post('/staff/api/login').send({ email: 'target@acme.test', password: 'wrong' }).expect(401);
+    await request(h.app).post('/staff/api/login').send({ email: 'target@acme.test', password: PASSWORD }).expect(401);
     h.clock.advance(16 * 60_000);
     await request(h.app).post('/staff/api/login').send({ email: 'target@acme.test', password: PASSWORD }).expect(200);
     const metrics = await request(h.app).get('/metrics');
