@@ -15,7 +15,7 @@ import { webhookRouter } from './webhook/router';
 export function createApp(deps: Deps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 1);
+  app.set('trust proxy', deps.config.trustProxy);
   app.use(
     pinoHttp({
       logger: deps.log.child({ module: 'http' }),

@@ -96,6 +96,15 @@ const schema = z
       .describe('open values sealed before they were bound to their place (only while upgrading; run migrate-ids)'),
     INTEGRATION_API_TOKENS: csv,
     DEFAULT_LOCALE: z.enum(['en', 'es', 'pt', 'fr', 'de', 'id'], { error: 'one of en, es, pt, fr, de, id' }).default('en'),
+    COUNTRY_LOCALES: z
+      .string()
+      .optional()
+      .superRefine((s, ctx) => {
+        for (const part of (s ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+          if (!/^[A-Z]{2}:(en|es|pt|fr|de|id)$/.test(part)) ctx.addIssue({ code: 'custom', message: 'comma-separated COUNTRY:locale entries such as BR:pt,CH:de' });
+        }
+      })
+      .describe('country (ISO 3166) → reply language, added to the built-in map'),
     BUSINESS_NAME: z.string().default('Example Shop (sandbox)'),
     SUPPORT_CONTACT: z.string().default('support@example.com'),
     PRIVACY_POLICY_URL: z.string().default('https://example.com/privacy'),
@@ -105,7 +114,11 @@ const schema = z
     ALERT_WEBHOOK_URL: z.url({ error: 'an http(s) URL' }).optional().describe('receives a JSON POST on bursts of security events'),
     ALERT_BURST_THRESHOLD: positiveInt('ALERT_BURST_THRESHOLD').default(10),
     WORKERS: z.enum(['on', 'off']).default('on').describe('run the inbox/outbox workers in this process'),
-    METRICS_TOKEN: optionalSecret.describe('when set, GET /metrics needs it as a bearer token'),
+    METRICS_TOKEN: optionalSecret.describe('GET /metrics needs it as a bearer token (required in production)'),
+    TRUST_PROXY: z
+      .string()
+      .optional()
+      .describe('which X-Forwarded-For hops to believe (Express "trust proxy": loopback, a hop count, or addresses/subnets)'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
@@ -123,6 +136,8 @@ const schema = z
       'WHATSAPP_PHONE_NUMBER_ID',
       'PII_ENCRYPTION_KEYS',
       'PII_HMAC_KEY',
+      // The metrics name security events (locks, failed logins): they must not be public.
+      'METRICS_TOKEN',
     ] as const) {
       if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when NODE_ENV=production' });
     }
@@ -156,12 +171,16 @@ export interface Config {
   pii: { encryptionKeys?: string; hmacKey?: string; acceptUnbound: boolean };
   integrationTokens: string[];
   defaultLocale: 'en' | 'es' | 'pt' | 'fr' | 'de' | 'id';
+  /** Additions to the built-in country → language map (chat/countryLocale.ts). */
+  countryLocales: Record<string, 'en' | 'es' | 'pt' | 'fr' | 'de' | 'id'>;
   business: { name: string; supportContact: string; privacyPolicyUrl: string };
   retention: { messagesDays: number; inboxDays: number; ledgerDays: number };
   alerts: { alertWebhookUrl?: string; alertBurstThreshold: number };
   workers: boolean;
   logLevel: string;
   metricsToken?: string;
+  /** Express "trust proxy": only these hops' X-Forwarded-For is believed (login limits key on the client address). */
+  trustProxy: string | number;
 }
 
 export class ConfigError extends Error {
@@ -209,12 +228,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pii: { encryptionKeys: e.PII_ENCRYPTION_KEYS, hmacKey: e.PII_HMAC_KEY, acceptUnbound: e.PII_ACCEPT_UNBOUND_VALUES === 'true' },
     integrationTokens: e.INTEGRATION_API_TOKENS,
     defaultLocale: e.DEFAULT_LOCALE,
+    countryLocales: Object.fromEntries(
+      (e.COUNTRY_LOCALES ?? '')
+        .split(',')
+        .map((p) => p.trim().split(':'))
+        .filter((p) => p.length === 2),
+    ) as Config['countryLocales'],
     business: { name: e.BUSINESS_NAME, supportContact: e.SUPPORT_CONTACT, privacyPolicyUrl: e.PRIVACY_POLICY_URL },
     retention: { messagesDays: e.RETENTION_MESSAGES_DAYS, inboxDays: e.RETENTION_INBOX_DAYS, ledgerDays: e.RETENTION_LEDGER_DAYS },
     alerts: { alertWebhookUrl: e.ALERT_WEBHOOK_URL, alertBurstThreshold: e.ALERT_BURST_THRESHOLD },
     workers: e.WORKERS === 'on',
     logLevel: e.LOG_LEVEL,
     metricsToken: e.METRICS_TOKEN,
+    // Default: a reverse proxy on the same host only; anyone else could write their own address.
+    trustProxy: e.TRUST_PROXY === undefined ? 'loopback' : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY === 'false' ? 0 : e.TRUST_PROXY,
   });
 }
 

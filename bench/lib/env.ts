@@ -31,6 +31,7 @@ export function appEnv(o: { mongodbUri: string; keys: Record<string, string>; gr
     SUPPORT_CONTACT: 'help@bench.invalid',
     PRIVACY_POLICY_URL: 'https://bench.invalid/privacy',
     LOG_LEVEL: o.logLevel ?? 'info',
+    METRICS_TOKEN: 'bench-metrics-token',
     ...o.keys,
   };
   if (o.graphBaseUrl) env.GRAPH_API_BASE_URL = o.graphBaseUrl;

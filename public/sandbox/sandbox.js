@@ -35,6 +35,7 @@
           li.append(document.createTextNode(`${body.document.caption}\n`));
           const a = document.createElement('a');
           a.href = `/sandbox/exports/${encodeURIComponent(body.exportId)}?waId=${encodeURIComponent(who().waId)}`;
+          a.download = body.document.filename; // saved under the name WhatsApp shows
           a.textContent = `📎 ${body.document.filename}`;
           li.append(a);
         } else {

@@ -228,6 +228,7 @@ check "docker-compose.yml is valid (YAML, structure)" "see above" node scripts/c
       WHATSAPP_PHONE_NUMBER_ID=*) echo "WHATSAPP_PHONE_NUMBER_ID=$PHONE_NUMBER_ID" ;;
       PII_ENCRYPTION_KEYS=*) echo "PII_ENCRYPTION_KEYS=k1:$(node -p 'require("crypto").randomBytes(32).toString("base64")')" ;;
       PII_HMAC_KEY=*) echo "PII_HMAC_KEY=$(node -p 'require("crypto").randomBytes(32).toString("base64")')" ;;
+      METRICS_TOKEN=*) echo "METRICS_TOKEN=smoke-metrics-token" ;;
       *) echo "$line" ;;
     esac
   done <.env.example
@@ -289,6 +290,7 @@ if ! pm run -d --name "$CONTAINER" --network=host "${ULIMITS[@]}" \
   -e WHATSAPP_PHONE_NUMBER_ID="$PHONE_NUMBER_ID" \
   -e PII_ENCRYPTION_KEYS="k1:$(node -p 'require("crypto").randomBytes(32).toString("base64")')" \
   -e PII_HMAC_KEY="$(node -p 'require("crypto").randomBytes(32).toString("base64")')" \
+  -e METRICS_TOKEN=smoke-metrics-token \
   -e GRAPH_API_BASE_URL="$GRAPH_URL" \
   -e UTILITY_TEMPLATE_NAME=smoke_utility_template \
   "$IMAGE" >/dev/null 2>"$WORK/run.log"; then

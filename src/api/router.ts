@@ -94,8 +94,17 @@ export function apiRouter(deps: Deps): Router {
     const outcome = await sendFromApi(deps, { waId: to, category, text, id, requestHash });
     if (outcome.kind === 'refused') {
       if (outcome.reason !== 'window') deps.metrics.gateRefusals.inc({ reason: outcome.reason });
-      res.status(409).json({ error: outcome.reason === 'window' ? 'outside the 24-hour customer-service window and no template is configured' : 'refused by the consent gate' });
+      // One answer for every reason: an erased number must not read differently from one never seen.
+      res.status(409).json({ error: 'this message cannot be sent to this number now (no consent, no open 24-hour window, or not reachable)' });
       return;
+    }
+    if (!outcome.queued && key) {
+      // Another request with the same key got there first: the same request, or another one (422).
+      const first = await deps.models.Outbox.findById(id, { requestHash: 1 }).lean();
+      if (first && first.requestHash !== requestHash) {
+        res.status(422).json({ error: 'this Idempotency-Key was used with another request' });
+        return;
+      }
     }
     res.status(202).json({ id, queued: outcome.queued });
   });

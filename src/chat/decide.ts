@@ -57,6 +57,8 @@ export function decide(packs: KeywordPacks, s: Subscriber, input: Input, preferr
     case 'language_choice':
       return { decision: { action: 'set_language', locale: r.locale } };
     case 'ambiguous_opt_out':
+      // Already unsubscribed: no question, the short "already unsubscribed" answer (optOut says it).
+      if (s.consent === 'opted_out') return { decision: { action: 'opt_out', source: 'keyword' }, locale: r.locale };
       // A template quick-reply the business labelled as an opt-out ("Stop promotions") is one.
       if (input.kind === 'button') return { decision: { action: 'opt_out', source: 'button' }, locale: r.locale };
       // Otherwise never an opt-out on a possible false positive, never ignored: one question with buttons.
@@ -101,8 +103,13 @@ export function inputOf(m: Record<string, any>): Input {
     case 'button':
       // Template quick-reply: the payload is ours when the template set one, else the title.
       return { kind, buttonId: m.button?.payload, text: m.button?.text ?? m.button?.payload };
+    case 'image':
+    case 'video':
+    case 'document':
+      // A caption is what the person typed: "STOP" under a photo is a STOP.
+      return { kind, text: typeof m[kind]?.caption === 'string' && m[kind].caption.trim() ? String(m[kind].caption) : undefined };
     default:
-      // Media, reactions, locations, unsupported types: no keyword to read (a caption is not a command).
+      // Reactions, locations, stickers, unsupported types: no text to read.
       return { kind };
   }
 }

@@ -16,6 +16,7 @@ import { changeNumber } from '../rights/changeNumber';
 import { decide, inputOf, type Decision, type Input } from './decide';
 import { normalise } from './normalise';
 import { SANDBOX_NUMBER } from '../config';
+import { localeOfNumber } from './countryLocale';
 import type { KeywordPacks, Locale } from './keywords';
 
 const HINT_EVERY_MS = 24 * 3600_000;
@@ -43,11 +44,14 @@ export async function handleMessage(deps: Deps, packs: KeywordPacks, item: Claim
   const origin = item.payload.phoneNumberId === SANDBOX_NUMBER ? 'sandbox' : 'whatsapp';
   const s = await touchSubscriber(deps, { waId, bsuid }, { name: contact?.profile?.name, at, businessNumberId: item.payload.phoneNumberId, origin });
   if (!s) {
-    deps.log.child({ module: 'chat' }).info({ item: item.id }, 'message written before the sender\'s erasure: not processed');
+    deps.log.child({ module: 'chat' }).info({ item: item.id, origin }, 'message not processed: written before the sender\'s erasure, or a sandbox message for someone else');
     return;
   }
   const input = typedButton(deps, s, inputOf(m));
-  const preferred = [s.locale, deps.config.defaultLocale].filter(Boolean) as Locale[];
+  // Words that exist in several languages are read in the person's remembered language, else their
+  // number's country's, else the deployment's.
+  const countryLocale = localeOfNumber(waId, deps.config.countryLocales);
+  const preferred = [s.locale, countryLocale, deps.config.defaultLocale].filter(Boolean) as Locale[];
   const { decision, locale: detected } = decide(packs, s, input, preferred, deps.clock.now());
 
   await deps.models.Message.collection
@@ -70,10 +74,15 @@ export async function handleMessage(deps: Deps, packs: KeywordPacks, item: Claim
   // Reply in the language the keyword was written in, and remember it.
   if (detected && detected !== s.locale) await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { locale: detected } });
   const result = await carryOut(deps, s, decision, item.id, at);
-  const locale = result.locale ?? detected ?? s.locale ?? deps.config.defaultLocale;
+  const locale = result.locale ?? detected ?? s.locale ?? countryLocale ?? deps.config.defaultLocale;
   deps.log.child({ module: 'chat' }).info({ item: item.id, subscriber: s.key.slice(0, 12), action: decision.action, outcome: result.kind, locale }, 'message handled');
   if (result.replies.length === 0) return;
-  await enqueueReplies(deps, { keyPrefix: item.id, subscriberId: s._id, to: recipientOf(deps, s), from: senderOf(deps, s), locale, category: 'rights', replies: result.replies });
+  // A message that reaches us after its 24-hour window (a late redelivery) can be answered only with
+  // the utility template; without one nothing doomed is queued: the action stands, and staff see the
+  // confirmation as "could not confirm".
+  const windowOpen = Boolean(s.windowUntil && s.windowUntil > deps.clock.now());
+  const unsendable = !windowOpen && !deps.config.graph.utilityTemplate;
+  await enqueueReplies(deps, { keyPrefix: item.id, subscriberId: s._id, to: recipientOf(deps, s), from: senderOf(deps, s), locale, category: 'rights', replies: result.replies, unsendable });
   await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { unanswered: false } });
 }
 

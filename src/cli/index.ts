@@ -19,7 +19,7 @@ const HELP = `usage: npm run cli -- <command>
   sweep           apply the retention rules once now
   staff-add       --email E --role viewer|agent|admin [--name N]; password from the prompt or stdin
   staff-list      list staff accounts
-  staff-set       --email E [--role R] [--disable|--enable] [--password]
+  staff-set       --email E [--role R] [--disable|--enable] [--unlock] [--password]
 `;
 
 const commands: Record<string, (rt: Runtime, args?: string[]) => Promise<number>> = {

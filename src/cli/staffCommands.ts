@@ -39,12 +39,13 @@ export const staffCommands: Record<string, (rt: Runtime, args: string[]) => Prom
   async 'staff-set'(rt, args) {
     const email = flag(args, 'email');
     if (!email) {
-      console.error('usage: npm run cli -- staff-set --email EMAIL [--role ROLE] [--disable | --enable] [--password]');
+      console.error('usage: npm run cli -- staff-set --email EMAIL [--role ROLE] [--disable | --enable] [--unlock] [--password]');
       return 2;
     }
     const change = {
       role: flag(args, 'role'),
       disabled: args.includes('--disable') ? true : args.includes('--enable') ? false : undefined,
+      unlock: args.includes('--unlock') || undefined,
       password: args.includes('--password') ? await readPassword('new password (12+ characters): ') : undefined,
     };
     const r = await updateStaff(rt.deps, null, email, change);

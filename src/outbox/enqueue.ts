@@ -23,6 +23,11 @@ export interface EnqueueRequest {
   /** Delete the outbox item once sent (the erasure confirmation: nothing of the person stays). */
   purgeAfterSend?: boolean;
   by?: string;
+  /**
+   * Nothing can be sent (outside the 24-hour window, no template): the replies are only written into
+   * the conversation, marked `could_not_confirm`, so staff see what the person was not told.
+   */
+  unsendable?: boolean;
 }
 
 /**
@@ -36,6 +41,10 @@ export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<str
     const rendered = renderReply(deps.i18n, deps.config, r.locale, spec);
     const id = `${r.keyPrefix}:${i}`;
     ids.push(id);
+    if (r.unsendable) {
+      await recordLine(deps, { id, subscriberId: r.subscriberId, kind: rendered.kind, display: rendered.display, by: r.by ?? 'bot', status: 'could_not_confirm' });
+      continue;
+    }
     await enqueueRendered(deps, {
       id,
       subscriberId: r.subscriberId,
@@ -87,7 +96,7 @@ export interface RenderedItem {
 /** Inserts one outbox item (and its conversation line); false when it already exists. */
 export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boolean> {
   const now = deps.clock.now();
-  const { Outbox, Message } = deps.models;
+  const { Outbox } = deps.models;
   try {
     await Outbox.collection.insertOne({
       _id: it.id as never,
@@ -114,25 +123,28 @@ export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boo
     if (isDuplicateKey(err)) return false;
     throw err;
   }
-  if (it.record) {
-    await Message.collection
-      .insertOne({
-        _id: it.id as never,
-        subscriberId: it.subscriberId,
-        direction: 'out',
-        kind: it.kind,
-        textEnc: deps.pii.encrypt(it.display, at('messages', 'textEnc', it.id)),
-        intent: null,
-        by: it.by,
-        status: 'queued',
-        at: now,
-      })
-      .catch((err) => {
-        if (!isDuplicateKey(err)) throw err;
-      });
-    deps.bus.emit('conversation', String(it.subscriberId));
-  }
+  if (it.record) await recordLine(deps, { id: it.id, subscriberId: it.subscriberId, kind: it.kind, display: it.display, by: it.by, status: 'queued' });
   return true;
+}
+
+/** One outbound line of the conversation staff see (idempotent on its id). */
+async function recordLine(deps: Deps, l: { id: string; subscriberId: Types.ObjectId; kind: string; display: string; by: string; status: string }): Promise<void> {
+  await deps.models.Message.collection
+    .insertOne({
+      _id: l.id as never,
+      subscriberId: l.subscriberId,
+      direction: 'out',
+      kind: l.kind,
+      textEnc: deps.pii.encrypt(l.display, at('messages', 'textEnc', l.id)),
+      intent: null,
+      by: l.by,
+      status: l.status,
+      at: deps.clock.now(),
+    })
+    .catch((err) => {
+      if (!isDuplicateKey(err)) throw err;
+    });
+  deps.bus.emit('conversation', String(l.subscriberId));
 }
 
 /** A free-form text from staff or another system, queued behind what this recipient already has. */

@@ -5,6 +5,7 @@ import { workerLoop } from '../lib/pollingLoop';
 import type { OutboxDoc } from '../db/models';
 import { graphKey } from '../privacy/ids';
 import { at } from '../privacy/pii';
+import { openExportContent } from '../rights/exportFiles';
 import { optOut } from '../rights/optOut';
 import type { Subscriber } from '../rights/subscribers';
 import { consentGate } from './gate';
@@ -148,8 +149,10 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     if (!mediaId) {
       const exp = await Export.findById(body.exportId).lean();
       if (!exp) return { result: { kind: 'failed', code: 0, title: 'export no longer available' }, mediaId: null };
+      // The stored file says what it is (a PDF, or the JSON sent as text/plain): both on Meta's list.
+      const file = openExportContent(deps.pii.decrypt(exp.contentEnc, at('exports', 'contentEnc', exp._id)));
       await limiter.take();
-      const up = await graph.uploadMedia(doc.phoneNumberId, Buffer.from(deps.pii.decrypt(exp.contentEnc, at('exports', 'contentEnc', exp._id))), 'application/json', body.document.filename);
+      const up = await graph.uploadMedia(doc.phoneNumberId, file.bytes, file.mime, body.document.filename);
       if (up.kind !== 'uploaded') return { result: up, mediaId: null };
       mediaId = up.mediaId;
       // Remember the upload so a retry of the send does not upload again.

@@ -17,7 +17,11 @@ function keyed(pii: Pick<Pii, 'blindIndex'>, purpose: string, value: string): st
 export const messageKey = (pii: Pick<Pii, 'blindIndex'>, metaId: string) => `m_${keyed(pii, 'meta-id', metaId)}`;
 
 /** The inbox id of one status (sent, delivered, read, failed) of one outbound message. */
-export const statusKey = (pii: Pick<Pii, 'blindIndex'>, metaId: string, status: string) => `status:${messageKey(pii, metaId)}:${status}`;
+export const statusKey = (pii: Pick<Pii, 'blindIndex'>, metaId: string, status: string) =>
+  // Meta's status names are short words; anything else (a hostile payload) is hashed, so an id is
+  // always plain ASCII (a lone surrogate would be stored changed, and the sealed payload, bound to
+  // its id, would no longer open).
+  `status:${messageKey(pii, metaId)}:${/^[a-z_]{1,32}$/.test(status) ? status : keyed(pii, 'status', status)}`;
 
 /** Any other inbox item (preference changes, unknown or malformed changes): a keyed hash of its content. */
 export const contentKey = (pii: Pick<Pii, 'blindIndex'>, kind: 'pref' | 'raw', content: string) => `${kind}_${keyed(pii, kind, content)}`;

@@ -5,6 +5,8 @@ import { closeRequest, openRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
 import { exportKey } from '../privacy/ids';
 import { at, type Place } from '../privacy/pii';
+import { exportContent, exportFilename, type ExportFormat } from './exportFiles';
+import { renderExportPdf } from './exportPdf';
 import { openField, type Subscriber } from './subscribers';
 
 /** MY DATA requests allowed per subscriber per 24 h; more is refused with a friendly reply. */
@@ -13,11 +15,13 @@ export const EXPORT_SCHEMA_VERSION = 1;
 const EXPORT_TTL_MS = 7 * 86_400_000;
 
 /**
- * MY DATA (GDPR Art. 15 and 20): an in-chat summary of the Art. 15 items, then a machine-readable
- * copy of everything held about this person, delivered as a document to the same number only.
+ * MY DATA (GDPR Art. 15 and 20): an in-chat summary of the Art. 15 items, then everything held about
+ * this person as two documents to the same number only: a PDF in their language to read (Art. 15),
+ * then the same data as JSON, machine-readable (Art. 20). Both are made here, from one collection
+ * of the data, and stored sealed for 7 days (exportFiles.ts); the outbox uploads them.
  */
 export async function exportData(deps: Deps, s: Subscriber, r: { requestId: string; channel: string }): Promise<Outcome> {
-  const { Request } = deps.models;
+  const { Request, Export, Subscriber: Subscribers } = deps.models;
   const replay = await Request.exists({ _id: r.requestId });
   if (!replay) {
     const since = new Date(deps.clock.now().getTime() - 86_400_000);
@@ -28,19 +32,28 @@ export async function exportData(deps: Deps, s: Subscriber, r: { requestId: stri
     }
   }
   await openRequest(deps, { id: r.requestId, subscriberToken: s.key, type: 'access', channel: r.channel });
-  const data = await collectSubjectData(deps, s);
-  const exportId = exportKey(deps.pii, r.requestId);
+  // The language the keyword was just written in is remembered before this runs: read it back.
+  const current = ((await Subscribers.findById(s._id).lean()) as Subscriber | null) ?? s;
+  const data = await collectSubjectData(deps, current);
+  const ids: Record<ExportFormat, string> = { pdf: exportKey(deps.pii, `${r.requestId}#pdf`), json: exportKey(deps.pii, r.requestId) };
   const now = deps.clock.now();
-  try {
-    await deps.models.Export.collection.insertOne({
-      _id: exportId as never,
-      subscriberId: s._id,
-      contentEnc: deps.pii.encrypt(JSON.stringify(data), at('exports', 'contentEnc', exportId)),
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + EXPORT_TTL_MS),
-    });
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
+  const stored = new Set((await Export.find({ _id: { $in: Object.values(ids) } }, { _id: 1 }).lean()).map((e) => String(e._id)));
+  for (const format of ['pdf', 'json'] as const) {
+    const id = ids[format];
+    if (stored.has(id)) continue; // a replay: the first copy stands
+    // The PDF is rendered in the person's language; the use case only hands the translator over.
+    const content = format === 'pdf' ? await renderExportPdf(deps.i18n, current.locale ?? deps.config.defaultLocale, data) : JSON.stringify(data, null, 2);
+    try {
+      await Export.collection.insertOne({
+        _id: id as never,
+        subscriberId: s._id,
+        contentEnc: deps.pii.encrypt(exportContent(format, content), at('exports', 'contentEnc', id)),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + EXPORT_TTL_MS),
+      });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
   }
   await closeRequest(deps, r.requestId, s.key, 'done', 'summary and export delivered');
   return outcome(
@@ -50,9 +63,12 @@ export async function exportData(deps: Deps, s: Subscriber, r: { requestId: stri
       messageDays: deps.config.retention.messagesDays,
       ledgerYears: Math.round(deps.config.retention.ledgerDays / 365),
     }),
-    { kind: 'document', exportId, captionKey: 'myData.document', filename: `my-data-${now.toISOString().slice(0, 10)}.json` },
+    { kind: 'document', exportId: ids.pdf, captionKey: 'myData.documentPdf', filename: exportFilename('pdf', now) },
+    { kind: 'document', exportId: ids.json, captionKey: 'myData.document', filename: exportFilename('json', now) },
   );
 }
+
+export type SubjectExport = Awaited<ReturnType<typeof collectSubjectData>>;
 
 /** Everything we hold about one person, decrypted, in a versioned shape. Reads only their documents. */
 export async function collectSubjectData(deps: Deps, s: Subscriber) {

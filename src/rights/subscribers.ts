@@ -46,7 +46,9 @@ export async function findSubscriber(deps: Deps, id: Identity): Promise<Subscrib
  * and the BSUID when Meta starts sending one.
  *
  * Returns null for a message older than the person's erasure (a late first delivery of something
- * written before it): an erased person is not re-created from what they wrote before erasing.
+ * written before it): an erased person is not re-created from what they wrote before erasing. Also
+ * null for a sandbox message about someone the sandbox did not create (checked at the simulator's
+ * door too; a profile may have been created through WhatsApp or the API in between).
  */
 export async function touchSubscriber(
   deps: Deps,
@@ -56,6 +58,7 @@ export async function touchSubscriber(
   const { Subscriber } = deps.models;
   const now = deps.clock.now();
   const existing = await findSubscriber(deps, id);
+  if (existing && seen.origin === 'sandbox' && existing.origin !== 'sandbox') return null;
   const _id = existing?._id ?? new Types.ObjectId();
   const set: Record<string, unknown> = { lastActivityAt: now, unanswered: true };
   // The number written to last: a late redelivery of an older message does not change it.

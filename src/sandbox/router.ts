@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps';
 import { at } from '../privacy/pii';
 import { securitySignal } from '../privacy/alerts';
+import { exportFilename, openExportContent } from '../rights/exportFiles';
 import { findSubscriber } from '../rights/subscribers';
 import { ingestDelivery } from '../webhook/ingest';
 
@@ -31,6 +32,16 @@ const say = z.object({
  */
 export function sandboxRouter(deps: Deps, onStored: () => void): Router {
   const router = Router();
+  // On loopback, only loopback names: a web page whose domain resolves to 127.0.0.1 (DNS rebinding)
+  // must not read the simulator's conversations.
+  const loopbackOnly = ['127.0.0.1', 'localhost', '::1'].includes(deps.config.host);
+  router.use((req, res, next) => {
+    const p = req.originalUrl.split('?')[0];
+    if (!loopbackOnly || (p !== '/' && p !== '/sandbox' && !p.startsWith('/sandbox/'))) return next();
+    const host = (req.hostname ?? '').replace(/^\[|\]$/g, '');
+    if (['127.0.0.1', 'localhost', '::1'].includes(host)) return next();
+    res.status(421).json({ error: 'the sandbox answers only on localhost' });
+  });
   router.use('/sandbox', helmet());
   router.get('/', (_req, res) => res.redirect('/sandbox'));
   router.get('/sandbox', (_req, res) => res.sendFile(path.join(PUBLIC, 'index.html')));
@@ -92,11 +103,16 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
   router.get('/sandbox/exports/:id', async (req, res) => {
     const exp = await deps.models.Export.findById(String(req.params.id)).lean();
     const owner = typeof req.query.waId === 'string' && /^\d{6,15}$/.test(req.query.waId) ? await findSubscriber(deps, { waId: req.query.waId }) : null;
-    if (!exp || !owner || owner.origin !== 'sandbox' || String(owner._id) !== String(exp.subscriberId)) {
+    if (!exp || exp.expiresAt < deps.clock.now() || !owner || owner.origin !== 'sandbox' || String(owner._id) !== String(exp.subscriberId)) {
       res.status(404).json({ error: 'no such export (they expire after 7 days)' });
       return;
     }
-    res.type('application/json').attachment(`${exp._id}.json`).send(deps.pii.decrypt(exp.contentEnc, at('exports', 'contentEnc', exp._id)));
+    // The file as WhatsApp would deliver it: the type it was uploaded with and the name it was sent under.
+    const file = openExportContent(deps.pii.decrypt(exp.contentEnc, at('exports', 'contentEnc', exp._id)));
+    res
+      .attachment(exportFilename(file.format, exp.createdAt))
+      .type(file.format === 'pdf' ? file.mime : `${file.mime}; charset=utf-8`)
+      .send(file.bytes);
   });
   /** A number the simulator may play: one it created, or one with no profile (when writing). */
   async function isSandboxPerson(waId: string, orNew: boolean): Promise<boolean> {

@@ -51,8 +51,15 @@ export async function createStaff(deps: Deps, by: string | null, r: { email: str
   }
 }
 
-export async function updateStaff(deps: Deps, by: string | null, email: string, change: { role?: string; disabled?: boolean; password?: string }): Promise<'updated' | 'unknown' | 'invalid'> {
+export async function updateStaff(
+  deps: Deps,
+  by: string | null,
+  email: string,
+  change: { role?: string; disabled?: boolean; password?: string; unlock?: boolean },
+): Promise<'updated' | 'unknown' | 'invalid'> {
   const set: Record<string, unknown> = {};
+  // An admin lifts a lock (someone keeps locking a colleague out); a new password does too.
+  if (change.unlock) Object.assign(set, { failedLogins: 0, lockedUntil: null, locks: 0 });
   if (change.role !== undefined) {
     if (!ROLES.includes(change.role as Role)) return 'invalid';
     set.role = change.role;
@@ -63,12 +70,14 @@ export async function updateStaff(deps: Deps, by: string | null, email: string, 
     set.passwordHash = await hashPassword(change.password);
     set.failedLogins = 0;
     set.lockedUntil = null;
+    set.locks = 0;
   }
   const doc = await deps.models.Staff.findOneAndUpdate({ email: email.trim().toLowerCase() }, { $set: set }, { returnDocument: 'after' }).lean();
   if (!doc) return 'unknown';
   // Sessions of a disabled account, or after a role or password change, end now.
   await deps.models.StaffSession.deleteMany({ staffId: doc._id });
-  await audit(deps, { staffId: by, action: 'staff_updated', detail: `${String(doc._id)}: ${Object.keys(set).filter((k) => k !== 'passwordHash').join(', ') || 'password'}` });
+  const what = change.unlock ? ['unlocked'] : Object.keys(set).filter((k) => !['passwordHash', 'failedLogins', 'lockedUntil', 'locks'].includes(k));
+  await audit(deps, { staffId: by, action: 'staff_updated', detail: `${String(doc._id)}: ${[...what, ...(change.password ? ['password'] : [])].join(', ')}` });
   return 'updated';
 }
 
@@ -112,7 +121,9 @@ async function attempt(deps: Deps, email: string, password: string): Promise<Log
   const { Staff, StaffSession } = deps.models;
   {
     const now = deps.clock.now();
-    // A lock that has run out gives one more try before the next one.
+    // A lock that ended a day ago or more is forgotten (the doubling starts again); one that has just
+    // run out gives one more try before the next one.
+    await Staff.updateOne({ email, lockedUntil: { $ne: null, $lte: new Date(now.getTime() - 86_400_000) } }, { $set: { lockedUntil: null, failedLogins: 0, locks: 0 } });
     await Staff.updateOne({ email, lockedUntil: { $ne: null, $lte: now } }, { $set: { lockedUntil: null, failedLogins: LOCK_AFTER - 1 } });
     const s = await Staff.findOneAndUpdate({ email, disabled: { $ne: true }, lockedUntil: null }, { $inc: { failedLogins: 1 } }, { returnDocument: 'after' }).lean();
     const matches = await verifyPassword(password, s?.passwordHash ?? (await DUMMY_HASH_PROMISE));

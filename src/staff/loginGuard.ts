@@ -34,9 +34,25 @@ function guardOf(deps: Deps): Guard {
 /** `release(succeeded)`: a successful login gives its attempt back (an office behind one address is not locked out by its own logins). */
 export type Admission = { kind: 'admitted'; release: (succeeded: boolean) => void } | { kind: 'throttled'; retryAfterSeconds: number };
 
+/** The address a limit counts by: an IPv6 client is its /64 (one host holds a whole /64). */
+export function clientKey(address: string): string {
+  const v6 = address.replace(/^::ffff:(?=\d+\.)/, '');
+  if (!v6.includes(':')) return v6;
+  const full = v6.includes('::') ? expandV6(v6) : v6.split(':');
+  return `${full.slice(0, 4).join(':')}::/64`;
+}
+
+function expandV6(a: string): string[] {
+  const [head, tail] = a.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  return [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+}
+
 /** Takes one attempt from both budgets and a scrypt slot, or says how long to wait. */
-export async function admitLogin(deps: Deps, address: string, account: string): Promise<Admission> {
+export async function admitLogin(deps: Deps, addressIn: string, account: string): Promise<Admission> {
   const g = guardOf(deps);
+  const address = clientKey(addressIn);
   try {
     await g.address.consume(address);
     await g.account.consume(account);

@@ -151,7 +151,7 @@ export function staffRouter(deps: Deps): Router {
     res.status(201).json({ staff: r.staff });
   });
   router.patch('/staff/api/staff/:email', allow('manage_staff'), async (req, res) => {
-    const body = z.object({ role: z.string().optional(), disabled: z.boolean().optional(), password: z.string().max(500).optional() }).safeParse(req.body);
+    const body = z.object({ role: z.string().optional(), disabled: z.boolean().optional(), unlock: z.boolean().optional(), password: z.string().max(500).optional() }).safeParse(req.body);
     if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
     const r = await updateStaff(deps, staff(req).id, String(req.params.email), body.data);
     res.status(r === 'updated' ? 200 : r === 'unknown' ? 404 : 400).json({ result: r });
@@ -164,6 +164,8 @@ export function staffRouter(deps: Deps): Router {
   router.get('/staff/api/events', allow('read'), async (req, res) => {
     const { token } = req as Authed;
     const me = staff(req);
+    // The client may already be gone (it hung up while the session was checked): count nothing.
+    if (req.socket.destroyed || res.destroyed) return;
     const mine = streams.bySession.get(token) ?? 0;
     if (mine >= MAX_STREAMS_PER_SESSION || streams.total >= MAX_STREAMS) return void res.status(429).json({ error: 'too many live views open' });
     streams.total += 1;
@@ -194,7 +196,10 @@ export function staffRouter(deps: Deps): Router {
       }
       res.write(': keep-alive\n\n');
     }, SESSION_RECHECK_MS);
-    req.on('close', close);
+    recheck.unref();
+    // The response's close fires however the stream ends (the request's may already have fired
+    // when its body was read).
+    res.on('close', close);
     sendEvent({ type: 'hello' });
   });
   return router;

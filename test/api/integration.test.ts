@@ -33,7 +33,7 @@ describe('GET /api/v1/sendability/:phone and POST /api/v1/messages through the c
     await h.say(waId, 'STOP');
     expect(await sendability(`+${waId}`)).toEqual({ marketing: false });
     const refused = await market(`+${waId}`).expect(409);
-    expect(refused.body).toEqual({ error: 'refused by the consent gate' });
+    expect(refused.body).toEqual({ error: 'this message cannot be sent to this number now (no consent, no open 24-hour window, or not reachable)' });
     await h.workers.drain();
     expect(marketingReached(waId)).toHaveLength(1);
 

@@ -53,7 +53,7 @@ describe('loadConfig', () => {
 
   it('in production requires every secret and key, and so refuses sandbox mode', () => {
     const p = problems({ NODE_ENV: 'production' });
-    for (const name of ['MONGODB_URI', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'PII_ENCRYPTION_KEYS', 'PII_HMAC_KEY']) {
+    for (const name of ['MONGODB_URI', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'PII_ENCRYPTION_KEYS', 'PII_HMAC_KEY', 'METRICS_TOKEN']) {
       expect(p.some((x) => x.startsWith(`${name}:`))).toBe(true);
     }
   });
@@ -66,6 +66,7 @@ describe('loadConfig', () => {
       WHATSAPP_VERIFY_TOKEN: 'v',
       WHATSAPP_ACCESS_TOKEN: 't',
       WHATSAPP_PHONE_NUMBER_ID: '1',
+      METRICS_TOKEN: 'm',
       ...TEST_KEYS,
     });
     expect(c.sandbox).toBe(false);

@@ -52,7 +52,7 @@ describe('after DELETE of a person whose messages carry realistic Meta ids', () 
     await h.say(DANA, 'START', { name: 'Dana Gone' });
     await h.say(DANA, 'where is my parcel?', { name: 'Dana Gone' });
     await h.say(DANA, 'MY DATA', { name: 'Dana Gone' });
-    expect(h.fake.media.size).toBe(1);
+    expect(h.fake.media.size).toBe(2); // the PDF and the JSON
     // Meta reports our messages to her (their ids encode her number), with and without our callback id.
     const sent = h.fake.delivered().filter((r) => (r.body as { to?: string }).to === `+${DANA}`);
     await h.post(envelope(statusChange({ id: sent[0].messageId!, status: 'read', recipientId: DANA })));

@@ -83,9 +83,9 @@ describe('DELETE → confirm', () => {
     expect(herInbox).toEqual(expect.arrayContaining(danaWrote.map((id) => messageKey(h.deps.pii, id))));
     expect(herInbox).toHaveLength(4); // START, the secret, MY DATA, DELETE
     expect(await m.Outbox.countDocuments({ subscriberId: dana!._id })).toBeGreaterThan(0);
-    const herDocument = [...h.fake.media];
-    expect(herDocument).toHaveLength(1);
-    expect(await m.Outbox.countDocuments({ subscriberId: dana!._id, mediaId: herDocument[0] })).toBe(1);
+    const herDocuments = [...h.fake.media];
+    expect(herDocuments).toHaveLength(2); // MY DATA's PDF and JSON
+    for (const id of herDocuments) expect(await m.Outbox.countDocuments({ subscriberId: dana!._id, mediaId: id })).toBe(1);
 
     const replies = await h.press(DANA.waId, 'erase.yes', 'Yes, erase');
 
@@ -129,7 +129,7 @@ describe('DELETE → confirm', () => {
     expect(await m.Outbox.countDocuments({ subscriberId: dana!._id })).toBe(0);
     expect(await m.Outbox.countDocuments({ _id: /^erasure:/ })).toBe(0);
     // The document we uploaded for her is deleted at Meta, and nothing is left to do about it.
-    expect(h.fake.requests.filter((r) => r.method === 'DELETE' && r.path.split('?')[0].endsWith(`/${herDocument[0]}`) && (r as any).ok)).toHaveLength(1);
+    for (const id of herDocuments) expect(h.fake.requests.filter((r) => r.method === 'DELETE' && r.path.split('?')[0].endsWith(`/${id}`) && (r as any).ok)).toHaveLength(1);
     expect([...h.fake.media]).toEqual([]);
     expect(await m.MediaDeletion.countDocuments()).toBe(0);
     const events = (await m.Ledger.find({ subscriberToken: token(DANA.waId) }).sort({ seq: 1 }).lean()).map((e) => e.event);

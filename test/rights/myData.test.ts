@@ -2,6 +2,7 @@ import request from 'supertest';
 import { bodyText, createChatHarness, type ChatHarness } from '../support/chat';
 import { messagesChange, textMessage, wamid, wireFixture } from '../support/whatsapp';
 import { at } from '../../src/privacy/pii';
+import { META_DOCUMENT_TYPES } from '../support/fakeGraph';
 
 let h: ChatHarness;
 beforeEach(async () => {
@@ -11,16 +12,13 @@ afterEach(() => h.close());
 
 const token = (waId: string) => h.deps.pii.blindIndex(`wa:${waId}`);
 
-/** The JSON file the fake Graph API received as a media upload for this export. */
+/** The files the fake Graph API accepted as media uploads, as Meta read their multipart forms. */
+const uploads = () => h.fake.uploads();
+/** The JSON files uploaded, parsed. */
 function uploadedExports(): any[] {
-  return h.fake.requests
-    .filter((r) => r.path.endsWith('/media'))
-    .map((r) => {
-      const text = r.raw.toString('utf8');
-      const start = text.indexOf('{"schema"');
-      const end = text.lastIndexOf('}');
-      return JSON.parse(text.slice(start, end + 1));
-    });
+  return uploads()
+    .filter((u) => u.filename?.endsWith('.json.txt'))
+    .map((u) => JSON.parse(u.bytes.toString('utf8')));
 }
 
 describe.each([
@@ -40,23 +38,32 @@ describe.each([
   ['DATA SAYA', 'id'],
   ['data saya tolong', 'id'],
 ])('%p', (keyword, locale) => {
-  it(`answers with the Art. 15 summary in ${locale} and a JSON document to the same number`, async () => {
+  it(`answers with the Art. 15 summary in ${locale}, then a PDF and the JSON as documents to the same number`, async () => {
     const waId = '15550007777';
     // The question, our hint, then the request itself: three messages in the conversation.
     await h.say(waId, 'hello there, a question about my order 42', { name: 'Maria Export' });
     const replies = await h.say(waId, keyword, { name: 'Maria Export' });
-    expect(replies).toHaveLength(2);
+    expect(replies).toHaveLength(3);
     expect(bodyText(replies[0])).toBe(h.t(locale, 'myData.summary', { messages: 3, messageDays: 90, ledgerYears: 6 }));
-    expect(replies[1].type).toBe('document');
-    expect(replies[1].to).toBe(`+${waId}`);
-    // The document sent is the one just uploaded (Meta's media id), still held at Meta until it is
+    const [pdf, json] = replies.slice(1);
+    const day = h.clock.now().toISOString().slice(0, 10);
+    expect(pdf).toMatchObject({ type: 'document', to: `+${waId}`, document: { filename: `my-data-${day}.pdf`, caption: h.t(locale, 'myData.documentPdf') } });
+    expect(json).toMatchObject({ type: 'document', to: `+${waId}`, document: { filename: `my-data-${day}.json.txt`, caption: h.t(locale, 'myData.document') } });
+    // Each document sent is the one just uploaded (Meta's media id), still held at Meta until it is
     // delivered, at the latest a day: its deletion there is scheduled.
-    expect(replies[1].document.id).toMatch(/^\d+$/);
-    expect([...h.fake.media]).toEqual([replies[1].document.id]);
-    expect(await h.deps.models.MediaDeletion.findById(replies[1].document.id).lean()).toMatchObject({ dueAt: new Date(h.clock.now().getTime() + 24 * 3600_000) });
-    expect(replies[1].document.caption).toBe(h.t(locale, 'myData.document'));
+    for (const d of [pdf, json]) {
+      expect(d.document.id).toMatch(/^\d+$/);
+      expect(await h.deps.models.MediaDeletion.findById(d.document.id).lean()).toMatchObject({ dueAt: new Date(h.clock.now().getTime() + 24 * 3600_000) });
+    }
+    expect([...h.fake.media]).toEqual([pdf.document.id, json.document.id]);
+    // Uploaded with a type on WhatsApp's list of documents: the form's field and the file's own type.
+    const [pdfFile, jsonFile] = uploads();
+    expect(pdfFile).toMatchObject({ messagingProduct: 'whatsapp', type: 'application/pdf', fileType: 'application/pdf', filename: `my-data-${day}.pdf` });
+    expect(jsonFile).toMatchObject({ messagingProduct: 'whatsapp', type: 'text/plain', fileType: 'text/plain', filename: `my-data-${day}.json.txt` });
+    for (const f of [pdfFile, jsonFile]) expect(META_DOCUMENT_TYPES).toContain(f.type);
+    expect(pdfFile.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     const [exported] = uploadedExports();
-    expect(exported).toMatchObject({ schemaVersion: 1, subject: { whatsappNumber: `+${waId}`, profileName: 'Maria Export' } });
+    expect(exported).toMatchObject({ schemaVersion: 1, subject: { whatsappNumber: `+${waId}`, profileName: 'Maria Export', language: locale } });
     expect(await h.deps.models.Request.findOne({ subscriberToken: token(waId), type: 'access' }).lean()).toMatchObject({ state: 'done' });
   });
 });
@@ -85,11 +92,11 @@ describe('MY DATA', () => {
 
   it('is limited to a few times a day, with a friendly reply', async () => {
     const waId = '15550008883';
-    for (let i = 0; i < 3; i++) expect(await h.say(waId, 'MY DATA')).toHaveLength(2);
+    for (let i = 0; i < 3; i++) expect(await h.say(waId, 'MY DATA')).toHaveLength(3);
     const replies = await h.say(waId, 'MY DATA');
     expect(replies.map(bodyText)).toEqual([h.t('en', 'myData.limited')]);
     h.clock.advance(24 * 3600_000 + 1);
-    expect(await h.say(waId, 'MY DATA')).toHaveLength(2);
+    expect(await h.say(waId, 'MY DATA')).toHaveLength(3);
   });
 });
 

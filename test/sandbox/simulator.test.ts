@@ -56,7 +56,7 @@ describe('the sandbox chat simulator', () => {
     await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100002', name: 'Dl', text: 'MY DATA' }).expect(202);
     await workers.drain();
     const conv = (await request(h.app).get('/sandbox/api/conversation').query({ waId: '15550100002' })).body;
-    const doc = conv.messages.find((m: any) => m.body?.type === 'document');
+    const doc = conv.messages.find((m: any) => m.body?.type === 'document' && m.body.document.filename.endsWith('.json.txt'));
     // Downloaded with the sandbox person's own number, as the simulator's link does.
     await request(h.app).get(`/sandbox/exports/${doc.body.exportId}`).expect(404);
     const file = await request(h.app).get(`/sandbox/exports/${doc.body.exportId}`).query({ waId: '15550100002' }).expect(200);

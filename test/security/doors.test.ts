@@ -53,6 +53,11 @@ describe('the sandbox', () => {
       await request(h.app).get(`/sandbox/exports/${exportId}`).query({ waId }).expect(404);
     });
 
+    it('answers only under a loopback name (a rebound domain gets nothing)', async () => {
+      await request(h.app).get('/sandbox/api/conversation').set('host', 'evil.example').query({ waId: '15550011002' }).expect(421);
+      await request(h.app).get('/sandbox').set('host', 'localhost:3000').expect(200);
+    });
+
     it("an export is downloaded only with its own sandbox person's number", async () => {
       const waId = '15550011002';
       await request(h.app).post('/sandbox/api/messages').send({ waId, text: 'hello' }).expect(202);
@@ -69,6 +74,9 @@ describe('the sandbox', () => {
       await request(h.app).post('/sandbox/api/messages').send({ waId: '15550011003', text: 'hi' }).expect(202);
       await w.drain();
       await request(h.app).get(`/sandbox/exports/${exportId}`).query({ waId: '15550011003' }).expect(404);
+      // Expired: gone even before the sweep.
+      h.clock.advance(8 * 86_400_000);
+      await request(h.app).get(`/sandbox/exports/${exportId}`).query({ waId }).expect(404);
       await w.stop();
     });
   });
@@ -92,15 +100,20 @@ describe('the integration API', () => {
     const optedOut = '15550012002';
     await h.say(optedOut, 'STOP');
     const before = await counts();
+    const bodies = new Set<string>();
     for (const [to, category] of [
       [erased, 'service'],
       [erased, 'marketing'],
       [optedOut, 'marketing'],
       ['15550012003', 'service'], // never seen: no window
+      ['15550012003', 'marketing'],
     ]) {
       const r = await request(h.app).post('/api/v1/messages').set(auth()).send({ to: `+${to}`, category, text: 'Hello' });
       expect(r.status).toBe(409);
+      bodies.add(JSON.stringify(r.body));
     }
+    // One answer for every reason: an erased number reads like one never seen.
+    expect(bodies.size).toBe(1);
     expect(await counts()).toBe(before);
   });
 
@@ -139,6 +152,9 @@ describe('the integration API', () => {
     expect(otherCaller.status).toBe(202);
     expect(otherCaller.body.id).not.toBe(first.body.id);
     for (const bad of ['has space', 'x'.repeat(101), 'semi;colon']) expect((await send(bad, 'Your order shipped')).status).toBe(400);
+    // Two requests at once under one key with different bodies: one is queued, the other told 422.
+    const [a, b] = await Promise.all([send('race-1', 'Body A'), send('race-1', 'Body B')]);
+    expect([a.status, b.status].sort()).toEqual([202, 422]);
     await h.workers.drain();
     expect(h.fake.deliveredTo(to).filter((b) => b.text?.body === 'Your order shipped')).toHaveLength(2);
   });

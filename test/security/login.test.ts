@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { createStaff, FAILURE_FLOOR_MS } from '../../src/staff/accounts';
+import { createStaff, FAILURE_FLOOR_MS, updateStaff } from '../../src/staff/accounts';
+import { clientKey } from '../../src/staff/loginGuard';
 import { createHarness, type Harness } from '../support/harness';
 
 /**
@@ -101,4 +102,30 @@ it('attempts against one account from many addresses are capped per account too'
   for (let i = 0; i < 55; i++) statuses.push((await login('ghost@acme.test', 'guess')).status);
   expect(statuses.filter((s) => s === 401)).toHaveLength(50);
   expect(statuses.slice(50)).toEqual(Array(5).fill(429));
+});
+
+it('with TRUST_PROXY=0 a forged X-Forwarded-For does not get around the per-address limit', async () => {
+  await h.close();
+  h = await createHarness('secloginproxy', { env: { TRUST_PROXY: '0' } });
+  const statuses: number[] = [];
+  for (let i = 0; i < 12; i++) statuses.push((await login(`x${i}@acme.test`, 'guess')).status);
+  expect(statuses.slice(10)).toEqual([429, 429]);
+});
+
+it('an IPv6 client is limited by its /64', () => {
+  expect(clientKey('2001:db8:1:2:aaaa::1')).toBe(clientKey('2001:db8:1:2:ffff:1:2:3'));
+  expect(clientKey('2001:db8:1:3::1')).not.toBe(clientKey('2001:db8:1:2::1'));
+  expect(clientKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
+});
+
+it('an admin lifts a lock; a lock that ended a day ago is forgotten (the doubling starts again)', async () => {
+  for (let i = 0; i < 5; i++) await login('agent@acme.test', 'nope nope nope');
+  expect((await login('agent@acme.test', PASSWORD)).status).toBe(401);
+  await updateStaff(h.deps, null, 'agent@acme.test', { unlock: true });
+  expect((await login('agent@acme.test', PASSWORD)).status).toBe(200);
+  for (let i = 0; i < 5; i++) await login('agent@acme.test', 'nope nope nope');
+  const s = await h.deps.models.Staff.findOne({ email: 'agent@acme.test' }).lean();
+  h.clock.set(new Date(s!.lockedUntil!.getTime() + 86_400_000 + 1000));
+  await login('agent@acme.test', 'nope again');
+  expect(await h.deps.models.Staff.findOne({ email: 'agent@acme.test' }).lean()).toMatchObject({ lockedUntil: null, failedLogins: 1, locks: 0 });
 });

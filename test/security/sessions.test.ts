@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createStaff, updateStaff } from '../../src/staff/accounts';
 import { MAX_STREAMS_PER_SESSION, SESSION_RECHECK_MS } from '../../src/staff/router';
@@ -80,4 +81,28 @@ it('expired sessions are swept, and refused until then', async () => {
   expect((await fetch(`${base}/staff/api/me`, { headers: { cookie: s.cookie } })).status).toBe(401);
   expect((await sweepRetention(h.deps)).staffSessions).toBe(1);
   expect(await h.deps.models.StaffSession.countDocuments({})).toBe(0);
+});
+
+it('a client that hangs up at once, or sends a body with its GET, does not keep a stream slot', async () => {
+  const s = await signIn();
+  const { port } = server.address() as AddressInfo;
+  for (let i = 0; i < 5; i++) {
+    const sock = net.connect(port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.write(`GET /staff/api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${s.cookie}\r\n\r\n`);
+    sock.destroy();
+  }
+  for (let i = 0; i < 3; i++) {
+    await new Promise<void>((resolve) => {
+      const req = http.request(`${base}/staff/api/events`, { method: 'GET', headers: { cookie: s.cookie, 'content-type': 'application/json' } }, (res) => {
+        res.destroy();
+        resolve();
+      });
+      req.end('{}');
+    });
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const streams = [];
+  for (let i = 0; i < MAX_STREAMS_PER_SESSION; i++) streams.push((await openStream(s.cookie)).status);
+  expect(streams).toEqual(Array(MAX_STREAMS_PER_SESSION).fill(200));
 });

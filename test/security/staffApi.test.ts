@@ -190,7 +190,7 @@ describe('session cookies', () => {
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(cookie).toMatch(/Path=\/staff/);
     expect(cookie).not.toMatch(/Secure/);
-    const prod = await createHarness('staffapiprod', { env: { NODE_ENV: 'production' } });
+    const prod = await createHarness('staffapiprod', { env: { NODE_ENV: 'production', METRICS_TOKEN: 'metrics-token-for-tests' } });
     try {
       await createStaff(prod.deps, null, { email: 'viewer@acme.test', name: 'v', role: 'viewer', password: PASSWORD });
       const p = await request(prod.app).post('/staff/api/login').send({ email: 'viewer@acme.test', password: PASSWORD }).expect(200);

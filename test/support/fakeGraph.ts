@@ -15,7 +15,35 @@ export interface RecordedRequest {
   at: number;
   /** The message id the fake answered with (it encodes the recipient's number, like Meta's). */
   messageId?: string;
+  /** A media upload's multipart form, read like Meta reads it. */
+  upload?: RecordedUpload;
 }
+
+export interface RecordedUpload {
+  messagingProduct: string | null;
+  /** The form's `type` field. */
+  type: string | null;
+  /** The file part's own content type and filename. */
+  fileType: string | null;
+  filename: string | null;
+  bytes: Buffer;
+}
+
+/**
+ * The media types Meta accepts at upload, as its refusal lists them (Graph error 100, "Param file
+ * must be a file with one of the following types: …"); documents are text/plain, PDF, Word, Excel
+ * and PowerPoint.
+ */
+export const META_MEDIA_TYPES = [
+  'audio/aac', 'audio/mp4', 'audio/mpeg', 'audio/amr', 'audio/ogg', 'audio/opus',
+  'application/vnd.ms-powerpoint', 'application/msword',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/pdf', 'text/plain', 'application/vnd.ms-excel',
+  'image/jpeg', 'image/png', 'image/webp', 'video/mp4', 'video/3gpp',
+];
+export const META_DOCUMENT_TYPES = META_MEDIA_TYPES.filter((t) => t.startsWith('application/') || t === 'text/plain');
 
 export type Fault =
   | { kind: 'status'; status: number; retryAfter?: number; graphCode?: number; title?: string }
@@ -118,9 +146,8 @@ export class FakeGraph {
         return this.reply(res, 200, { success: true });
       }
       if (req.url?.endsWith('/media')) {
-        const id = String(1_000_000_000_000_000 + ++this.seq);
-        this.media.add(id);
-        return this.reply(res, 200, { id });
+        void this.upload(rec, ct, raw, res);
+        return;
       }
       const to = (body as { to?: string } | null)?.to ?? '';
       const digits = String(to).replace(/^\+/, '');
@@ -133,6 +160,39 @@ export class FakeGraph {
         messages: [{ id: rec.messageId }],
       });
     });
+  }
+
+  /** Like Meta: the multipart form is read and a file whose type is not on the list is refused. */
+  private async upload(rec: RecordedRequest & { ok?: boolean }, contentType: string, raw: Buffer, res: http.ServerResponse): Promise<void> {
+    let form: FormData | null = null;
+    try {
+      form = await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData();
+    } catch {
+      form = null;
+    }
+    const file = form?.get('file');
+    const field = (name: string) => (typeof form?.get(name) === 'string' ? (form.get(name) as string) : null);
+    rec.upload = {
+      messagingProduct: field('messaging_product'),
+      type: field('type'),
+      fileType: file instanceof Blob ? file.type : null,
+      filename: file instanceof File ? file.name : null,
+      bytes: file instanceof Blob ? Buffer.from(await file.arrayBuffer()) : Buffer.alloc(0),
+    };
+    const { type, fileType, messagingProduct } = rec.upload;
+    if (messagingProduct !== 'whatsapp' || !type || !fileType || !META_MEDIA_TYPES.includes(type) || !META_MEDIA_TYPES.includes(fileType)) {
+      rec.ok = false;
+      const message = `(#100) Param file must be a file with one of the following types: ${META_MEDIA_TYPES.join(', ')}. Received file of type '${fileType ?? type ?? ''}'.`;
+      return this.reply(res, 400, { error: { message, type: 'OAuthException', code: 100, fbtrace_id: 'Afake' } });
+    }
+    const id = String(1_000_000_000_000_000 + ++this.seq);
+    this.media.add(id);
+    this.reply(res, 200, { id });
+  }
+
+  /** Uploads Meta accepted, in order. */
+  uploads(): RecordedUpload[] {
+    return this.requests.filter((r) => r.upload && (r as RecordedRequest & { ok?: boolean }).ok).map((r) => r.upload!);
   }
 
   private reply(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -133,6 +133,23 @@ describe('fields of an unexpected type (normalised or kept aside, never a crash 
     const item = await h.deps.models.Inbox.findById(statusKey(h.deps.pii, id, 'failed')).lean();
     expect({ state: item?.state, lastError: item?.lastError }).toEqual({ state: 'done', lastError: null });
   });
+
+  // Found by the fuzz suite: a status name with a lone surrogate was stored changed in the id, and
+  // the payload sealed against the original id no longer opened.
+  it('a status name that is not a word (lone surrogates, emoji) is stored under a plain id and processed', async () => {
+    const id = wamid('15559990025');
+    const status = '\ud800 👨‍👩‍👧‍👦 \uffff';
+    const payload = envelope({
+      field: 'messages',
+      value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, statuses: [{ id, status, timestamp: String(Math.floor(h.clock.now().getTime() / 1000)), recipient_id: '15559990025' }] },
+    });
+    expect((await postRaw(h, payload)).status).toBe(200);
+    await h.workers.drain();
+    const key = statusKey(h.deps.pii, id, status);
+    expect(key).toMatch(/^[\x20-\x7e]+$/);
+    const item = await h.deps.models.Inbox.findById(key).lean();
+    expect({ state: item?.state, lastError: item?.lastError }).toEqual({ state: 'done', lastError: null });
+  });
 });
 
 describe('one person with a long queue behind a failing item (others are not blocked)', () => {
