@@ -1,6 +1,6 @@
 import type { Deps } from '../deps';
 import type { ClaimedItem } from '../inbox/worker';
-import { enqueueReplies } from '../outbox/enqueue';
+import { enqueueReplies, recordLine } from '../outbox/enqueue';
 import { cancelErasure, confirmErasure, reaskErasure, requestErasure } from '../rights/erasure';
 import { exportData } from '../rights/exportData';
 import { help } from '../rights/help';
@@ -11,7 +11,6 @@ import { outcome, text, type Outcome } from '../rights/outcome';
 import { status } from '../rights/status';
 import { recipientOf, senderOf, touchSubscriber, type Subscriber } from '../rights/subscribers';
 import { questionButtons, questionId as questionIdOf } from '../rights/questions';
-import { at as place } from '../privacy/pii';
 import { changeNumber } from '../rights/changeNumber';
 import { decide, inputOf, type Decision, type Input } from './decide';
 import { normalise } from './normalise';
@@ -54,22 +53,7 @@ export async function handleMessage(deps: Deps, packs: KeywordPacks, item: Claim
   const preferred = [s.locale, countryLocale, deps.config.defaultLocale].filter(Boolean) as Locale[];
   const { decision, locale: detected } = decide(packs, s, input, preferred, deps.clock.now());
 
-  await deps.models.Message.collection
-    .insertOne({
-      _id: item.id as never,
-      subscriberId: s._id,
-      direction: 'in',
-      kind: input.kind,
-      textEnc: input.text ? deps.pii.encrypt(input.text, place('messages', 'textEnc', item.id)) : null,
-      intent: decision.action,
-      by: 'subscriber',
-      status: null,
-      at,
-    })
-    .catch((err: { code?: number }) => {
-      if (err.code !== 11000) throw err;
-    });
-  deps.bus.emit('conversation', String(s._id));
+  await recordLine(deps, { id: item.id, subscriberId: s._id, direction: 'in', kind: input.kind, display: input.text, intent: decision.action, by: 'subscriber', status: null, at });
 
   // Reply in the language the keyword was written in, and remember it.
   if (detected && detected !== s.locale) await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { locale: detected } });

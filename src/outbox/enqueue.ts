@@ -127,19 +127,22 @@ export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boo
   return true;
 }
 
-/** One outbound line of the conversation staff see (idempotent on its id). */
-async function recordLine(deps: Deps, l: { id: string; subscriberId: Types.ObjectId; kind: string; display: string; by: string; status: string }): Promise<void> {
+/** One line of the conversation staff see, either way (idempotent on its id; the text sealed at its place). */
+export async function recordLine(
+  deps: Deps,
+  l: { id: string; subscriberId: Types.ObjectId; kind: string; display?: string; by: string; status: string | null; direction?: 'in' | 'out'; intent?: string | null; at?: Date },
+): Promise<void> {
   await deps.models.Message.collection
     .insertOne({
       _id: l.id as never,
       subscriberId: l.subscriberId,
-      direction: 'out',
+      direction: l.direction ?? 'out',
       kind: l.kind,
-      textEnc: deps.pii.encrypt(l.display, at('messages', 'textEnc', l.id)),
-      intent: null,
+      textEnc: l.display ? deps.pii.encrypt(l.display, at('messages', 'textEnc', l.id)) : null,
+      intent: l.intent ?? null,
       by: l.by,
       status: l.status,
-      at: deps.clock.now(),
+      at: l.at ?? deps.clock.now(),
     })
     .catch((err) => {
       if (!isDuplicateKey(err)) throw err;
