@@ -64,9 +64,14 @@ export async function handleMessage(deps: Deps, packs: KeywordPacks, item: Claim
   // A message that reaches us after its 24-hour window (a late redelivery) can be answered only with
   // the utility template; without one nothing doomed is queued: the action stands, and staff see the
   // confirmation as "could not confirm".
+  // With a template, only the first reply goes (as that template, outbox/worker.ts): documents and
+  // buttons cannot travel outside the window, and one notice is enough.
   const windowOpen = Boolean(s.windowUntil && s.windowUntil > deps.clock.now());
-  const unsendable = !windowOpen && !deps.config.graph.utilityTemplate;
-  await enqueueReplies(deps, { keyPrefix: item.id, subscriberId: s._id, to: recipientOf(deps, s), from: senderOf(deps, s), locale, category: 'rights', replies: result.replies, unsendable });
+  const sendable = windowOpen ? result.replies : deps.config.graph.utilityTemplate ? result.replies.slice(0, 1) : [];
+  const common = { subscriberId: s._id, to: recipientOf(deps, s), from: senderOf(deps, s), locale, category: 'rights' as const };
+  if (sendable.length) await enqueueReplies(deps, { ...common, keyPrefix: item.id, replies: sendable });
+  const rest = result.replies.slice(sendable.length);
+  if (rest.length) await enqueueReplies(deps, { ...common, keyPrefix: `${item.id}:late`, replies: rest, unsendable: true });
   await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { unanswered: false } });
 }
 

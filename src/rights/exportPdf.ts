@@ -3,6 +3,9 @@ import PDFDocument from 'pdfkit';
 import type { Translator } from '../i18n/i18n';
 import type { SubjectExport } from './exportData';
 
+/** Characters of one message shown in the PDF; the JSON has them all. */
+export const PDF_TEXT_MAX = 1000;
+
 /**
  * The MY DATA export as a PDF a person can read (GDPR Art. 15: an intelligible copy), in their
  * language: a summary, the consent history, the requests and every message with its time and
@@ -130,7 +133,10 @@ export async function renderExportPdf(tr: Translator, locale: string, data: Subj
     const who = from[m.direction === 'in' ? 'you' : author(m.by)];
     doc.moveDown(0.4);
     doc.font('bold').fontSize(9).fillColor(m.direction === 'in' ? 'black' : GREY).text(`${show(when(m.at))} · ${show(who)}`, MARGIN, undefined, { width });
-    doc.font('body').fontSize(10).fillColor('black').text(show(m.text ?? t('myData.pdf.noText', { kind: m.kind })), MARGIN, undefined, { width });
+    // Long texts are cut in the PDF (laying out thousands of 4 KB messages costs seconds of CPU);
+    // the JSON beside it holds every text whole.
+    const text = m.text && [...m.text].length > PDF_TEXT_MAX ? `${[...m.text].slice(0, PDF_TEXT_MAX).join('')} […]` : m.text;
+    doc.font('body').fontSize(10).fillColor('black').text(show(text ?? t('myData.pdf.noText', { kind: m.kind })), MARGIN, undefined, { width });
   }
 
   // What we do with it: the Art. 15 items, the very lines of the chat summary.

@@ -59,6 +59,19 @@ describe.each(['image', 'video', 'document'])('a %s captioned STOP', (type) => {
     expect(h.newReplies(waId).map(bodyText)).toEqual([h.t('en', 'optOut.confirmed')]);
     expect(await subscriber(waId)).toMatchObject({ consent: 'opted_out' });
   });
+
+  it('a late MY DATA with a template configured sends one template, not three, and no document', async () => {
+    await h.close();
+    h = await createChatHarness('understoodtpl2', { env: { UTILITY_TEMPLATE_NAME: 'privacy_update' } });
+    const waId = '15550030006';
+    await h.post(envelope(messagesChange({ waId }, [{ type: 'text', timestamp: ts(-30 * 3600), text: { body: 'MY DATA' } }])));
+    const sent = h.newReplies(waId);
+    expect(sent.map((b) => b.type)).toEqual(['template']);
+    expect(h.fake.requests.filter((r) => r.path.endsWith('/media'))).toEqual([]);
+    const s = await subscriber(waId);
+    const notSent = await h.deps.models.Message.find({ subscriberId: s!._id, direction: 'out', status: 'could_not_confirm' }).lean();
+    expect(notSent).toHaveLength(2);
+  });
 });
 
 it('a photo without a caption is not a command', async () => {
