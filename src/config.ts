@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The only reader of `process.env`. Variable names are fixed by shared/CONTRACT.md;
+ * The only reader of `process.env`. Variable names are part of the deployment contract (README, Configuration);
  * everything else here is ours and documented in .env.example and the README.
  */
 
@@ -127,7 +127,7 @@ const schema = z
       ctx.addIssue({ code: 'custom', path: ['RETENTION_INBOX_DAYS'], message: 'must cover WEBHOOK_REPLAY_WINDOW_HOURS (dedupe keys are kept at least that long)' });
     }
     if (c.NODE_ENV !== 'production') return;
-    // Production forbids sandbox mode: every secret and key must be set (CONTRACT.md).
+    // Production forbids sandbox mode: every secret and key must be set (README, Configuration).
     for (const key of [
       'MONGODB_URI',
       'WHATSAPP_APP_SECRET',

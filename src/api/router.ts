@@ -23,7 +23,7 @@ const messageBody = z.object({
 });
 
 /**
- * The integration API for the business's other systems (shared/CONTRACT.md): ask before sending
+ * The integration API for the business's other systems (README, Integration API): ask before sending
  * marketing, record consents collected elsewhere, send through the consent gate. Answers never say
  * why a number is refused, so an erased person is not revealed.
  */

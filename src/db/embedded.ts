@@ -7,7 +7,7 @@ import { AppError } from '../lib/errors';
 
 /**
  * The embedded MongoDB-compatible server used by `npm start`, `npm test` and `npm run db` when
- * MONGODB_URI is unset: FerretDB v1.24.2 on its SQLite handler (shared/research/ferretdb.md),
+ * MONGODB_URI is unset: FerretDB v1.24.2 on its SQLite handler (https://github.com/FerretDB/FerretDB, v1.24.2),
  * built once into .tools/ferretdb by scripts/build-ferretdb.sh.
  *
  * The server must never outlive its owner, even one killed with SIGKILL: it is started through a

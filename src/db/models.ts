@@ -1,7 +1,7 @@
 import { Schema, type Connection, type Model, type InferSchemaType } from 'mongoose';
 
 /**
- * Collections (shared/DESIGN.md). Portable between MongoDB 7/8 and FerretDB v1.24.2: no TTL or
+ * Collections (README, Data protection and Architecture). Portable between MongoDB 7/8 and FerretDB v1.24.2: no TTL or
  * partial indexes, no `select: false` (FerretDB rejects findAndModify projections), and unique
  * `_id` inserts for idempotency. Personal values are stored sealed (`*Enc`, privacy/pii.ts) and
  * found through keyed blind indexes (`key`).
@@ -320,7 +320,7 @@ export async function ensureIndexes(models: Models): Promise<void> {
   }
 }
 
-/** Duplicate key: 11000 on MongoDB and on FerretDB inserts; FerretDB reports 1 for upserts (ferretdb.md §3.5). */
+/** Duplicate key: 11000 on MongoDB and on FerretDB inserts; FerretDB reports 1 for upserts (FerretDB v1 answers upsert conflicts with code 1). */
 export function isDuplicateKey(err: unknown): boolean {
   const code = (err as { code?: number })?.code;
   return code === 11000 || (code === 1 && /duplicate|UNIQUE/i.test(String((err as Error).message)));

@@ -4,7 +4,7 @@ import type { Config } from '../config';
  * The Graph API calls we make: send a message, upload a media file. The request bodies follow
  * Meta's Cloud API reference (whatsapp-api-js types describe the same shapes); the transport is
  * ours because the outbox needs what that library hides: the HTTP status, Retry-After, a timeout
- * per call, and a classification of every failure (research §3).
+ * per call, and a classification of every failure (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
  */
 export type SendResult =
   | { kind: 'sent'; graphId: string }
@@ -99,7 +99,7 @@ export function createGraphClient(config: Config, fetchImpl: typeof fetch = fetc
       const payload = {
         messaging_product: 'whatsapp',
         recipient_type: 'individual',
-        // `to` is the number; `recipient` the business-scoped user id of a username user (research §1.7).
+        // `to` is the number; `recipient` the business-scoped user id of a username user (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages).
         ...(to.phone ? { to: to.phone } : { recipient: to.bsuid }),
         ...body,
         // Our own opaque id (never Meta's: it encodes the number), echoed back in status webhooks.

@@ -1,6 +1,6 @@
 /**
  * Paces sends to a steady rate per business number (Meta's default throughput is 80 messages/s;
- * research §3). A token bucket.
+ * https://developers.facebook.com/docs/whatsapp/throughput). A token bucket.
  */
 export interface RateLimiter {
   take(): Promise<void>;

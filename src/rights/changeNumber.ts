@@ -4,7 +4,7 @@ import { tokenOf } from './subscribers';
 
 /**
  * Meta's `user_changed_number` system message: the person keeps their history, consent and
- * requests under the new number (research §1.7). If we already know the new number as someone
+ * requests under the new number (Meta: https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components). If we already know the new number as someone
  * else, nothing is merged: two records are safer than joining two people by mistake.
  */
 export async function changeNumber(deps: Deps, oldWaId: string, newWaId: string): Promise<'moved' | 'unknown' | 'conflict'> {

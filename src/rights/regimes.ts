@@ -1,5 +1,5 @@
 /**
- * Legal deadlines for rights requests (shared/research/privacy-rights-anchors.md §3):
+ * Legal deadlines for rights requests (GDPR Art. 12(3) https://gdpr-info.eu/art-12-gdpr/, CCPA Cal. Civ. Code §1798.130, FCC 24-24 https://docs.fcc.gov/public/attachments/FCC-24-24A1.pdf):
  * - GDPR Art. 12(3): access and erasure answered within one month of receipt.
  * - CCPA §1798.130(a)(2): 45 calendar days.
  * - FCC 24-24 (47 CFR 64.1200(a)(10)): opt-out honoured within 10 business days.

@@ -1,6 +1,6 @@
 /**
  * A deterministic corpus of mutated WhatsApp webhook deliveries, built from the shared fixtures
- * (/work/shared/fixtures/whatsapp/*.json): dropped, duplicated and retyped fields, huge strings,
+ * (the WhatsApp fixtures beside the project): dropped, duplicated and retyped fields, huge strings,
  * unicode, deep nesting, wrong types for ids and timestamps, arrays where objects are expected,
  * empty entry/changes, batches of many items, and a few byte-level corruptions. Every payload is
  * signed like Meta signs (test/support/whatsapp.ts), so it passes the signature check and reaches

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { TEST_APP_SECRET, TEST_PHONE_NUMBER_ID } from './harness';
 
-/** shared/fixtures/whatsapp, beside the project. */
+/** The signed WhatsApp fixtures that CI places in the folder beside the project (see FIXTURES below). */
 export const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'whatsapp');
 
 /**
