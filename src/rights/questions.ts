@@ -30,8 +30,3 @@ export function parseQuestionButton(id: string): { kind: QuestionKind; answer: A
   if (!m) return null;
   return { kind: m[1] === 'erase' ? 'erasure' : 'opt_out_question', answer: m[2] as Answer, qid: m[3] };
 }
-
-/** Message keys of the titles of a question's buttons (a typed title counts as the press). */
-export function answerTitleKeys(kind: QuestionKind): Record<Answer, string> {
-  return TITLE_KEYS[kind];
-}
