@@ -14,6 +14,7 @@ module.exports = {
   roots: ['<rootDir>/test/faults'],
   testMatch: ['**/*.fault.ts'],
   transform: base.transform,
+  transformIgnorePatterns: base.transformIgnorePatterns,
   globalSetup: base.globalSetup,
   globalTeardown: base.globalTeardown,
   testTimeout: 15 * 60_000,

@@ -12,7 +12,7 @@ import { createWorkers, type WorkerSet } from '../src/workers';
 import { createGraphClient } from '../src/outbox/graphClient';
 import { serveParent } from './lib/rpc';
 import { CommandProfiler, openProfiledDeps } from './lib/profiler';
-import { BENCH_ACCESS_TOKEN, BENCH_APP_SECRET, BENCH_VERIFY_TOKEN } from './lib/env';
+import { TEST_ACCESS_TOKEN, TEST_APP_SECRET, TEST_VERIFY_TOKEN } from '../test/support/env';
 import { rightsHandlers } from './parts/rightsChild';
 import { sendRateHandlers } from './parts/sendRateChild';
 
@@ -122,7 +122,7 @@ function peerMode(): void {
     async init() {
       // ESM package: loaded with import() from this CommonJS build.
       const { WhatsAppAPI } = await import('whatsapp-api-js/middleware/express');
-      const Whatsapp = new WhatsAppAPI({ token: BENCH_ACCESS_TOKEN, appSecret: BENCH_APP_SECRET, v: 'v24.0', webhookVerifyToken: BENCH_VERIFY_TOKEN });
+      const Whatsapp = new WhatsAppAPI({ token: TEST_ACCESS_TOKEN, appSecret: TEST_APP_SECRET, v: 'v24.0', webhookVerifyToken: TEST_VERIFY_TOKEN });
       Whatsapp.on.message = () => {
         messages += 1;
       };
@@ -162,13 +162,27 @@ function dbProbeMode(): void {
     async run(a: unknown) {
       const { seconds, concurrency, batch } = a as { seconds: number; concurrency: number; batch: number };
       const col = client.db().collection(`probe_${batch}_${concurrency}`);
-      // The inbox's indexes (src/db/models.ts).
-      for (const key of [{ state: 1, order: 1 }, { subscriberKey: 1, order: 1 }, { state: 1, leaseUntil: 1 }, { receivedAt: 1 }]) await col.createIndex(key as never);
+      // The inbox's indexes (src/store/).
+      for (const key of [{ state: 1, order: 1 }, { subscriberKey: 1, order: 1 }, { state: 1, leaseUntil: 1 }, { receivedAt: 1 }])
+        await col.createIndex(key as never);
       const payload = 'e1.bench1.' + 'x'.repeat(560);
       let n = 0;
       const doc = () => {
         const i = n++;
-        return { _id: `wamid.PROBE${batch}c${concurrency}n${i}` as never, field: 'messages', type: 'text', subscriberKey: `key${i % 10_000}`, payloadEnc: payload, order: Date.now() * 1000 + (i % 1000), receivedAt: new Date(), state: 'pending', leaseUntil: null, attempts: 0, lastError: null, processedAt: null };
+        return {
+          _id: `wamid.PROBE${batch}c${concurrency}n${i}` as never,
+          field: 'messages',
+          type: 'text',
+          subscriberKey: `key${i % 10_000}`,
+          payloadEnc: payload,
+          order: Date.now() * 1000 + (i % 1000),
+          receivedAt: new Date(),
+          state: 'pending',
+          leaseUntil: null,
+          attempts: 0,
+          lastError: null,
+          processedAt: null,
+        };
       };
       const end = performance.now() + seconds * 1000;
       const t0 = performance.now();

@@ -72,7 +72,8 @@ export function renderReport(r: Results): string {
     }
     out.push(`## ${title(name)}`, '', when, '');
     if (name === 'ingest') out.push(...ingest(p.result as IngestResult));
-    if (name === 'keyword') out.push(...keyword(p.result as { pipeline: ConversationResult; lowRate?: ConversationResult; atDefaultSendRate: ConversationResult | null }));
+    if (name === 'keyword')
+      out.push(...keyword(p.result as { pipeline: ConversationResult; lowRate?: ConversationResult; atDefaultSendRate: ConversationResult | null }));
     if (name === 'rights') out.push(...rights(p.result as { scales: RightsScale[] }));
     if (name === 'sendrate') out.push(...sendRate(p.result as SendRateResult));
     if (name === 'ack') out.push(...ack(p.result as ConversationResult));
@@ -87,15 +88,21 @@ function summary(r: Results): string[] {
   if (ing) {
     rows.push(`| ingest: ours ≥ 0.5× bare Express | ${fx(ing.ratioToBare)}× | ${check(ing.ratioToBare >= 0.5)} |`);
     rows.push(`| ingest: ours ≥ 1.0× whatsapp-api-js | ${fx(ing.ratioToPeer)}× | ${check(ing.ratioToPeer >= 1)} |`);
-    rows.push(`| ingest: every 2xx is in the inbox | ${ing.durability.ackedButMissing} missing of ${int(ing.durability.ok2xx)} | ${check(ing.durability.ackedButMissing === 0)} |`);
+    rows.push(
+      `| ingest: every 2xx is in the inbox | ${ing.durability.ackedButMissing} missing of ${int(ing.durability.ok2xx)} | ${check(ing.durability.ackedButMissing === 0)} |`,
+    );
   }
   const kw = get<{ pipeline: ConversationResult; lowRate?: ConversationResult }>('keyword');
   if (kw) {
     const m = kw.pipeline.measured;
-    rows.push(`| keyword → confirmation p99 < 250 ms at ${m.ratePerSecond}/s, all confirmed | p99 ${ms(m.confirmation.p99)}, ${m.confirmationsArrived} of ${m.confirmationsExpected} confirmed | ${check(m.confirmation.p99 < 250 && m.confirmationsArrived === m.confirmationsExpected)} |`);
+    rows.push(
+      `| keyword → confirmation p99 < 250 ms at ${m.ratePerSecond}/s, all confirmed | p99 ${ms(m.confirmation.p99)}, ${m.confirmationsArrived} of ${m.confirmationsExpected} confirmed | ${check(m.confirmation.p99 < 250 && m.confirmationsArrived === m.confirmationsExpected)} |`,
+    );
     if (kw.lowRate) {
       const l = kw.lowRate.measured;
-      rows.push(`| the same at ${l.ratePerSecond}/s | p99 ${ms(l.confirmation.p99)}, ${l.confirmationsArrived} of ${l.confirmationsExpected} confirmed | ${check(l.confirmation.p99 < 250 && l.confirmationsArrived === l.confirmationsExpected)} |`);
+      rows.push(
+        `| the same at ${l.ratePerSecond}/s | p99 ${ms(l.confirmation.p99)}, ${l.confirmationsArrived} of ${l.confirmationsExpected} confirmed | ${check(l.confirmation.p99 < 250 && l.confirmationsArrived === l.confirmationsExpected)} |`,
+      );
     }
   }
   const rt = get<{ scales: RightsScale[] }>('rights');
@@ -104,14 +111,21 @@ function summary(r: Results): string[] {
     const b = rt.scales[rt.scales.length - 1];
     const e = b.exports[0].elapsedMs / a.exports[0].elapsedMs;
     const d = b.erasureConfirm.elapsedMs / a.erasureConfirm.elapsedMs;
-    rows.push(`| MY DATA / DELETE cost follows the person's data (database ${fx(b.others / a.others, 0)}× larger) | MY DATA ${fx(e)}×, DELETE ${fx(d)}× (${ms(b.exports[0].elapsedMs)}, ${ms(b.erasureConfirm.elapsedMs)} at ${int(b.others)}) | ${check(e < 2 && d < 2)} |`);
+    rows.push(
+      `| MY DATA / DELETE cost follows the person's data (database ${fx(b.others / a.others, 0)}× larger) | MY DATA ${fx(e)}×, DELETE ${fx(d)}× (${ms(b.exports[0].elapsedMs)}, ${ms(b.erasureConfirm.elapsedMs)} at ${int(b.others)}) | ${check(e < 2 && d < 2)} |`,
+    );
   }
   const sr = get<SendRateResult>('sendrate');
   if (sr) {
-    rows.push(`| sends close to but not above SEND_RATE_PER_SECOND=${sr.configuredPerSecond} | ${fx(sr.steadyPerSecond, 1)}/s achieved${sr.limiterAlone ? `; the limiter alone lets ${sr.limiterAlone.maxIn1s} through in its first second` : ''} | ${check(sr.steadyPerSecond >= sr.configuredPerSecond * 0.9 && sr.maxIn1s <= sr.configuredPerSecond && (!sr.limiterAlone || sr.limiterAlone.maxIn1s <= sr.configuredPerSecond))} |`);
+    rows.push(
+      `| sends close to but not above SEND_RATE_PER_SECOND=${sr.configuredPerSecond} | ${fx(sr.steadyPerSecond, 1)}/s achieved${sr.limiterAlone ? `; the limiter alone lets ${sr.limiterAlone.maxIn1s} through in its first second` : ''} | ${check(sr.steadyPerSecond >= sr.configuredPerSecond * 0.9 && sr.maxIn1s <= sr.configuredPerSecond && (!sr.limiterAlone || sr.limiterAlone.maxIn1s <= sr.configuredPerSecond))} |`,
+    );
   }
   const ak = get<ConversationResult>('ack');
-  if (ak) rows.push(`| webhook ack at ${ak.measured.ratePerSecond}/s, workers on (no target set) | p50 ${ms(ak.measured.ack.p50)}, p99 ${ms(ak.measured.ack.p99)} | – |`);
+  if (ak)
+    rows.push(
+      `| webhook ack at ${ak.measured.ratePerSecond}/s, workers on (no target set) | p50 ${ms(ak.measured.ack.p50)}, p99 ${ms(ak.measured.ack.p99)} | – |`,
+    );
   if (!rows.length) return [];
   return ['## Summary', '', '| target | measured | |', '| --- | --- | --- |', ...rows, ''];
 }
@@ -165,7 +179,12 @@ function phaseRows(label: string, p: PhaseResult): string {
 
 function profileTable(title: string, p: { commands: number; totalMs: number; top: CommandStat[] } | undefined, rows = 8): string[] {
   if (!p) return [];
-  const o = [`${title}: ${int(p.commands)} commands, ${ms(p.totalMs)} in all (summed over concurrent calls). Slowest in total:`, '', '| command (filter shape) | count | mean | max | total |', '| --- | ---: | ---: | ---: | ---: |'];
+  const o = [
+    `${title}: ${int(p.commands)} commands, ${ms(p.totalMs)} in all (summed over concurrent calls). Slowest in total:`,
+    '',
+    '| command (filter shape) | count | mean | max | total |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
   for (const c of p.top.slice(0, rows)) o.push(`| \`${c.command}\` | ${int(c.count)} | ${ms(c.meanMs)} | ${ms(c.maxMs)} | ${ms(c.totalMs)} |`);
   o.push('');
   return o;
@@ -173,7 +192,9 @@ function profileTable(title: string, p: { commands: number; totalMs: number; top
 
 function cpuLine(label: string, r: ConversationResult): string[] {
   if (!r.cpu) return [];
-  return [`- CPU at ${label}, average cores busy over ${Math.round(r.cpu.seconds)} s (2 available): app ${fx(r.cpu.app)}, database ${Number.isFinite(r.cpu.database) ? fx(r.cpu.database) : 'n/a'}, load generator and fake Graph API ${fx(r.cpu.generator)}`];
+  return [
+    `- CPU at ${label}, average cores busy over ${Math.round(r.cpu.seconds)} s (2 available): app ${fx(r.cpu.app)}, database ${Number.isFinite(r.cpu.database) ? fx(r.cpu.database) : 'n/a'}, load generator and fake Graph API ${fx(r.cpu.generator)}`,
+  ];
 }
 
 function keyword(x: { pipeline: ConversationResult; lowRate?: ConversationResult; atDefaultSendRate: ConversationResult | null }): string[] {
@@ -193,7 +214,13 @@ function keyword(x: { pipeline: ConversationResult; lowRate?: ConversationResult
     const l = x.lowRate.measured;
     o.push(phaseRows(`${l.ratePerSecond}/s for ${l.seconds} s (low rate, fresh database, one message per subscriber)`, l));
   }
-  if (x.atDefaultSendRate) o.push(phaseRows(`${x.atDefaultSendRate.measured.ratePerSecond}/s at SEND_RATE_PER_SECOND=${x.atDefaultSendRate.sendRatePerSecond} (default)`, x.atDefaultSendRate.measured));
+  if (x.atDefaultSendRate)
+    o.push(
+      phaseRows(
+        `${x.atDefaultSendRate.measured.ratePerSecond}/s at SEND_RATE_PER_SECOND=${x.atDefaultSendRate.sendRatePerSecond} (default)`,
+        x.atDefaultSendRate.measured,
+      ),
+    );
   o.push(
     '',
     `- p99 < 250 ms at ${m.ratePerSecond}/s: ${check(m.confirmation.p99 < 250)}; every confirmation arrived: ${check(m.confirmationsArrived === m.confirmationsExpected && m.wrongText === 0)} (${m.confirmationsArrived} of ${m.confirmationsExpected}; the pipeline confirmed ${fx(m.confirmationsPerSecond, 1)} conversations/s against ${m.ratePerSecond}/s offered)`,
@@ -216,7 +243,16 @@ function keyword(x: { pipeline: ConversationResult; lowRate?: ConversationResult
 
 interface RightsScale {
   others: number;
-  seed: { otherSubscribers: number; otherMessages: number; otherInbox: number; otherOutbox: number; ownMessages: number; batch: number; seconds: Record<string, number>; messagesPerSecond: number };
+  seed: {
+    otherSubscribers: number;
+    otherMessages: number;
+    otherInbox: number;
+    otherOutbox: number;
+    ownMessages: number;
+    batch: number;
+    seconds: Record<string, number>;
+    messagesPerSecond: number;
+  };
   explain: Record<string, { filterPushdown?: unknown; sortPushdown?: unknown; plan?: string; error?: string }>;
   exports: Measured[];
   exportBytesSealed: number;
@@ -230,7 +266,15 @@ interface Measured {
   dbCommands: number;
   dbMs: number;
   messagesInExport?: number;
-  memory: { rssBefore: number; rssPeak: number; rssPeakMethod: string; heapUsedBefore: number; heapUsedPeakSampled: number; heapDelta: number; heapDeltaAfterGc: number };
+  memory: {
+    rssBefore: number;
+    rssPeak: number;
+    rssPeakMethod: string;
+    heapUsedBefore: number;
+    heapUsedPeakSampled: number;
+    heapDelta: number;
+    heapDeltaAfterGc: number;
+  };
   topCommands: { command: string; count: number; totalMs: number; maxMs: number; docs: number }[];
 }
 
@@ -240,7 +284,7 @@ function rights(x: { scales: RightsScale[] }): string[] {
   o.push(
     `One subscriber with ${int(s0.seed.ownMessages)} messages (sealed like the app stores them) in a database that also holds N messages of ${int(s0.seed.otherSubscribers)} other subscribers (plus N/20 inbox and N/20 outbox items of theirs). MY DATA = \`exportData\` (summary + sealed export), DELETE = \`requestErasure\` then \`confirmErasure\` (which runs the erasure job). Each size in a fresh database and a fresh process; peak RSS is the kernel's high-water mark (VmHWM) reset right before the call.`,
     '',
-    '| others\' messages | seeding | MY DATA (1st / 2nd) | peak RSS (Δ over before) | heap peak Δ | DELETE request | DELETE confirm (job) |',
+    "| others' messages | seeding | MY DATA (1st / 2nd) | peak RSS (Δ over before) | heap peak Δ | DELETE request | DELETE confirm (job) |",
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const s of x.scales) {
@@ -257,8 +301,8 @@ function rights(x: { scales: RightsScale[] }): string[] {
       '',
       `Database ${fx(grow, 0)}× larger, same person: MY DATA ${fx(b.exports[0].elapsedMs / a.exports[0].elapsedMs)}×, DELETE ${fx(b.erasureConfirm.elapsedMs / a.erasureConfirm.elapsedMs)}× — ` +
         (b.exports[0].elapsedMs / a.exports[0].elapsedMs < 2 && b.erasureConfirm.elapsedMs / a.erasureConfirm.elapsedMs < 2
-          ? 'the cost follows the person\'s own data.'
-          : '**the cost follows the size of the database, not the person\'s own data** (see the slowest commands below).'),
+          ? "the cost follows the person's own data."
+          : "**the cost follows the size of the database, not the person's own data** (see the slowest commands below)."),
     );
   }
   for (const s of x.scales) {
@@ -270,12 +314,20 @@ function rights(x: { scales: RightsScale[] }): string[] {
       '',
     );
     for (const m of [s.exports[0], s.erasureConfirm]) {
-      o.push(`${m.label}: ${ms(m.elapsedMs)} total, ${m.dbCommands} database commands taking ${ms(m.dbMs)}. Slowest:`, '', '| command | count | total | max | docs |', '| --- | ---: | ---: | ---: | ---: |');
+      o.push(
+        `${m.label}: ${ms(m.elapsedMs)} total, ${m.dbCommands} database commands taking ${ms(m.dbMs)}. Slowest:`,
+        '',
+        '| command | count | total | max | docs |',
+        '| --- | ---: | ---: | ---: | ---: |',
+      );
       for (const c of m.topCommands.slice(0, 6)) o.push(`| \`${c.command}\` | ${c.count} | ${ms(c.totalMs)} | ${ms(c.maxMs)} | ${c.docs || ''} |`);
       o.push('');
     }
     o.push('Query plans (`explain`):', '', '| query | filter pushdown | sort pushdown | plan |', '| --- | --- | --- | --- |');
-    for (const [q, e] of Object.entries(s.explain)) o.push(`| ${q} | ${e.error ?? String(e.filterPushdown ?? '')} | ${String(e.sortPushdown ?? '')} | ${(e.plan ?? '').replace(/\|/g, '\\|').slice(0, 160)} |`);
+    for (const [q, e] of Object.entries(s.explain))
+      o.push(
+        `| ${q} | ${e.error ?? String(e.filterPushdown ?? '')} | ${String(e.sortPushdown ?? '')} | ${(e.plan ?? '').replace(/\|/g, '\\|').slice(0, 160)} |`,
+      );
   }
   o.push('');
   return o;
@@ -298,7 +350,7 @@ function sendRate(x: SendRateResult): string[] {
         ]
       : []),
     '',
-    ...profileTable('The outbox worker\'s database commands while sending', x.profile),
+    ...profileTable("The outbox worker's database commands while sending", x.profile),
   ];
 }
 
@@ -319,6 +371,6 @@ function ack(x: ConversationResult): string[] {
     ...cpuLine(`${m.ratePerSecond}/s`, x),
     `- confirmations: ${m.confirmationsArrived} of ${m.confirmationsExpected} within ${ms(m.drainTimeoutMs)} of the last send (the pipeline confirmed ${fx(m.confirmationsPerSecond, 1)}/s against ${m.ratePerSecond}/s offered), so the acks above were measured while the workers were busy with a growing backlog`,
     '',
-    ...profileTable('The app\'s database commands during the measured phase', x.profile, 6),
+    ...profileTable("The app's database commands during the measured phase", x.profile, 6),
   ];
 }

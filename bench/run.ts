@@ -1,7 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { benchKeys } from './lib/env';
 import { openBenchDbServer } from './lib/db';
 import { describeMachine, type Machine } from './lib/machine';
 import { envInt, type BenchContext } from './parts/context';
@@ -90,10 +89,12 @@ async function main(): Promise<void> {
   const machine: Machine = describeMachine(db.description, ROOT);
   log(`machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}`);
   log(`database: ${machine.database}; code: ${machine.revision}`);
-  const ctx: BenchContext = { db, keys: benchKeys(), outDir, logDir, log, env: process.env };
+  const ctx: BenchContext = { db, outDir, logDir, log, env: process.env };
 
   const resultsFile = path.join(outDir, 'results.json');
-  const previous: Results | undefined = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8'), (_k, v) => (v === 'Infinity' ? Infinity : v)) as Results) : undefined;
+  const previous: Results | undefined = existsSync(resultsFile)
+    ? (JSON.parse(readFileSync(resultsFile, 'utf8'), (_k, v) => (v === 'Infinity' ? Infinity : v)) as Results)
+    : undefined;
   const results: Results = { schema: 'privacybot-bench/1', updatedAt: new Date().toISOString(), parts: { ...(previous?.parts ?? {}) } };
   const save = () => {
     results.updatedAt = new Date().toISOString();
@@ -121,14 +122,21 @@ async function main(): Promise<void> {
       } catch (err) {
         failed = true;
         log(`${part} FAILED: ${(err as Error).stack ?? err}`);
-        results.parts[part] = { ranAt: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, machine, error: String((err as Error).message ?? err) };
+        results.parts[part] = {
+          ranAt: new Date().toISOString(),
+          seconds: (performance.now() - t0) / 1000,
+          machine,
+          error: String((err as Error).message ?? err),
+        };
         save();
       }
     }
   } finally {
     await db.stop();
   }
-  log(`report: ${path.join(outDir, 'report.md')}${process.env.BENCH_OUT ? '' : ' (also docs/benchmarks.md)'}, data: ${resultsFile}; total ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  log(
+    `report: ${path.join(outDir, 'report.md')}${process.env.BENCH_OUT ? '' : ' (also docs/benchmarks.md)'}, data: ${resultsFile}; total ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  );
   if (failed) process.exitCode = 1;
 }
 

@@ -27,7 +27,11 @@ export function createApp(deps: Deps): express.Express {
       // Log the route, never the query (the handshake token) or a body.
       serializers: {
         // A path may carry a phone number (/api/v1/sendability/:phone): long digit runs are masked.
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0].replace(/\+?\d{6,}/g, '[number]') }),
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split('?')[0].replace(/\+?\d{6,}/g, '[number]'),
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         // pino-http brings its own error serializer; ours logs no message that could quote personal data.
         err: (e: unknown) => safeErr(e),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCALES, type Locale } from './i18n/locales';
 
 /**
  * The only reader of `process.env`. Variable names are part of the deployment contract (README, Configuration);
@@ -10,6 +11,9 @@ const optionalSecret = z
   .transform((s) => s.trim())
   .optional()
   .transform((s) => (s ? s : undefined));
+
+// One COUNTRY_LOCALES entry: an ISO 3166 country and a supported locale (BR:pt).
+const COUNTRY_LOCALE = new RegExp(`^[A-Z]{2}:(${LOCALES.join('|')})$`);
 
 const csv = z
   .string()
@@ -28,14 +32,21 @@ const port = (what: string) =>
     .min(1, { error: `${what}: a TCP port number, 1-65535` })
     .max(65535, { error: `${what}: a TCP port number, 1-65535` });
 
-const positiveInt = (what: string) => z.coerce.number({ error: `${what}: a positive whole number` }).int().positive();
+const positiveInt = (what: string) =>
+  z.coerce
+    .number({ error: `${what}: a positive whole number` })
+    .int()
+    .positive();
 
 const keyList = z
   .string()
   .optional()
   .superRefine((s, ctx) => {
     if (!s) return;
-    for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const idx = part.indexOf(':');
       const key = idx > 0 ? Buffer.from(part.slice(idx + 1), 'base64') : Buffer.alloc(0);
       if (idx <= 0 || key.length !== 32) {
@@ -64,7 +75,10 @@ const schema = z
       .describe('MongoDB connection string; unset = embedded server'),
     EMBEDDED_DB_PORT: port('EMBEDDED_DB_PORT').optional().describe('port of the embedded server (default: a free one)'),
     EMBEDDED_DB_DIR: z.string().min(1).optional().describe('data folder of the embedded server (default ./data/db)'),
-    EMBEDDED_DB_ENGINE: z.enum(['ferretdb', 'mongodb-memory-server'], { error: 'ferretdb or mongodb-memory-server' }).optional().describe('force an embedded engine'),
+    EMBEDDED_DB_ENGINE: z
+      .enum(['ferretdb', 'mongodb-memory-server'], { error: 'ferretdb or mongodb-memory-server' })
+      .optional()
+      .describe('force an embedded engine'),
     DATA_DIR: z.string().min(1).default('./data').describe('where development keys and the embedded database live'),
     WHATSAPP_APP_SECRET: optionalSecret,
     WHATSAPP_VERIFY_TOKEN: optionalSecret,
@@ -73,7 +87,10 @@ const schema = z
       .string()
       .optional()
       .superRefine((s, ctx) => {
-        const ids = (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+        const ids = (s ?? '')
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean);
         if (ids.some((x) => !/^\d{1,32}$/.test(x))) ctx.addIssue({ code: 'custom', message: 'one or more phone number ids (digits), comma-separated' });
       })
       .describe('business phone number ids this deployment answers for'),
@@ -95,13 +112,16 @@ const schema = z
       .default('false')
       .describe('open values sealed before they were bound to their place (only while upgrading; run migrate-ids)'),
     INTEGRATION_API_TOKENS: csv,
-    DEFAULT_LOCALE: z.enum(['en', 'es', 'pt', 'fr', 'de', 'id'], { error: 'one of en, es, pt, fr, de, id' }).default('en'),
+    DEFAULT_LOCALE: z.enum(LOCALES, { error: `one of ${LOCALES.join(', ')}` }).default('en'),
     COUNTRY_LOCALES: z
       .string()
       .optional()
       .superRefine((s, ctx) => {
-        for (const part of (s ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
-          if (!/^[A-Z]{2}:(en|es|pt|fr|de|id)$/.test(part)) ctx.addIssue({ code: 'custom', message: 'comma-separated COUNTRY:locale entries such as BR:pt,CH:de' });
+        for (const part of (s ?? '')
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean)) {
+          if (!COUNTRY_LOCALE.test(part)) ctx.addIssue({ code: 'custom', message: 'comma-separated COUNTRY:locale entries such as BR:pt,CH:de' });
         }
       })
       .describe('country (ISO 3166) → reply language, added to the built-in map'),
@@ -115,16 +135,17 @@ const schema = z
     ALERT_BURST_THRESHOLD: positiveInt('ALERT_BURST_THRESHOLD').default(10),
     WORKERS: z.enum(['on', 'off']).default('on').describe('run the inbox/outbox workers in this process'),
     METRICS_TOKEN: optionalSecret.describe('GET /metrics needs it as a bearer token (required in production)'),
-    TRUST_PROXY: z
-      .string()
-      .optional()
-      .describe('which X-Forwarded-For hops to believe (Express "trust proxy": loopback, a hop count, or addresses/subnets)'),
+    TRUST_PROXY: z.string().optional().describe('which X-Forwarded-For hops to believe (Express "trust proxy": loopback, a hop count, or addresses/subnets)'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((c, ctx) => {
     // A replay is recognised by its dedupe key for as long as the key is kept; older ones by age.
     if (c.RETENTION_INBOX_DAYS * 24 < c.WEBHOOK_REPLAY_WINDOW_HOURS) {
-      ctx.addIssue({ code: 'custom', path: ['RETENTION_INBOX_DAYS'], message: 'must cover WEBHOOK_REPLAY_WINDOW_HOURS (dedupe keys are kept at least that long)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RETENTION_INBOX_DAYS'],
+        message: 'must cover WEBHOOK_REPLAY_WINDOW_HOURS (dedupe keys are kept at least that long)',
+      });
     }
     if (c.NODE_ENV !== 'production') return;
     // Production forbids sandbox mode: every secret and key must be set (README, Configuration).
@@ -170,9 +191,9 @@ export interface Config {
   graph: { baseUrl: string; version: string; timeoutMs: number; ratePerSecond: number; utilityTemplate?: string };
   pii: { encryptionKeys?: string; hmacKey?: string; acceptUnbound: boolean };
   integrationTokens: string[];
-  defaultLocale: 'en' | 'es' | 'pt' | 'fr' | 'de' | 'id';
+  defaultLocale: Locale;
   /** Additions to the built-in country → language map (chat/countryLocale.ts). */
-  countryLocales: Record<string, 'en' | 'es' | 'pt' | 'fr' | 'de' | 'id'>;
+  countryLocales: Record<string, Locale>;
   business: { name: string; supportContact: string; privacyPolicyUrl: string };
   retention: { messagesDays: number; inboxDays: number; ledgerDays: number };
   alerts: { alertWebhookUrl?: string; alertBurstThreshold: number };
@@ -201,7 +222,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Sandbox only when no WhatsApp credential at all is set (and never in production): a deployment
   // that is half configured must fail closed, not open an unauthenticated simulator.
   const sandbox = e.NODE_ENV !== 'production' && !e.WHATSAPP_APP_SECRET && !e.WHATSAPP_ACCESS_TOKEN && !e.WHATSAPP_VERIFY_TOKEN && !e.WHATSAPP_PHONE_NUMBER_ID;
-  const phoneNumberIds = [...new Set((e.WHATSAPP_PHONE_NUMBER_ID ?? '').split(',').map((x) => x.trim()).filter(Boolean))];
+  const phoneNumberIds = [
+    ...new Set(
+      (e.WHATSAPP_PHONE_NUMBER_ID ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
+  ];
   return Object.freeze({
     env: e.NODE_ENV ?? 'development',
     port: e.PORT,

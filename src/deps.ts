@@ -1,7 +1,9 @@
 import type { EventEmitter } from 'node:events';
 import type { Connection } from 'mongoose';
 import type { Config } from './config';
-import type { Models } from './db/models';
+import type { Models } from './store/models';
+import type { Stores } from './store/stores';
+import type { RightsContext } from './rights/context';
 import type { Clock } from './lib/clock';
 import type { Logger } from './lib/logger';
 import type { Metrics } from './lib/metrics';
@@ -13,7 +15,12 @@ export interface Deps {
   config: Config;
   log: Logger;
   conn: Connection;
+  /** The collections, for maintenance that spans all of them (key rotation, id migration); everything else uses `stores`. */
   models: Models;
+  /** One owner per collection (store/). */
+  stores: Stores;
+  /** What the use cases receive (rightsContext.ts). */
+  rights: RightsContext;
   pii: Pii;
   metrics: Metrics;
   clock: Clock;

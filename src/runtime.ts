@@ -1,16 +1,11 @@
-import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { Config } from './config';
 import { connectDb } from './db/connection';
 import { runningEmbeddedUri, startEmbeddedDb, type EmbeddedDb } from './db/embedded';
-import { createModels, ensureIndexes } from './db/models';
 import type { Deps } from './deps';
 import { systemClock, type Clock } from './lib/clock';
 import type { Logger } from './lib/logger';
-import { createMetrics } from './lib/metrics';
-import { createTranslator } from './i18n/i18n';
-import { loadKeys } from './privacy/loadKeys';
-import { createPii } from './privacy/pii';
+import { buildDeps } from './wiring';
 
 export interface Runtime {
   deps: Deps;
@@ -18,7 +13,7 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Opens the database (the embedded one when MONGODB_URI is unset) and builds the dependencies. */
+/** Opens the database (the embedded one when MONGODB_URI is unset) and builds the dependencies (wiring.ts). */
 export async function openRuntime(config: Config, log: Logger, clock: Clock = systemClock, opts: { reuseRunning?: boolean } = {}): Promise<Runtime> {
   let embedded: EmbeddedDb | undefined;
   let uri = config.mongodbUri;
@@ -38,9 +33,11 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
     await embedded?.stop();
     throw err;
   });
-  const models = createModels(conn);
-  await ensureIndexes(models);
-  const deps: Deps = { config, log, conn, models, pii: createPii(loadKeys(config)), metrics: createMetrics(), clock, i18n: createTranslator(), bus: new EventEmitter().setMaxListeners(1000) };
+  const deps = await buildDeps({ config, log, conn, clock }).catch(async (err) => {
+    await conn.close().catch(() => undefined);
+    await embedded?.stop();
+    throw err;
+  });
   return {
     deps,
     embedded,

@@ -1,4 +1,4 @@
-import { loadKeywordPacks } from './chat/keywords';
+import { loadKeywordPacks } from './chat/keywordPacks';
 import type { Deps } from './deps';
 import { createItemHandler } from './inbox/handleItem';
 import { createInboxWorker, type WorkerOptions } from './inbox/worker';
@@ -6,8 +6,8 @@ import { createGraphClient, type GraphClient } from './outbox/graphClient';
 import { createSandboxClient } from './outbox/sandboxClient';
 import { runMediaDeletions } from './outbox/media';
 import { createOutboxWorker, type OutboxOptions } from './outbox/worker';
-import { sweepRetention } from './privacy/retention';
-import { resumeErasureJobs } from './rights/resumeErasures';
+import { sweepRetention } from './maintenance/sweepRetention';
+import { resumeErasureJobs } from './rights/erasure';
 
 export interface Workers {
   stop(): Promise<void>;
@@ -39,7 +39,7 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
     outbox,
     async drain() {
       for (let i = 0; i < 100; i++) {
-        await resumeErasureJobs(deps);
+        await resumeErasureJobs(deps.rights);
         const n = (await inbox.runOnce()) + (await outbox.runOnce()) + (await runMediaDeletions(deps, graph));
         if (n === 0) return;
       }
@@ -52,23 +52,23 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
       await Promise.all([inbox.stop(), outbox.stop()]);
     },
     start() {
-        deps.bus.on('inbox', onInbox);
-        deps.bus.on('outbox', onOutbox);
-        inbox.start();
-        outbox.start();
-        const log = deps.log.child({ module: 'erasure' });
-        const tick = () => {
-          void resumeErasureJobs(deps).catch((err) => log.warn({ err }, 'resuming erasures failed'));
-          void runMediaDeletions(deps, graph).catch((err) => log.warn({ err }, 'media deletions failed'));
-        };
-        tick();
-        erasureTimer = setInterval(tick, 10_000);
-        erasureTimer.unref();
-        // Retention: every replica may sweep; the deletes are idempotent.
-        const sweep = () => void sweepRetention(deps).catch((err) => log.warn({ err }, 'retention sweep failed'));
-        sweepTimer = setInterval(sweep, 3600_000);
-        sweepTimer.unref();
-        setTimeout(sweep, 30_000).unref();
+      deps.bus.on('inbox', onInbox);
+      deps.bus.on('outbox', onOutbox);
+      inbox.start();
+      outbox.start();
+      const log = deps.log.child({ module: 'erasure' });
+      const tick = () => {
+        void resumeErasureJobs(deps.rights).catch((err) => log.warn({ err }, 'resuming erasures failed'));
+        void runMediaDeletions(deps, graph).catch((err) => log.warn({ err }, 'media deletions failed'));
+      };
+      tick();
+      erasureTimer = setInterval(tick, 10_000);
+      erasureTimer.unref();
+      // Retention: every replica may sweep; the deletes are idempotent.
+      const sweep = () => void sweepRetention(deps).catch((err) => log.warn({ err }, 'retention sweep failed'));
+      sweepTimer = setInterval(sweep, 3600_000);
+      sweepTimer.unref();
+      setTimeout(sweep, 30_000).unref();
     },
   };
 }

@@ -59,7 +59,12 @@ export async function openBenchDbServer(log: (line: string) => void): Promise<Be
       const client = new mongoose.mongo.MongoClient(baseUri);
       try {
         await client.connect();
-        for (const name of created) if (/bench/.test(name)) await client.db(name).dropDatabase().catch(() => undefined);
+        for (const name of created)
+          if (/bench/.test(name))
+            await client
+              .db(name)
+              .dropDatabase()
+              .catch(() => undefined);
       } finally {
         await client.close();
       }

@@ -1,5 +1,5 @@
 import { envelope, messagesChange, metaWire, sign, textMessage } from '../../test/support/whatsapp';
-import { BENCH_APP_SECRET, BENCH_PHONE_NUMBER_ID } from './env';
+import { TEST_APP_SECRET, TEST_PHONE_NUMBER_ID } from '../../test/support/env';
 
 /**
  * Meta-style webhook deliveries for the load: one text message from one number per delivery,
@@ -14,8 +14,14 @@ export function waIdOf(subscriber: number): string {
   return `4917${String(subscriber).padStart(8, '0')}`;
 }
 
-export function textDelivery(waId: string, text: string, id: string, secret = BENCH_APP_SECRET): Delivery {
-  const body = metaWire(envelope(messagesChange({ waId, name: 'Bench Person', phoneNumberId: BENCH_PHONE_NUMBER_ID }, [textMessage(text, { id, timestamp: Math.floor(Date.now() / 1000) })])));
+export function textDelivery(waId: string, text: string, id: string, secret = TEST_APP_SECRET): Delivery {
+  const body = metaWire(
+    envelope(
+      messagesChange({ waId, name: 'Bench Person', phoneNumberId: TEST_PHONE_NUMBER_ID }, [
+        textMessage(text, { id, timestamp: Math.floor(Date.now() / 1000) }),
+      ]),
+    ),
+  );
   return { body, signature: sign(body, secret) };
 }
 

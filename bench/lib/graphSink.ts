@@ -47,7 +47,9 @@ export class GraphSink {
       }
       const to = String(body.to ?? body.recipient ?? '').replace(/^\+/, '');
       const type = String(body.type ?? '');
-      const text = String((body.text as { body?: string } | undefined)?.body ?? (body.interactive as { body?: { text?: string } } | undefined)?.body?.text ?? '');
+      const text = String(
+        (body.text as { body?: string } | undefined)?.body ?? (body.interactive as { body?: { text?: string } } | undefined)?.body?.text ?? '',
+      );
       const a = { to, text, type, at, wallAt };
       this.arrivals.push(a);
       for (const l of this.listeners) l(a);

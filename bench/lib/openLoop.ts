@@ -54,16 +54,19 @@ export async function openLoop(o: {
 
   const fire = (i: number) => {
     const r = o.make(i);
-    const req = http.request({ host: '127.0.0.1', port: o.port, method: 'POST', path: r.path, agent, headers: { ...r.headers, 'content-length': Buffer.byteLength(r.body) } }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        latencyMs[i] = performance.now() - sendAt[i];
-        status[i] = res.statusCode ?? 0;
-        statuses[String(status[i])] = (statuses[String(status[i])] ?? 0) + 1;
-        answered += 1;
-        settle();
-      });
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: o.port, method: 'POST', path: r.path, agent, headers: { ...r.headers, 'content-length': Buffer.byteLength(r.body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencyMs[i] = performance.now() - sendAt[i];
+          status[i] = res.statusCode ?? 0;
+          statuses[String(status[i])] = (statuses[String(status[i])] ?? 0) + 1;
+          answered += 1;
+          settle();
+        });
+      },
+    );
     req.on('error', () => {
       errors += 1;
       settle();

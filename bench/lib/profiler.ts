@@ -1,14 +1,8 @@
-import { EventEmitter } from 'node:events';
 import mongoose, { Types, type Connection } from 'mongoose';
 import type { Config } from '../../src/config';
-import { createModels, ensureIndexes } from '../../src/db/models';
 import type { Deps } from '../../src/deps';
-import { createTranslator } from '../../src/i18n/i18n';
-import { systemClock } from '../../src/lib/clock';
 import type { Logger } from '../../src/lib/logger';
-import { createMetrics } from '../../src/lib/metrics';
-import { loadKeys } from '../../src/privacy/loadKeys';
-import { createPii } from '../../src/privacy/pii';
+import { buildDeps } from '../../src/wiring';
 
 /**
  * Where the database time goes: the driver's command monitoring, grouped by command, collection and
@@ -32,10 +26,16 @@ export interface CommandRecord {
 }
 
 function shapeOf(v: unknown): string {
-  if (Array.isArray(v)) return v.some((x) => x && typeof x === 'object' && !(x instanceof Types.ObjectId) && !(x as { _bsontype?: string })._bsontype) ? `[${v.map(shapeOf).join(', ')}]` : `[${v.length}]`;
+  if (Array.isArray(v))
+    return v.some((x) => x && typeof x === 'object' && !(x instanceof Types.ObjectId) && !(x as { _bsontype?: string })._bsontype)
+      ? `[${v.map(shapeOf).join(', ')}]`
+      : `[${v.length}]`;
   if (v instanceof Date) return '…';
   if (v instanceof Types.ObjectId || (v && typeof v === 'object' && (v as { _bsontype?: string })._bsontype)) return '…';
-  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${k}: ${shapeOf(x)}`).join(', ')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}: ${shapeOf(x)}`)
+      .join(', ')}}`;
   return '…';
 }
 
@@ -117,9 +117,9 @@ export function summarizeCommands(records: CommandRecord[], limit = 15): { comma
 }
 
 /**
- * The same dependencies src/runtime.ts openRuntime builds (connection options of
- * src/db/connection.ts, createModels, ensureIndexes, keys, metrics, translator), on a connection
- * with command monitoring on. Used where the report shows which queries the time went to.
+ * The dependencies src/runtime.ts openRuntime builds (src/wiring.ts buildDeps), on a connection
+ * with the options of src/db/connection.ts plus command monitoring. Used where the report shows
+ * which queries the time went to.
  */
 export async function openProfiledDeps(config: Config, log: Logger): Promise<{ deps: Deps; profiler: CommandProfiler; close(): Promise<void> }> {
   const conn = mongoose.createConnection(config.mongodbUri!, {
@@ -132,18 +132,6 @@ export async function openProfiledDeps(config: Config, log: Logger): Promise<{ d
   await conn.asPromise();
   const profiler = new CommandProfiler();
   profiler.attach(conn);
-  const models = createModels(conn);
-  await ensureIndexes(models);
-  const deps: Deps = {
-    config,
-    log,
-    conn,
-    models,
-    pii: createPii(loadKeys(config)),
-    metrics: createMetrics(),
-    clock: systemClock,
-    i18n: createTranslator(),
-    bus: new EventEmitter().setMaxListeners(1000),
-  };
+  const deps = await buildDeps({ config, log, conn });
   return { deps, profiler, close: () => conn.close() };
 }

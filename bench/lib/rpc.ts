@@ -18,10 +18,18 @@ export interface ChildHandle<I = unknown> {
 
 type Reply = { id: number; ok: boolean; result?: unknown; error?: string };
 
-export async function spawnChild<I = unknown>(mode: string, options: unknown, progress: (line: string) => void, execArgv: string[] = []): Promise<ChildHandle<I>> {
+export async function spawnChild<I = unknown>(
+  mode: string,
+  options: unknown,
+  progress: (line: string) => void,
+  execArgv: string[] = [],
+): Promise<ChildHandle<I>> {
   // BENCH_CPU_PROFILE_DIR: V8 CPU profiles of the measured servers (open them in Chrome DevTools).
   const profDir = process.env.BENCH_CPU_PROFILE_DIR;
-  const prof = profDir && ['app', 'bare', 'peer'].includes(mode) ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profDir)}`, `--cpu-prof-name=${mode}-${Date.now()}.cpuprofile`] : [];
+  const prof =
+    profDir && ['app', 'bare', 'peer'].includes(mode)
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profDir)}`, `--cpu-prof-name=${mode}-${Date.now()}.cpuprofile`]
+      : [];
   const proc = fork(path.join(__dirname, '..', 'child.js'), [mode], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [...execArgv, ...prof],

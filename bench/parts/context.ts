@@ -3,7 +3,6 @@ import type { BenchDbServer } from '../lib/db';
 
 export interface BenchContext {
   db: BenchDbServer;
-  keys: Record<string, string>;
   /** bench-results/ */
   outDir: string;
   /** Where children write the app's log lines. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { localeOfNumber } from '../../src/chat/countryLocale';
 import { createTranslator } from '../../src/i18n/i18n';
 import { appEnv } from '../lib/env';
 import { deliveryHeaders, textDelivery, waIdOf } from '../lib/deliveries';
@@ -54,41 +55,86 @@ export interface ConversationResult {
 
 export async function runConversations(
   ctx: BenchContext,
-  o: { name: string; ratePerSecond: number; seconds: number; subscribers: number; sendRate?: number; warmupSeconds: number; warmupRate: number; drainTimeoutMs: number },
+  o: {
+    name: string;
+    ratePerSecond: number;
+    seconds: number;
+    subscribers: number;
+    sendRate?: number;
+    warmupSeconds: number;
+    warmupRate: number;
+    drainTimeoutMs: number;
+  },
 ): Promise<ConversationResult> {
   const sink = await new GraphSink().start();
   const dbName = ctx.db.newDatabase(o.name);
   ctx.log(`${o.name}: starting the app with workers (child process), Graph API faked at ${sink.url}…`);
-  const child = await spawnChild<{ port: number }>(
-    'app',
-    { env: appEnv({ mongodbUri: ctx.db.uriFor(dbName), keys: ctx.keys, graphBaseUrl: sink.url, sendRate: o.sendRate }), workers: true, logFile: logFile(ctx, `${o.name}-app`), profile: true },
-    (l) => ctx.log(`  [app] ${l}`),
+  const env = appEnv({ mongodbUri: ctx.db.uriFor(dbName), graphBaseUrl: sink.url, sendRate: o.sendRate });
+  const child = await spawnChild<{ port: number }>('app', { env, workers: true, logFile: logFile(ctx, `${o.name}-app`), profile: true }, (l) =>
+    ctx.log(`  [app] ${l}`),
   );
   const tr = createTranslator();
-  const params = { business: 'Bench Shop', support: 'help@bench.invalid', policy: 'https://bench.invalid/privacy' };
-  const expected = { STOP: tr.t('en', 'optOut.confirmed', params), START: tr.t('en', 'optIn.confirmed', params) };
+  const params = { business: env.BUSINESS_NAME, support: env.SUPPORT_CONTACT, policy: env.PRIVACY_POLICY_URL };
+  // Replies come in the language of the number's country (src/chat/countryLocale.ts): waIdOf gives German numbers.
+  const locale = localeOfNumber(waIdOf(0)) ?? 'en';
+  const expected = { STOP: tr.t(locale, 'optOut.confirmed', params), START: tr.t(locale, 'optIn.confirmed', params) };
   const sendRate = o.sendRate ?? 80;
   try {
     let warmup: PhaseResult | null = null;
     if (o.warmupSeconds > 0) {
       ctx.log(`${o.name}: warm-up ${o.warmupSeconds} s at ${o.warmupRate}/s (other subscribers, not counted)…`);
-      warmup = await phase(ctx, child, sink, expected, { ...o, ratePerSecond: o.warmupRate, seconds: o.warmupSeconds, subscriberBase: 900_000, label: `${o.name} warm-up`, drainTimeoutMs: 30_000 });
+      warmup = await phase(ctx, child, sink, expected, {
+        ...o,
+        ratePerSecond: o.warmupRate,
+        seconds: o.warmupSeconds,
+        subscriberBase: 900_000,
+        label: `${o.name} warm-up`,
+        drainTimeoutMs: 30_000,
+      });
       await sleep(500);
     }
-    ctx.log(`${o.name}: ${o.ratePerSecond} conversations/s for ${o.seconds} s, ${o.subscribers} subscribers, STOP/START alternating, SEND_RATE_PER_SECOND=${sendRate}…`);
+    ctx.log(
+      `${o.name}: ${o.ratePerSecond} conversations/s for ${o.seconds} s, ${o.subscribers} subscribers, STOP/START alternating, SEND_RATE_PER_SECOND=${sendRate}…`,
+    );
     await child.call('profileStart');
-    const cpu0 = { app: cpuUsageMs(await child.call<NodeJS.CpuUsage>('cpu')), db: processCpuMs(ctx.db.pid), generator: cpuUsageMs(process.cpuUsage()), at: performance.now() };
+    const cpu0 = {
+      app: cpuUsageMs(await child.call<NodeJS.CpuUsage>('cpu')),
+      db: processCpuMs(ctx.db.pid),
+      generator: cpuUsageMs(process.cpuUsage()),
+      at: performance.now(),
+    };
     const measured = await phase(ctx, child, sink, expected, { ...o, subscriberBase: 0, label: o.name });
-    const cpu1 = { app: cpuUsageMs(await child.call<NodeJS.CpuUsage>('cpu')), db: processCpuMs(ctx.db.pid), generator: cpuUsageMs(process.cpuUsage()), at: performance.now() };
+    const cpu1 = {
+      app: cpuUsageMs(await child.call<NodeJS.CpuUsage>('cpu')),
+      db: processCpuMs(ctx.db.pid),
+      generator: cpuUsageMs(process.cpuUsage()),
+      at: performance.now(),
+    };
     const wall = cpu1.at - cpu0.at;
-    const cpu = { app: (cpu1.app - cpu0.app) / wall, database: (cpu1.db - cpu0.db) / wall, generator: (cpu1.generator - cpu0.generator) / wall, seconds: wall / 1000 };
-    ctx.log(`${o.name}: CPU while measured (cores busy): app ${cpu.app.toFixed(2)}, database ${cpu.database.toFixed(2)}, load generator + fake Graph ${cpu.generator.toFixed(2)} over ${cpu.seconds.toFixed(0)} s`);
+    const cpu = {
+      app: (cpu1.app - cpu0.app) / wall,
+      database: (cpu1.db - cpu0.db) / wall,
+      generator: (cpu1.generator - cpu0.generator) / wall,
+      seconds: wall / 1000,
+    };
+    ctx.log(
+      `${o.name}: CPU while measured (cores busy): app ${cpu.app.toFixed(2)}, database ${cpu.database.toFixed(2)}, load generator + fake Graph ${cpu.generator.toFixed(2)} over ${cpu.seconds.toFixed(0)} s`,
+    );
     const profile = await child.call<ConversationResult['profile']>('profileStop');
     ctx.log(`${o.name}: database commands during the measured phase: ${profile.commands} taking ${ms(profile.totalMs)} in all; slowest in total:`);
     for (const c of profile.top.slice(0, 6)) ctx.log(`    ${c.count} × ${c.command}: mean ${ms(c.meanMs)}, max ${ms(c.maxMs)}, total ${ms(c.totalMs)}`);
     const metricsText = await child.call<string>('metrics');
     const backlogAfter = await child.call<ConversationResult['backlogAfter']>('counts');
-    return { sendRatePerSecond: sendRate, drainTimeoutMs: o.drainTimeoutMs, warmup, measured, cpu, profile, serverAckHistogram: ackHistogram(metricsText), backlogAfter };
+    return {
+      sendRatePerSecond: sendRate,
+      drainTimeoutMs: o.drainTimeoutMs,
+      warmup,
+      measured,
+      cpu,
+      profile,
+      serverAckHistogram: ackHistogram(metricsText),
+      backlogAfter,
+    };
   } finally {
     await child.stop();
     await sink.stop();

@@ -120,7 +120,7 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
     ctx.log(`ingest: starting ${target} server (child process)…`);
     const child = await spawnChild<{ port: number }>(
       target === 'ours' ? 'app' : target,
-      target === 'ours' ? { env: appEnv({ mongodbUri: uri, keys: ctx.keys }), workers: false, logFile: logFile(ctx, 'ingest-app') } : {},
+      target === 'ours' ? { env: appEnv({ mongodbUri: uri }), workers: false, logFile: logFile(ctx, 'ingest-app') } : {},
       (l) => ctx.log(`  [${target}] ${l}`),
     );
     try {
@@ -131,11 +131,19 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
       const sent: string[] = [];
       const acked: string[] = [];
       ctx.log(`ingest: ${target}: ${connections} connections for ${durationS} s…`);
-      const cpu0 = { server: cpuUsageMs(await child.call<NodeJS.CpuUsage>('cpu')), database: processCpuMs(ctx.db.pid), generator: cpuUsageMs(process.cpuUsage()) };
+      const cpu0 = {
+        server: cpuUsageMs(await child.call<NodeJS.CpuUsage>('cpu')),
+        database: processCpuMs(ctx.db.pid),
+        generator: cpuUsageMs(process.cpuUsage()),
+      };
       const t0 = performance.now();
       const r = await hammer(port, connections, durationS, `wamid.BENCH${tag}${target}M`, sent, acked);
       const wall = (performance.now() - t0) / 1000;
-      const cpu1 = { server: cpuUsageMs(await child.call<NodeJS.CpuUsage>('cpu')), database: processCpuMs(ctx.db.pid), generator: cpuUsageMs(process.cpuUsage()) };
+      const cpu1 = {
+        server: cpuUsageMs(await child.call<NodeJS.CpuUsage>('cpu')),
+        database: processCpuMs(ctx.db.pid),
+        generator: cpuUsageMs(process.cpuUsage()),
+      };
       const answered = Math.max(1, r['2xx'] + r.non2xx);
       const statusCodes: Record<string, number> = {};
       for (const [code, v] of Object.entries(r.statusCodeStats ?? {})) statusCodes[code] = (v as { count?: number }).count ?? 0;
@@ -202,7 +210,10 @@ async function checkDurability(uri: string, prefix: string, sent: string[], acke
     await client.connect();
     const stored = new Set<string>();
     // One scan of the ids (the inbox of this database holds only this part's deliveries).
-    for await (const d of client.db().collection<{ _id: string }>('inbox').find({}, { projection: { _id: 1 } })) {
+    for await (const d of client
+      .db()
+      .collection<{ _id: string }>('inbox')
+      .find({}, { projection: { _id: 1 } })) {
       if (d._id.startsWith(prefix)) stored.add(d._id);
     }
     const sentSet = new Set(sent);

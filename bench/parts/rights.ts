@@ -26,10 +26,12 @@ export async function runRights(ctx: BenchContext): Promise<{ scales: RightsScal
   const scales: RightsScaleResult[] = [];
   for (const others of sizes) {
     const dbName = ctx.db.newDatabase(`rights${others}`);
-    ctx.log(`rights: ${others.toLocaleString('en-US')} messages of ${otherSubscribers.toLocaleString('en-US')} others + ${own.toLocaleString('en-US')} own (fresh database, child process)…`);
+    ctx.log(
+      `rights: ${others.toLocaleString('en-US')} messages of ${otherSubscribers.toLocaleString('en-US')} others + ${own.toLocaleString('en-US')} own (fresh database, child process)…`,
+    );
     const child = await spawnChild(
       'rights',
-      { env: appEnv({ mongodbUri: ctx.db.uriFor(dbName), keys: ctx.keys }), logFile: logFile(ctx, `rights-${others}`) },
+      { env: appEnv({ mongodbUri: ctx.db.uriFor(dbName) }), logFile: logFile(ctx, `rights-${others}`) },
       (l) => ctx.log(`  [rights ${others}] ${l}`),
       ['--expose-gc'],
     );

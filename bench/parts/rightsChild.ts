@@ -1,23 +1,18 @@
-import { EventEmitter } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import mongoose, { Types, type Connection } from 'mongoose';
+import { Types, type Connection } from 'mongoose';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
-import { createModels, ensureIndexes, type Models } from '../../src/db/models';
+import type { Models } from '../../src/store/models';
 import type { Deps } from '../../src/deps';
-import { createTranslator } from '../../src/i18n/i18n';
-import { systemClock } from '../../src/lib/clock';
 import { createLogger } from '../../src/lib/logger';
-import { createMetrics } from '../../src/lib/metrics';
-import { loadKeys } from '../../src/privacy/loadKeys';
-import { at, createPii } from '../../src/privacy/pii';
+import { at } from '../../src/privacy/pii';
 import { confirmErasure, requestErasure } from '../../src/rights/erasure';
 import { exportData } from '../../src/rights/exportData';
-import { tokenOf, type Subscriber } from '../../src/rights/subscribers';
+import type { Subscriber } from '../../src/store/subscriberStore';
 import { progress } from '../lib/rpc';
 import { waIdOf } from '../lib/deliveries';
-import { CommandProfiler } from '../lib/profiler';
+import { openProfiledDeps, type CommandProfiler } from '../lib/profiler';
 
 /**
  * Rights at scale (issue 5): one subscriber with `own` messages in a database holding `others`
@@ -69,34 +64,15 @@ export function rightsHandlers(opts: RightsOptions) {
   let conn: Connection;
   let deps: Deps;
   let models: Models;
-  const profiler = new CommandProfiler();
+  let profiler: CommandProfiler;
+  let close: (() => Promise<void>) | undefined;
 
   return {
     async init() {
-      const config = loadConfig(opts.env);
-      // Same options as src/db/connection.ts, plus command monitoring for the evidence.
-      conn = mongoose.createConnection(config.mongodbUri!, {
-        serverSelectionTimeoutMS: 10_000,
-        autoIndex: false,
-        autoCreate: false,
-        maxPoolSize: 20,
-        monitorCommands: true,
-      });
-      await conn.asPromise();
-      profiler.attach(conn);
-      models = createModels(conn);
-      await ensureIndexes(models);
-      deps = {
-        config,
-        log: createLogger('warn', pino.destination({ dest: opts.logFile, sync: true, mkdir: true })),
-        conn,
-        models,
-        pii: createPii(loadKeys(config)),
-        metrics: createMetrics(),
-        clock: systemClock,
-        i18n: createTranslator(),
-        bus: new EventEmitter().setMaxListeners(1000),
-      };
+      // The product's dependencies, with command monitoring for the evidence (bench/lib/profiler.ts).
+      const p = await openProfiledDeps(loadConfig(opts.env), createLogger('warn', pino.destination({ dest: opts.logFile, sync: true, mkdir: true })));
+      ({ deps, profiler, close } = p);
+      ({ conn, models } = deps);
       return { pid: process.pid, gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function' };
     },
 
@@ -108,15 +84,15 @@ export function rightsHandlers(opts: RightsOptions) {
       const exports = [];
       for (let run = 1; run <= args.exportRuns; run++) {
         const s = (await models.Subscriber.findById(seed.ownId).lean()) as Subscriber;
-        exports.push(await measure(`export ${run}`, () => exportData(deps, s, { requestId: `bench-access-${run}-${Date.now()}`, channel: 'bench' })));
+        exports.push(await measure(`export ${run}`, () => exportData(deps.rights, s, { requestId: `bench-access-${run}-${Date.now()}`, channel: 'bench' })));
       }
       const exportDoc = await models.Export.findOne({ subscriberId: seed.ownId }, { contentEnc: 1 }).lean();
 
       const s1 = (await models.Subscriber.findById(seed.ownId).lean()) as Subscriber;
       const requestId = `bench-erasure-${Date.now()}`;
-      const ask = await measure('erasure request', () => requestErasure(deps, s1, { requestId, channel: 'bench' }));
+      const ask = await measure('erasure request', () => requestErasure(deps.rights, s1, { requestId, channel: 'bench' }));
       const s2 = (await models.Subscriber.findById(seed.ownId).lean()) as Subscriber;
-      const erase = await measure('erasure confirm (runs the job)', () => confirmErasure(deps, s2));
+      const erase = await measure('erasure confirm (runs the job)', () => confirmErasure(deps.rights, s2));
 
       // The erasure must have removed this person's data and nothing else: the delete's own count,
       // the collection's document count (collStats: a full count would scan the collection again),
@@ -134,7 +110,11 @@ export function rightsHandlers(opts: RightsOptions) {
         args,
         seed: seed.report,
         explain,
-        exports: exports.map((e) => ({ ...e, messagesInExport: (e.result as { replies?: { params?: { messages?: number } }[] })?.replies?.[0]?.params?.messages, result: undefined })),
+        exports: exports.map((e) => ({
+          ...e,
+          messagesInExport: (e.result as { replies?: { params?: { messages?: number } }[] })?.replies?.[0]?.params?.messages,
+          result: undefined,
+        })),
         exportBytesSealed: exportDoc?.contentEnc?.length ?? 0,
         erasureRequest: { ...ask, result: undefined },
         erasureConfirm: { ...erase, result: (erase.result as { kind?: string })?.kind },
@@ -143,7 +123,7 @@ export function rightsHandlers(opts: RightsOptions) {
     },
 
     async stop() {
-      await conn?.close().catch(() => undefined);
+      await close?.().catch(() => undefined);
       setTimeout(() => process.exit(0), 100);
     },
   };
@@ -172,7 +152,9 @@ export function rightsHandlers(opts: RightsOptions) {
     const rssPeak = peakReset ? readVmHWM() : Math.max(rssPeakSampled, after.rss);
     gc();
     const afterGc = process.memoryUsage();
-    progress(`${label}: ${elapsedMs.toFixed(0)} ms (${commands.commands} db commands, ${commands.totalMs.toFixed(0)} ms in them), peak RSS ${(rssPeak / 1048576).toFixed(0)} MiB`);
+    progress(
+      `${label}: ${elapsedMs.toFixed(0)} ms (${commands.commands} db commands, ${commands.totalMs.toFixed(0)} ms in them), peak RSS ${(rssPeak / 1048576).toFixed(0)} MiB`,
+    );
     return {
       label,
       elapsedMs,
@@ -248,7 +230,7 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
     const waId = waIdOf(1_000_000 + i);
     subs.push({
       _id,
-      key: tokenOf(deps, { waId }),
+      key: deps.stores.subscribers.tokenOf({ waId }),
       bsuidKey: null,
       waIdEnc: pii.encrypt(waId, at('subscribers', 'waIdEnc', _id)),
       bsuidEnc: null,
@@ -298,14 +280,21 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
       if (i + a.batch - lastReport >= 100_000 || i + a.batch >= count) {
         lastReport = i + a.batch;
         const s = (performance.now() - start) / 1000;
-        progress(`seeding ${label}: ${Math.min(count, i + a.batch).toLocaleString('en-US')} / ${count.toLocaleString('en-US')} (${s.toFixed(0)} s, ${Math.round(Math.min(count, i + a.batch) / s)} docs/s)`);
+        progress(
+          `seeding ${label}: ${Math.min(count, i + a.batch).toLocaleString('en-US')} / ${count.toLocaleString('en-US')} (${s.toFixed(0)} s, ${Math.round(Math.min(count, i + a.batch) / s)} docs/s)`,
+        );
       }
     }
     await inFlight;
     return performance.now() - start;
   }
 
-  const othersMs = await bulk(a.others, (i) => message(i, otherIds[i % otherIds.length], 'O'), (docs) => models.Message.collection.insertMany(docs as never[], { ordered: false }), 'other messages');
+  const othersMs = await bulk(
+    a.others,
+    (i) => message(i, otherIds[i % otherIds.length], 'O'),
+    (docs) => models.Message.collection.insertMany(docs as never[], { ordered: false }),
+    'other messages',
+  );
 
   // Inbox (kept 7 days) and outbox (sent items stay) hold a fraction of the others' traffic too:
   // the erasure deletes from them by subscriber, so their size matters.
@@ -339,7 +328,10 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
       _id: `m_benchP${i.toString(36).padStart(9, '0')}:0`,
       subscriberId: otherIds[i % otherIds.length],
       toEnc: pii.encrypt(JSON.stringify({ phone: '+491700000000' }), at('outbox', 'toEnc', `m_benchP${i.toString(36).padStart(9, '0')}:0`)),
-      bodyEnc: pii.encrypt(JSON.stringify({ type: 'text', text: { body: SAMPLE_TEXTS[i % SAMPLE_TEXTS.length] } }), at('outbox', 'bodyEnc', `m_benchP${i.toString(36).padStart(9, '0')}:0`)),
+      bodyEnc: pii.encrypt(
+        JSON.stringify({ type: 'text', text: { body: SAMPLE_TEXTS[i % SAMPLE_TEXTS.length] } }),
+        at('outbox', 'bodyEnc', `m_benchP${i.toString(36).padStart(9, '0')}:0`),
+      ),
       phoneNumberId: '100000000000001',
       category: 'rights',
       kind: 'text',
@@ -362,7 +354,7 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
   // The person exercising their rights.
   const ownId = new Types.ObjectId();
   const ownWaId = waIdOf(42);
-  const ownKey = tokenOf(deps, { waId: ownWaId });
+  const ownKey = deps.stores.subscribers.tokenOf({ waId: ownWaId });
   await models.Subscriber.collection.insertOne({
     _id: ownId,
     key: ownKey,
@@ -382,9 +374,22 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
     unanswered: false,
     createdAt: new Date(now - 90 * day),
   } as never);
-  const ownMs = await bulk(a.own, (i) => message(i, ownId, 'M'), (docs) => models.Message.collection.insertMany(docs as never[], { ordered: false }), 'own messages');
+  const ownMs = await bulk(
+    a.own,
+    (i) => message(i, ownId, 'M'),
+    (docs) => models.Message.collection.insertMany(docs as never[], { ordered: false }),
+    'own messages',
+  );
   await models.Consent.collection.insertMany(
-    Array.from({ length: 20 }, (_, i) => ({ _id: `bench-consent-${i}` as never, subscriberId: ownId, action: i % 2 ? 'withdraw' : 'grant', scope: 'marketing', source: 'keyword', detailEnc: null, at: new Date(now - (40 - i) * day) })),
+    Array.from({ length: 20 }, (_, i) => ({
+      _id: `bench-consent-${i}` as never,
+      subscriberId: ownId,
+      action: i % 2 ? 'withdraw' : 'grant',
+      scope: 'marketing',
+      source: 'keyword',
+      detailEnc: null,
+      at: new Date(now - (40 - i) * day),
+    })),
   );
   await models.Inbox.collection.insertMany(
     Array.from({ length: 50 }, (_, i) => ({
@@ -392,7 +397,10 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
       field: 'messages',
       type: 'text',
       subscriberKey: ownKey,
-      payloadEnc: pii.encrypt(JSON.stringify({ field: 'messages', item: { from: ownWaId, type: 'text', text: { body: 'hello' } } }), at('inbox', 'payloadEnc', `m_own-inbox-${i}`)),
+      payloadEnc: pii.encrypt(
+        JSON.stringify({ field: 'messages', item: { from: ownWaId, type: 'text', text: { body: 'hello' } } }),
+        at('inbox', 'payloadEnc', `m_own-inbox-${i}`),
+      ),
       order: now * 1000 + i,
       receivedAt: new Date(now - 3600_000),
       state: 'done',
@@ -414,7 +422,14 @@ async function seedDatabase(deps: Deps, a: RightsArgs) {
       otherOutbox: outboxCount,
       ownMessages: a.own,
       batch: a.batch,
-      seconds: { subscribers: (tSubs - t0) / 1000, otherMessages: othersMs / 1000, inbox: inboxMs / 1000, outbox: outboxMs / 1000, ownMessages: ownMs / 1000, total: totalMs / 1000 },
+      seconds: {
+        subscribers: (tSubs - t0) / 1000,
+        otherMessages: othersMs / 1000,
+        inbox: inboxMs / 1000,
+        outbox: outboxMs / 1000,
+        ownMessages: ownMs / 1000,
+        total: totalMs / 1000,
+      },
       messagesPerSecond: a.others / (othersMs / 1000),
       documents: docs,
     },

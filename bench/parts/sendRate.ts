@@ -38,7 +38,7 @@ export async function runSendRate(ctx: BenchContext): Promise<SendRateResult> {
   const dbName = ctx.db.newDatabase('sendrate');
   const child = await spawnChild<{ ratePerSecond: number }>(
     'sendrate',
-    { env: appEnv({ mongodbUri: ctx.db.uriFor(dbName), keys: ctx.keys, graphBaseUrl: sink.url }), logFile: logFile(ctx, 'sendrate') },
+    { env: appEnv({ mongodbUri: ctx.db.uriFor(dbName), graphBaseUrl: sink.url }), logFile: logFile(ctx, 'sendrate') },
     (l) => ctx.log(`  [sendrate] ${l}`),
   );
   try {
@@ -55,8 +55,17 @@ export async function runSendRate(ctx: BenchContext): Promise<SendRateResult> {
     const limiter = createRateLimiter(configured);
     const takeTimes = await Promise.all(Array.from({ length: n }, () => limiter.take().then(() => performance.now())));
     const l = rates(takeTimes);
-    const limiterAlone = { takes: n, firstToLastS: (l.last - l.first) / 1000, meanPerSecond: (n - 1) / ((l.last - l.first) / 1000), steadyPerSecond: l.steady, maxIn1s: l.maxIn1s, perSecond: l.perSecond };
-    ctx.log(`sendrate: limiter alone: ${n} takes in ${round(limiterAlone.firstToLastS, 2)} s, mean ${round(limiterAlone.meanPerSecond)}/s, after the first second ${round(l.steady)}/s, max ${l.maxIn1s} in any 1 s window; per second: ${l.perSecond.join(' ')}`);
+    const limiterAlone = {
+      takes: n,
+      firstToLastS: (l.last - l.first) / 1000,
+      meanPerSecond: (n - 1) / ((l.last - l.first) / 1000),
+      steadyPerSecond: l.steady,
+      maxIn1s: l.maxIn1s,
+      perSecond: l.perSecond,
+    };
+    ctx.log(
+      `sendrate: limiter alone: ${n} takes in ${round(limiterAlone.firstToLastS, 2)} s, mean ${round(limiterAlone.meanPerSecond)}/s, after the first second ${round(l.steady)}/s, max ${l.maxIn1s} in any 1 s window; per second: ${l.perSecond.join(' ')}`,
+    );
     const r: SendRateResult = {
       messages: n,
       configuredPerSecond: configured,
@@ -94,7 +103,8 @@ function rates(unsorted: number[]) {
     maxIn1s = Math.max(maxIn1s, i - j + 1);
   }
   const afterFirstSecond = times.filter((t) => t - first >= 1000);
-  const steady = afterFirstSecond.length > 1 ? (afterFirstSecond.length - 1) / ((afterFirstSecond[afterFirstSecond.length - 1] - afterFirstSecond[0]) / 1000) : NaN;
+  const steady =
+    afterFirstSecond.length > 1 ? (afterFirstSecond.length - 1) / ((afterFirstSecond[afterFirstSecond.length - 1] - afterFirstSecond[0]) / 1000) : NaN;
   const perSecond: number[] = [];
   for (const t of times) {
     const s = Math.floor((t - first) / 1000);

@@ -2,12 +2,11 @@ import { performance } from 'node:perf_hooks';
 import { Types } from 'mongoose';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
-import { renderReply } from '../../src/i18n/render';
+import { renderReply } from '../../src/messages/renderReply';
 import { createLogger } from '../../src/lib/logger';
 import { enqueueRendered } from '../../src/outbox/enqueue';
 import { createGraphClient } from '../../src/outbox/graphClient';
 import { text } from '../../src/rights/outcome';
-import { tokenOf } from '../../src/rights/subscribers';
 import { at } from '../../src/privacy/pii';
 import type { Deps } from '../../src/deps';
 import { createWorkers, type WorkerSet } from '../../src/workers';
@@ -44,7 +43,7 @@ export function sendRateHandlers(opts: { env: Record<string, string>; logFile: s
         return {
           _id,
           waId,
-          key: tokenOf(deps, { waId }),
+          key: deps.stores.subscribers.tokenOf({ waId }),
           waIdEnc: deps.pii.encrypt(waId, at('subscribers', 'waIdEnc', _id)),
           bsuidKey: null,
           bsuidEnc: null,

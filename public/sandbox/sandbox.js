@@ -7,16 +7,22 @@
   const who = () => ({ waId: $('waId').value.trim(), name: $('name').value.trim() || undefined });
 
   async function send(payload) {
-    const r = await fetch('/sandbox/api/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...who(), ...payload }) });
+    const r = await fetch('/sandbox/api/messages', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...who(), ...payload }),
+    });
     if (!r.ok) alert((await r.json()).error || 'could not send');
     setTimeout(refresh, 150);
   }
 
+  // The ids and titles are the message's own, as sent: a tap posts them back the way WhatsApp would
+  // (a reply button as `button_reply`, a list row as `list_reply`).
   function actionsFor(body) {
     const it = body && body.interactive;
     if (!it) return [];
-    if (it.type === 'button') return it.action.buttons.map((b) => ({ id: b.reply.id, title: b.reply.title }));
-    if (it.type === 'list') return it.action.sections.flatMap((s) => s.rows.map((r) => ({ id: r.id, title: r.title })));
+    if (it.type === 'button') return it.action.buttons.map((b) => ({ id: b.reply.id, title: b.reply.title, reply: 'button_reply' }));
+    if (it.type === 'list') return it.action.sections.flatMap((s) => s.rows.map((r) => ({ id: r.id, title: r.title, reply: 'list_reply' })));
     return [];
   }
 
@@ -50,7 +56,7 @@
             const b = document.createElement('button');
             b.type = 'button';
             b.textContent = a.title;
-            b.addEventListener('click', () => send({ buttonId: a.id, title: a.title }));
+            b.addEventListener('click', () => send({ buttonId: a.id, title: a.title, reply: a.reply }));
             div.append(b);
           }
           li.append(div);
@@ -79,7 +85,10 @@
     $('text').value = '';
     send({ text });
   });
-  $('waId').addEventListener('change', () => { lastRendered = ''; refresh(); });
+  $('waId').addEventListener('change', () => {
+    lastRendered = '';
+    refresh();
+  });
   refresh();
   setInterval(refresh, 1000);
 })();

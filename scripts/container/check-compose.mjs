@@ -1,6 +1,6 @@
 // Checks docker-compose.yml without a Docker engine (there is none on the dev machines or in CI):
 //  1. it parses as YAML (js-yaml, which `npm ci` brings in with the dev tools);
-//  2. it says what docs/deploy.md promises: mongo:8 as replica set rs0 initiated by its healthcheck, a named
+//  2. it says what the README promises (Deploy, docker compose): mongo:8 as replica set rs0 initiated by its healthcheck, a named
 //     volume, the app waiting for mongo to be healthy, env from .env, MONGODB_URI with ?replicaSet=rs0,
 //     port 3000, an app healthcheck, enough stop grace for the app's 9 s graceful stop;
 //  3. when a Compose CLI is on this machine (`docker compose`, `docker-compose` or $COMPOSE_BIN), its own
@@ -71,17 +71,16 @@ expect(envFiles.includes('.env'), 'app takes its environment from .env (env_file
 const env = envOf(app);
 expect(env.NODE_ENV === 'production', 'app sets NODE_ENV=production');
 expect(/^mongodb:\/\/mongo(:27017)?\/[^?]*\?(.*&)?replicaSet=rs0(&|$)/.test(String(env.MONGODB_URI)), 'app MONGODB_URI points at mongo with ?replicaSet=rs0');
-expect((app?.ports ?? []).some((p) => /(^|:)3000$/.test(String(typeof p === 'object' ? p.target : p))), 'app publishes port 3000');
+expect(
+  (app?.ports ?? []).some((p) => /(^|:)3000$/.test(String(typeof p === 'object' ? p.target : p))),
+  'app publishes port 3000',
+);
 expect(/\/healthz/.test(asText(app?.healthcheck?.test)), 'app has a healthcheck on /healthz');
 expect(app?.build !== undefined || app?.image !== undefined, 'app has a build or an image');
 if (app?.stop_grace_period !== undefined) expect(seconds(app.stop_grace_period) >= 10, 'app stop_grace_period is at least 10 s');
 
 // The real Compose CLI, where there is one: it validates against the Compose specification.
-const candidates = [
-  process.env.COMPOSE_BIN ? [process.env.COMPOSE_BIN] : null,
-  ['docker', 'compose'],
-  ['docker-compose'],
-].filter(Boolean);
+const candidates = [process.env.COMPOSE_BIN ? [process.env.COMPOSE_BIN] : null, ['docker', 'compose'], ['docker-compose']].filter(Boolean);
 let validated = false;
 for (const [bin, ...pre] of candidates) {
   const probe = spawnSync(bin, [...pre, 'version'], { encoding: 'utf8' });

@@ -6,7 +6,6 @@ import { securitySignal } from '../privacy/alerts';
 import { consentGate } from '../outbox/gate';
 import { recordExternalConsent } from '../rights/externalConsent';
 import { sendFromApi } from '../outbox/sendFromApi';
-import { tokenOf } from '../rights/subscribers';
 import { bearerAuth } from './auth';
 import { e164 } from './phone';
 
@@ -36,7 +35,10 @@ export function apiRouter(deps: Deps): Router {
     });
     return router;
   }
-  router.use('/api/v1', bearerAuth(deps.config.integrationTokens, () => securitySignal(deps, 'api_bad_token')));
+  router.use(
+    '/api/v1',
+    bearerAuth(deps.config.integrationTokens, () => securitySignal(deps, 'api_bad_token')),
+  );
   router.use('/api/v1', express.json({ limit: '32kb' }));
 
   router.get('/api/v1/sendability/:phone', async (req, res) => {
@@ -45,7 +47,7 @@ export function apiRouter(deps: Deps): Router {
       res.status(400).json({ error: 'phone: an E.164 phone number such as +15551234567' });
       return;
     }
-    const gate = await consentGate(deps, { token: tokenOf(deps, { waId: phone.data }), category: 'marketing' });
+    const gate = await consentGate(deps.stores, { token: deps.stores.subscribers.tokenOf({ waId: phone.data }), category: 'marketing' });
     res.json({ marketing: gate.allowed });
   });
 
@@ -59,7 +61,7 @@ export function apiRouter(deps: Deps): Router {
       res.status(400).json({ error: 'invalid body', problems: ['collectedAt: must not be in the future'] });
       return;
     }
-    const result = await recordExternalConsent(deps, { waId: body.data.to, source: body.data.source, collectedAt: body.data.collectedAt });
+    const result = await recordExternalConsent(deps.rights, { waId: body.data.to, source: body.data.source, collectedAt: body.data.collectedAt });
     if (result.kind === 'suppressed') {
       res.status(409).json({ error: 'this number cannot be subscribed by a third party' });
       return;
@@ -82,9 +84,11 @@ export function apiRouter(deps: Deps): Router {
     const { to, category, text } = body.data;
     // A key belongs to the token that used it, and to the request it was first used with.
     const id = key ? `api:${String(res.locals.caller)}:${key}` : `api:${randomUUID()}`;
-    const requestHash = createHash('sha256').update(JSON.stringify([to, category, text])).digest('base64url');
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([to, category, text]))
+      .digest('base64url');
     if (key) {
-      const earlier = await deps.models.Outbox.findById(id, { requestHash: 1 }).lean();
+      const earlier = await deps.stores.outbox.keyUse(id);
       if (earlier) {
         if (earlier.requestHash !== requestHash) res.status(422).json({ error: 'this Idempotency-Key was used with another request' });
         else res.status(202).json({ id, queued: false });
@@ -100,7 +104,7 @@ export function apiRouter(deps: Deps): Router {
     }
     if (!outcome.queued && key) {
       // Another request with the same key got there first: the same request, or another one (422).
-      const first = await deps.models.Outbox.findById(id, { requestHash: 1 }).lean();
+      const first = await deps.stores.outbox.keyUse(id);
       if (first && first.requestHash !== requestHash) {
         res.status(422).json({ error: 'this Idempotency-Key was used with another request' });
         return;

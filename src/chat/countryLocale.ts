@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import type { Locale } from './keywords';
+import type { Locale } from '../i18n/locales';
 
 /**
  * The language a number's country most likely reads, for people who have not told us theirs and
@@ -14,9 +14,40 @@ export const DEFAULT_COUNTRY_LOCALES: Readonly<Record<string, Locale>> = Object.
     ['ES', 'MX', 'AR', 'CO', 'CL', 'PE', 'VE', 'EC', 'GT', 'CU', 'BO', 'DO', 'HN', 'PY', 'SV', 'NI', 'CR', 'PA', 'UY', 'PR', 'GQ'].map((c) => [c, 'es']),
   ),
   ...Object.fromEntries(
-    ['FR', 'MC', 'LU', 'SN', 'CI', 'CM', 'CD', 'CG', 'MG', 'ML', 'BF', 'NE', 'TD', 'GN', 'BJ', 'TG', 'HT', 'GA', 'DJ', 'KM', 'CF', 'RE', 'GP', 'MQ', 'GF', 'YT', 'PF', 'NC', 'PM', 'BL', 'MF', 'WF'].map(
-      (c) => [c, 'fr'],
-    ),
+    [
+      'FR',
+      'MC',
+      'LU',
+      'SN',
+      'CI',
+      'CM',
+      'CD',
+      'CG',
+      'MG',
+      'ML',
+      'BF',
+      'NE',
+      'TD',
+      'GN',
+      'BJ',
+      'TG',
+      'HT',
+      'GA',
+      'DJ',
+      'KM',
+      'CF',
+      'RE',
+      'GP',
+      'MQ',
+      'GF',
+      'YT',
+      'PF',
+      'NC',
+      'PM',
+      'BL',
+      'MF',
+      'WF',
+    ].map((c) => [c, 'fr']),
   ),
   ...Object.fromEntries(['DE', 'AT', 'LI'].map((c) => [c, 'de'])),
   ID: 'id',

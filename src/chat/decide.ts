@@ -1,13 +1,26 @@
-import { parseQuestionButton } from '../rights/questions';
-import type { Subscriber } from '../rights/subscribers';
-import { recognise, type KeywordPacks, type Locale } from './keywords';
+import { parseButtonId, type MenuChoice } from '../messages/buttonIds';
+import type { Subscriber } from '../store/subscriberStore';
+import { isLocale, type Locale } from '../i18n/locales';
+import type { KeywordPacks } from './keywordPacks';
+import { recognise } from './recognise';
 
 /** What the person asked for, decided from their message and what we were waiting for. */
 export type Decision =
   | { action: 'opt_out'; source: 'keyword' | 'button' }
   | { action: 'opt_in'; source: 'keyword' | 'button' }
   | {
-      action: 'help' | 'my_data' | 'delete' | 'status' | 'language_ask' | 'confirm_erasure' | 'cancel_erasure' | 'decline_opt_out' | 'ask_opt_out' | 'reask' | 'stale_erasure_answer';
+      action:
+        | 'help'
+        | 'my_data'
+        | 'delete'
+        | 'status'
+        | 'language_ask'
+        | 'confirm_erasure'
+        | 'cancel_erasure'
+        | 'decline_opt_out'
+        | 'ask_opt_out'
+        | 'reask'
+        | 'stale_erasure_answer';
     }
   | { action: 'set_language'; locale: Locale }
   | { action: 'unknown' }
@@ -19,34 +32,34 @@ export interface Input {
   kind: string;
 }
 
-/** List-row ids we send (rights/help.ts) mapped back to actions; question buttons: rights/questions.ts. */
-const BUTTONS: Record<string, Decision> = {
-  'help.stop': { action: 'opt_out', source: 'button' },
-  'help.start': { action: 'opt_in', source: 'button' },
-  'help.my_data': { action: 'my_data' },
-  'help.delete': { action: 'delete' },
-  'help.status': { action: 'status' },
-  'help.language': { action: 'language_ask' },
+/** The HELP menu's rows (rights/help.ts) as actions; question buttons: rights/questions.ts. */
+const MENU: Record<MenuChoice, Decision> = {
+  stop: { action: 'opt_out', source: 'button' },
+  start: { action: 'opt_in', source: 'button' },
+  my_data: { action: 'my_data' },
+  delete: { action: 'delete' },
+  status: { action: 'status' },
+  language: { action: 'language_ask' },
 };
 
 export function decide(packs: KeywordPacks, s: Subscriber, input: Input, preferred: Locale[], now: Date): { decision: Decision; locale?: Locale } {
   const pending = s.pending && (!s.pending.expiresAt || s.pending.kind === 'erasure' || s.pending.expiresAt > now) ? s.pending.kind : null;
-  if (input.buttonId) {
-    const answer = parseQuestionButton(input.buttonId);
-    if (answer) {
+  const button = input.buttonId ? parseButtonId(input.buttonId) : null;
+  switch (button?.kind) {
+    case 'answer':
       // Only the buttons issued for the question now waiting answer it (their nonce matches).
-      if (answer.kind === pending && answer.qid === s.pending?.questionId) {
-        if (answer.kind === 'erasure') return { decision: { action: answer.answer === 'yes' ? 'confirm_erasure' : 'cancel_erasure' } };
-        return { decision: answer.answer === 'yes' ? { action: 'opt_out', source: 'button' } : { action: 'decline_opt_out' } };
+      if (button.question === pending && button.nonce === s.pending?.questionId) {
+        if (button.question === 'erasure') return { decision: { action: button.answer === 'yes' ? 'confirm_erasure' : 'cancel_erasure' } };
+        return { decision: button.answer === 'yes' ? { action: 'opt_out', source: 'button' } : { action: 'decline_opt_out' } };
       }
       // A button of an earlier question: "stop marketing" still means it; nothing else is acted on.
-      if (answer.kind === 'opt_out_question') return { decision: answer.answer === 'yes' ? { action: 'opt_out', source: 'button' } : { action: 'none' } };
+      if (button.question === 'opt_out_question') return { decision: button.answer === 'yes' ? { action: 'opt_out', source: 'button' } : { action: 'none' } };
       return { decision: { action: 'stale_erasure_answer' } };
-    }
-    const lang = /^lang\.([a-z]{2})$/.exec(input.buttonId);
-    if (lang) return { decision: { action: 'set_language', locale: lang[1] as Locale } };
-    const known = BUTTONS[input.buttonId];
-    if (known) return { decision: known };
+    case 'language':
+      if (isLocale(button.locale)) return { decision: { action: 'set_language', locale: button.locale } };
+      break;
+    case 'menu':
+      return { decision: MENU[button.choice] };
     // Any other button (a campaign's "Yes", a template's quick reply) is an ordinary message: its
     // title is read like typed text, and never answers a question we asked.
   }
@@ -89,7 +102,7 @@ export function decide(packs: KeywordPacks, s: Subscriber, input: Input, preferr
   }
 }
 
-/** The text (or reply id) of a WhatsApp message, by type (Meta "Webhooks › messages"). */
+/** The text (or reply id) of a WhatsApp message, by type (https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Meta's message item, narrowed per type below
 export function inputOf(m: Record<string, any>): Input {
   const kind = String(m.type ?? 'unknown');

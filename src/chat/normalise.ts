@@ -19,16 +19,18 @@ const WHITESPACE = /\s+/gu;
  * messages both go through this function, so the two always agree.
  */
 export function normalise(text: string): string {
-  return text
-    .normalize('NFKC')
-    .replace(INVISIBLE, '')
-    .toLowerCase()
-    .replace(/ß/gu, 'ss')
-    .normalize('NFD')
-    .replace(COMBINING_MARKS, '')
-    .replace(SEPARATORS, ' ')
-    .replace(WHITESPACE, ' ')
-    .trim()
-    // Recompose what NFD split apart without marks (Hangul syllables, for instance).
-    .normalize('NFC');
+  return (
+    text
+      .normalize('NFKC')
+      .replace(INVISIBLE, '')
+      .toLowerCase()
+      .replace(/ß/gu, 'ss')
+      .normalize('NFD')
+      .replace(COMBINING_MARKS, '')
+      .replace(SEPARATORS, ' ')
+      .replace(WHITESPACE, ' ')
+      .trim()
+      // Recompose what NFD split apart without marks (Hangul syllables, for instance).
+      .normalize('NFC')
+  );
 }

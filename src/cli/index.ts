@@ -1,9 +1,8 @@
 import { loadConfigOrExit } from '../config';
 import { createLogger } from '../lib/logger';
-import { migrateIds } from '../privacy/migrate';
-import { rotateKeys } from '../privacy/rotate';
-import { sweepRetention } from '../privacy/retention';
-import { verifyLedger } from '../rights/ledger';
+import { migrateIds } from '../maintenance/migrateIds';
+import { rotateKeys } from '../maintenance/rotateKeys';
+import { sweepRetention } from '../maintenance/sweepRetention';
 import { openRuntime, type Runtime } from '../runtime';
 import { staffCommands } from './staffCommands';
 
@@ -35,9 +34,12 @@ const commands: Record<string, (rt: Runtime, args?: string[]) => Promise<number>
     return 0;
   },
   async 'verify-ledger'(rt) {
-    const r = await verifyLedger(rt.deps);
+    const r = await rt.deps.stores.ledger.verify();
     if (r.ok) console.log(`ledger intact: ${r.entries} entries verified`);
-    else console.log(`ledger BROKEN at entry #${r.firstBroken!.seq} (request ${r.firstBroken!.requestId}, event ${r.firstBroken!.event}): ${r.firstBroken!.reason}`);
+    else
+      console.log(
+        `ledger BROKEN at entry #${r.firstBroken!.seq} (request ${r.firstBroken!.requestId}, event ${r.firstBroken!.event}): ${r.firstBroken!.reason}`,
+      );
     return r.ok ? 0 : 1;
   },
   async sweep(rt) {

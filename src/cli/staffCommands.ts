@@ -31,7 +31,7 @@ export const staffCommands: Record<string, (rt: Runtime, args: string[]) => Prom
     return r.kind === 'created' ? 0 : 1;
   },
   async 'staff-list'(rt) {
-    for (const s of (await rt.deps.models.Staff.find({}).sort({ email: 1 }).lean()).map(view)) {
+    for (const s of (await rt.deps.stores.staff.all()).map(view)) {
       console.log(`${s.email}\t${s.role}${s.disabled ? '\tdisabled' : ''}${s.lockedUntil && s.lockedUntil > new Date() ? '\tlocked' : ''}`);
     }
     return 0;

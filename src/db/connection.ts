@@ -26,10 +26,7 @@ export async function pingDb(conn: Connection, timeoutMs = 1500): Promise<boolea
   try {
     const db = conn.db;
     if (!db) return false;
-    await Promise.race([
-      db.admin().command({ ping: 1 }),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('ping timeout')), timeoutMs).unref()),
-    ]);
+    await Promise.race([db.admin().command({ ping: 1 }), new Promise((_, reject) => setTimeout(() => reject(new Error('ping timeout')), timeoutMs).unref())]);
     return true;
   } catch {
     return false;

@@ -57,9 +57,19 @@ async function startMemoryServer(opts: EmbeddedOptions, progress: (line: string)
     uri.pathname = `/${opts.dbName}`;
     const port = Number(uri.port);
     progress(`mongod ready on 127.0.0.1:${port} (data in ${dir})`);
-    return { uri: uri.toString(), port, dir, pid: server.instanceInfo?.instance.mongodProcess?.pid ?? 0, stop: async () => void (await server.stop({ doCleanup: false })) };
+    return {
+      uri: uri.toString(),
+      port,
+      dir,
+      pid: server.instanceInfo?.instance.mongodProcess?.pid ?? 0,
+      stop: async () => void (await server.stop({ doCleanup: false })),
+    };
   } catch (err) {
-    throw new AppError('DB.EMBEDDED_FAILED', `no embedded database could be started: FerretDB needs Go, and mongodb-memory-server failed (${(err as Error).message.split('\n')[0]}). ${WAYS_OUT}`, { cause: err });
+    throw new AppError(
+      'DB.EMBEDDED_FAILED',
+      `no embedded database could be started: FerretDB needs Go, and mongodb-memory-server failed (${(err as Error).message.split('\n')[0]}). ${WAYS_OUT}`,
+      { cause: err },
+    );
   }
 }
 

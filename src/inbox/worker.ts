@@ -1,20 +1,8 @@
 import type { Deps } from '../deps';
 import { errorLabel } from '../lib/errors';
-import { at } from '../privacy/pii';
-import { claimAndWork, headsOf } from '../lib/heads';
-import { workerLoop } from '../lib/pollingLoop';
-import type { InboundPayload } from '../webhook/explode';
-
-/** An inbox item as the processing code sees it: decrypted payload, claim metadata. */
-export interface ClaimedItem {
-  id: string;
-  field: string;
-  type: string;
-  subscriberKey: string | null;
-  payload: InboundPayload;
-  attempts: number;
-  receivedAt: Date;
-}
+import { headsOf } from '../lib/heads';
+import { queueWorker } from '../lib/pollingLoop';
+import type { ClaimedItem } from '../store/inboxStore';
 
 export type ItemHandler = (item: ClaimedItem) => Promise<void>;
 
@@ -44,25 +32,14 @@ export interface InboxWorker {
  * subscriber may be claimed.
  */
 export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerOptions = {}): InboxWorker {
-  const { Inbox } = deps.models;
+  const inbox = deps.stores.inbox;
   const log = deps.log.child({ module: 'inbox' });
   const leaseMs = opts.leaseMs ?? 30_000;
   const concurrency = opts.concurrency ?? 8;
   const idleMs = opts.idleMs ?? 500;
   const maxAttempts = opts.maxAttempts ?? 8;
-  const inHand = new Set<Promise<void>>();
 
-  const claimable = (now: Date) => ({
-    $or: [{ state: 'pending' }, { state: 'processing', leaseUntil: { $lt: now } }],
-  });
-
-  async function claim(id: string, now: Date) {
-    return Inbox.findOneAndUpdate(
-      { _id: id, ...claimable(now) },
-      { $set: { state: 'processing', leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
-      { returnDocument: 'after' },
-    ).lean();
-  }
+  const claim = (id: string, now: Date) => inbox.claim(id, now, leaseMs);
 
   async function process(doc: NonNullable<Awaited<ReturnType<typeof claim>>>): Promise<void> {
     const item: ClaimedItem = {
@@ -70,14 +47,13 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
       field: doc.field,
       type: doc.type,
       subscriberKey: doc.subscriberKey ?? null,
-      payload: JSON.parse(deps.pii.decrypt(doc.payloadEnc!, at('inbox', 'payloadEnc', doc._id))),
+      payload: inbox.payloadOf(doc),
       attempts: doc.attempts,
       receivedAt: doc.receivedAt,
     };
     try {
       await handle(item);
-      // By _id alone (FerretDB pushes down nothing else); marking done twice after a lost lease is harmless.
-      await Inbox.updateOne({ _id: doc._id }, { $set: { state: 'done', processedAt: deps.clock.now(), leaseUntil: null, lastError: null } });
+      await inbox.done(doc._id, deps.clock.now());
       deps.metrics.inboxProcessed.inc({ outcome: 'done' });
     } catch (err) {
       const failed = doc.attempts >= maxAttempts;
@@ -86,54 +62,29 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
       const backoff = Math.min(60_000, 1000 * 2 ** doc.attempts);
       // Only an error code or class is stored: a message can quote personal data.
       const lastError = errorLabel(err);
-      await Inbox.updateOne(
-        { _id: doc._id },
-        failed
-          ? { $set: { state: 'failed', leaseUntil: null, lastError } }
-          : { $set: { leaseUntil: new Date(deps.clock.now().getTime() + backoff), lastError } },
-      ).catch(() => undefined);
+      await (failed ? inbox.failed(doc._id, lastError) : inbox.retryAfter(doc._id, new Date(deps.clock.now().getTime() + backoff), lastError)).catch(
+        () => undefined,
+      );
       deps.metrics.inboxProcessed.inc({ outcome: failed ? 'failed' : 'retry' });
       log.error({ err, item: doc._id, attempts: doc.attempts, failed }, 'inbox item failed');
     }
   }
 
-  /**
-   * One pass: claim every head that is due and hand it to the handler. `wait` (tests, drains) waits
-   * for what it claimed; the loop does not, so one slow item (a large MY DATA) never holds back
-   * other subscribers' work: the next pass starts at once and finished items kick the loop.
-   */
-  async function runOnce(wait = true): Promise<number> {
-    const now = deps.clock.now();
-    // Every open item, oldest first: a subscriber's head is its oldest open item, and only a head
-    // that is pending (or whose lease ran out) may be claimed.
-    // Order: WhatsApp's timestamp (seconds) and position in the delivery; two deliveries in the
-    // same second are taken in the order they arrived.
-    const open = await Inbox.find({ state: { $in: ['pending', 'processing'] } }, { _id: 1, subscriberKey: 1, order: 1, state: 1, leaseUntil: 1 })
-      .sort({ order: 1, receivedAt: 1 })
-      .limit(5000)
-      .lean();
-    const claimableNow = headsOf(open, (c) => c.subscriberKey ?? `item:${c._id}`).filter((c) => c.state === 'pending' || (c.leaseUntil && c.leaseUntil < now));
-    return claimAndWork({
-      candidates: claimableNow.slice(0, 200),
-      claim: (c) => claim(c._id, now),
-      work: process,
-      inHand,
-      concurrency,
-      stopping: () => loop.stopping,
-      onSettled: () => loop.kick(),
-      wait,
-    });
-  }
-
-  const { loop, start, kick, stop } = workerLoop({
-    pass: () => runOnce(false),
-    refreshBacklog: async () => {
-      deps.metrics.inboxBacklog.set(await Inbox.countDocuments({ state: { $in: ['pending', 'processing'] } }));
-    },
-    inHand,
+  // Every open item, oldest first: a subscriber's head is its oldest open item, and only a head
+  // that is pending (or whose lease ran out) may be claimed. Order: WhatsApp's timestamp (seconds)
+  // and position in the delivery; two deliveries in the same second are taken in the order they arrived.
+  const candidates = async (now: Date) =>
+    headsOf(await inbox.openItems(5000), (c) => c.subscriberKey ?? `item:${c._id}`)
+      .filter((c) => c.state === 'pending' || (c.leaseUntil && c.leaseUntil < now))
+      .slice(0, 200);
+  return queueWorker({
+    now: () => deps.clock.now(),
+    candidates,
+    claim: (c, now) => claim(c._id, now),
+    work: process,
+    concurrency,
     idleMs,
+    refreshBacklog: async () => deps.metrics.inboxBacklog.set(await inbox.backlog()),
     onError: (err) => log.warn({ err }, 'inbox poll failed; retrying'),
   });
-
-  return { runOnce, start, kick, stop };
 }

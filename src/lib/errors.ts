@@ -5,17 +5,17 @@
  * Codes:
  * - DB.UNAVAILABLE: the database did not answer; webhook answers 503 so Meta retries.
  * - DB.EMBEDDED_FAILED: the embedded server could not be built or started.
- * - CRYPTO.KEY_MISSING: a value was encrypted under a key id that is no longer configured.
- * - GRAPH.SEND_FAILED: the Graph API could not be reached or answered with an error.
- * - CONFIG.INVALID: configuration rejected at start-up.
+ * - CRYPTO.KEY_MISSING: no encryption key is configured, or a value was sealed under a key id that no longer is.
+ * - CRYPTO.BAD_CIPHERTEXT: not a sealed value, or one that does not open at its place (tampered, moved, or unbound).
+ * - LEDGER.APPEND_FAILED: a chained append kept colliding with concurrent appends.
+ * - MIGRATION.UNMAPPED_ID: migrate-ids met an id of the old form that maps to itself.
+ * - MIGRATION.CHAIN_BROKEN: migrate-ids found a chain broken before, or after, re-chaining it.
  */
 export type ErrorCode =
   | 'DB.UNAVAILABLE'
   | 'DB.EMBEDDED_FAILED'
   | 'CRYPTO.KEY_MISSING'
   | 'CRYPTO.BAD_CIPHERTEXT'
-  | 'GRAPH.SEND_FAILED'
-  | 'CONFIG.INVALID'
   | 'LEDGER.APPEND_FAILED'
   | 'MIGRATION.UNMAPPED_ID'
   | 'MIGRATION.CHAIN_BROKEN';

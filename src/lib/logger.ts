@@ -7,11 +7,43 @@ export type { Logger };
  * carry them at all (we log keyed hashes); redaction is the second line of defence.
  */
 export const REDACT_PATHS = [
-  'phone', '*.phone', 'number', '*.number', 'waId', '*.waId', 'wa_id', '*.wa_id', 'from', '*.from', 'to', '*.to',
-  'name', '*.name', 'profileName', '*.profileName', 'text', '*.text', 'body', '*.body', 'caption', '*.caption',
-  'token', '*.token', 'password', '*.password', 'secret', '*.secret', 'authorization', '*.authorization',
-  'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-hub-signature-256"]', 'res.headers["set-cookie"]',
-  'req.query', 'req.url', 'req.params',
+  'phone',
+  '*.phone',
+  'number',
+  '*.number',
+  'waId',
+  '*.waId',
+  'wa_id',
+  '*.wa_id',
+  'from',
+  '*.from',
+  'to',
+  '*.to',
+  'name',
+  '*.name',
+  'profileName',
+  '*.profileName',
+  'text',
+  '*.text',
+  'body',
+  '*.body',
+  'caption',
+  '*.caption',
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'authorization',
+  '*.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-hub-signature-256"]',
+  'res.headers["set-cookie"]',
+  'req.query',
+  'req.url',
+  'req.params',
 ];
 
 /**
@@ -22,7 +54,14 @@ export function safeErr(err: unknown, depth = 0): Record<string, unknown> {
   const e = err as { name?: unknown; code?: unknown; message?: unknown; stack?: unknown; cause?: unknown } | null;
   if (!e || typeof e !== 'object') return { type: typeof err };
   const ours = e.name === 'AppError';
-  const frames = typeof e.stack === 'string' ? e.stack.split('\n').filter((l) => /^\s+at /.test(l)).slice(0, 12).join('\n') : undefined;
+  const frames =
+    typeof e.stack === 'string'
+      ? e.stack
+          .split('\n')
+          .filter((l) => /^\s+at /.test(l))
+          .slice(0, 12)
+          .join('\n')
+      : undefined;
   return {
     type: typeof e.name === 'string' ? e.name : 'Error',
     ...(typeof e.code === 'string' || typeof e.code === 'number' ? { code: e.code } : {}),

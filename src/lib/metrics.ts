@@ -51,7 +51,12 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
-    gateRefusals: new Counter({ name: 'consent_gate_refusals_total', help: 'Sends refused by the consent gate', labelNames: ['reason'], registers: [registry] }),
+    gateRefusals: new Counter({
+      name: 'consent_gate_refusals_total',
+      help: 'Sends refused by the consent gate',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     securityEvents: new Counter({
       name: 'security_events_total',
       help: 'Breach signals: signature failures, login failures, reveals, rate limits',

@@ -1,3 +1,4 @@
+import { claimAndWork } from './heads';
 /**
  * The loop of a background worker: run a pass; when it found nothing, sleep until kicked (work was
  * just written in this process) or until `idleMs` passed (work written by another replica).
@@ -95,4 +96,46 @@ export function workerLoop(o: {
       await Promise.allSettled([...o.inHand]);
     },
   };
+}
+
+/**
+ * A leased queue worker: each pass picks the candidates due now, claims them one by one and hands
+ * what it won to `work`. `runOnce(wait)` with `wait` (tests, drains) waits for what it claimed; the
+ * loop does not, so one slow item never holds back others: the next pass starts at once and
+ * finished items kick the loop.
+ */
+export function queueWorker<C, D>(o: {
+  now: () => Date;
+  candidates: (now: Date) => Promise<C[]>;
+  claim: (c: C, now: Date) => Promise<D | null>;
+  work: (d: D) => Promise<void>;
+  concurrency: number;
+  idleMs: number;
+  refreshBacklog: () => Promise<void>;
+  onError: (err: unknown) => void;
+}) {
+  const inHand = new Set<Promise<void>>();
+  async function runOnce(wait = true): Promise<number> {
+    const now = o.now();
+    const candidates = await o.candidates(now);
+    const stopping = () => loop.stopping;
+    return claimAndWork({
+      candidates,
+      claim: (c) => o.claim(c, now),
+      work: o.work,
+      inHand,
+      concurrency: o.concurrency,
+      stopping,
+      onSettled: () => loop.kick(),
+      wait,
+    });
+  }
+  const { loop, start, kick, stop } = workerLoop({
+    pass: () => runOnce(false),
+    refreshBacklog: o.refreshBacklog,
+    inHand,
+    idleMs: o.idleMs,
+    onError: o.onError,
+  });
+  return { runOnce, start, kick, stop };
 }

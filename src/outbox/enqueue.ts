@@ -1,12 +1,12 @@
 import type { Types } from 'mongoose';
 import type { Deps } from '../deps';
-import { isDuplicateKey } from '../db/models';
-import { renderReply } from '../i18n/render';
-import { at } from '../privacy/pii';
+import { textBody } from '../messages/buildMessage';
+import { renderReply } from '../messages/renderReply';
 import type { ReplySpec } from '../rights/outcome';
-import type { Recipient } from '../rights/subscribers';
+import type { Category, NewItem } from '../store/outboxStore';
+import type { Recipient } from '../store/subscriberStore';
 
-export type Category = 'rights' | 'service' | 'marketing';
+export type { Category };
 
 export interface EnqueueRequest {
   /** Idempotency: item i gets `${keyPrefix}:${i}`; a replayed step inserts nothing new. */
@@ -42,7 +42,14 @@ export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<str
     const id = `${r.keyPrefix}:${i}`;
     ids.push(id);
     if (r.unsendable) {
-      await recordLine(deps, { id, subscriberId: r.subscriberId, kind: rendered.kind, display: rendered.display, by: r.by ?? 'bot', status: 'could_not_confirm' });
+      await recordLine(deps, {
+        id,
+        subscriberId: r.subscriberId,
+        kind: rendered.kind,
+        display: rendered.display,
+        by: r.by ?? 'bot',
+        status: 'could_not_confirm',
+      });
       continue;
     }
     await enqueueRendered(deps, {
@@ -70,59 +77,16 @@ export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<str
  * one at a time). The last position is kept on the subscriber, so this reads and writes by `_id`.
  */
 export async function nextOrder(deps: Deps, subscriberId: Types.ObjectId, count = 1): Promise<number> {
-  const floor = deps.clock.now().getTime() * 100;
-  const s = await deps.models.Subscriber.findById(subscriberId, { outOrder: 1 }).lean();
-  const first = Math.max(floor, (s?.outOrder ?? 0) + 1);
-  if (s) await deps.models.Subscriber.updateOne({ _id: subscriberId }, { $max: { outOrder: first + count - 1 } });
-  return first;
+  return deps.stores.subscribers.nextOrder(subscriberId, deps.clock.now().getTime() * 100, count);
 }
 
-export interface RenderedItem {
-  id: string;
-  subscriberId: Types.ObjectId;
-  to: Recipient;
-  from: string;
-  category: Category;
-  kind: string;
-  body: Record<string, unknown>;
-  display: string;
-  order: number;
-  record: boolean;
-  purgeAfterSend: boolean;
-  by: string;
-  requestHash?: string;
-}
+/** An outbox item with its conversation line: what staff see, who wrote it, and whether to record it. */
+export type RenderedItem = Omit<NewItem, 'now'> & { display: string; record: boolean; by: string };
 
 /** Inserts one outbox item (and its conversation line); false when it already exists. */
 export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boolean> {
-  const now = deps.clock.now();
-  const { Outbox } = deps.models;
-  try {
-    await Outbox.collection.insertOne({
-      _id: it.id as never,
-      subscriberId: it.subscriberId,
-      toEnc: deps.pii.encrypt(JSON.stringify(it.to), at('outbox', 'toEnc', it.id)),
-      bodyEnc: deps.pii.encrypt(JSON.stringify(it.body), at('outbox', 'bodyEnc', it.id)),
-      phoneNumberId: it.from,
-      category: it.category,
-      kind: it.kind,
-      state: 'pending',
-      order: it.order,
-      attempts: 0,
-      nextAttemptAt: now,
-      leaseUntil: null,
-      graphKey: null,
-      mediaId: null,
-      requestHash: it.requestHash ?? null,
-      error: null,
-      purgeAfterSend: it.purgeAfterSend,
-      createdAt: now,
-      sentAt: null,
-    });
-  } catch (err) {
-    if (isDuplicateKey(err)) return false;
-    throw err;
-  }
+  const fresh = await deps.stores.outbox.insert({ ...it, now: deps.clock.now() });
+  if (!fresh) return false;
   if (it.record) await recordLine(deps, { id: it.id, subscriberId: it.subscriberId, kind: it.kind, display: it.display, by: it.by, status: 'queued' });
   return true;
 }
@@ -130,23 +94,19 @@ export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boo
 /** One line of the conversation staff see, either way (idempotent on its id; the text sealed at its place). */
 export async function recordLine(
   deps: Deps,
-  l: { id: string; subscriberId: Types.ObjectId; kind: string; display?: string; by: string; status: string | null; direction?: 'in' | 'out'; intent?: string | null; at?: Date },
+  l: {
+    id: string;
+    subscriberId: Types.ObjectId;
+    kind: string;
+    display?: string;
+    by: string;
+    status: string | null;
+    direction?: 'in' | 'out';
+    intent?: string | null;
+    at?: Date;
+  },
 ): Promise<void> {
-  await deps.models.Message.collection
-    .insertOne({
-      _id: l.id as never,
-      subscriberId: l.subscriberId,
-      direction: l.direction ?? 'out',
-      kind: l.kind,
-      textEnc: l.display ? deps.pii.encrypt(l.display, at('messages', 'textEnc', l.id)) : null,
-      intent: l.intent ?? null,
-      by: l.by,
-      status: l.status,
-      at: l.at ?? deps.clock.now(),
-    })
-    .catch((err) => {
-      if (!isDuplicateKey(err)) throw err;
-    });
+  await deps.stores.conversation.record({ ...l, at: l.at ?? deps.clock.now() });
   deps.bus.emit('conversation', String(l.subscriberId));
 }
 
@@ -163,7 +123,7 @@ export async function enqueueText(
     from: r.from,
     category: r.category,
     kind: 'text',
-    body: { type: 'text', text: { body: r.text, preview_url: false } },
+    body: textBody(r.text),
     display: r.text,
     order: await nextOrder(deps, r.subscriberId),
     record: true,

@@ -1,5 +1,5 @@
-import type { Deps } from '../deps';
-import type { Category } from './enqueue';
+import type { Stores } from '../store/stores';
+import type { Category } from '../store/outboxStore';
 
 export type GateDecision = { allowed: true } | { allowed: false; reason: 'no_consent' | 'opted_out' | 'suppressed' };
 
@@ -10,12 +10,12 @@ export type GateDecision = { allowed: true } | { allowed: false; reason: 'no_con
  * suppressed (erased) number. Rights replies (the opt-out confirmation, MY DATA, erasure) and
  * service messages are not marketing and pass (FCC: one confirmation is allowed).
  */
-export async function consentGate(deps: Deps, r: { token: string; category: Category }): Promise<GateDecision> {
+export async function consentGate(stores: Pick<Stores, 'subscribers' | 'suppressions'>, r: { token: string; category: Category }): Promise<GateDecision> {
   if (r.category !== 'marketing') return { allowed: true };
   // Both reads, always: the time of an answer must not tell an erased number from an unknown one.
-  const [suppressed, s] = await Promise.all([deps.models.Suppression.exists({ _id: r.token }), deps.models.Subscriber.findOne({ key: r.token }, { consent: 1 }).lean()]);
+  const [suppressed, consent] = await Promise.all([stores.suppressions.isSuppressed(r.token), stores.subscribers.consentOf(r.token)]);
   if (suppressed) return { allowed: false, reason: 'suppressed' };
-  if (!s || s.consent === 'none') return { allowed: false, reason: 'no_consent' };
-  if (s.consent !== 'opted_in') return { allowed: false, reason: 'opted_out' };
+  if (!consent || consent === 'none') return { allowed: false, reason: 'no_consent' };
+  if (consent !== 'opted_in') return { allowed: false, reason: 'opted_out' };
   return { allowed: true };
 }

@@ -7,9 +7,19 @@ import type { Config } from '../config';
  * per call, and a classification of every failure (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
  */
 export type SendResult =
-  | { kind: 'sent'; graphId: string }
-  | { kind: 'retry'; code: number; title: string; retryAfterMs?: number }
-  | { kind: 'failed'; code: number; title: string };
+  { kind: 'sent'; graphId: string } | { kind: 'retry'; code: number; title: string; retryAfterMs?: number } | { kind: 'failed'; code: number; title: string };
+
+/**
+ * Meta's error for a marketing message to someone who stopped marketing messages in WhatsApp itself.
+ * It is that person's own opt-out, recorded as one (rights/marketingPreference.ts) wherever it shows:
+ * on a send (outbox/worker.ts) or in a failed status (outbox/handleStatus.ts).
+ */
+export const MARKETING_STOPPED = 131050;
+
+/** Whether a failure's error code (a number, or a string in a status webhook) is MARKETING_STOPPED. */
+export function isMarketingStop(code: unknown): boolean {
+  return Number(code) === MARKETING_STOPPED;
+}
 
 /** Meta error codes that mean "slow down / try again" (throughput, pair rate, spam rate, temporary). */
 const THROTTLED = new Set([4, 80007, 130429, 131056, 131048, 1, 2, 131000, 131016]);
@@ -36,7 +46,7 @@ export function failureTitle(code: number): string {
 }
 const KNOWN_TITLES: Record<number, string> = {
   131047: 'outside the 24-hour window',
-  131050: 'the person stopped marketing messages in WhatsApp',
+  [MARKETING_STOPPED]: 'the person stopped marketing messages in WhatsApp',
   131026: 'message undeliverable',
   131051: 'unsupported message type',
   131052: 'media download error',
@@ -105,7 +115,11 @@ export function createGraphClient(config: Config, fetchImpl: typeof fetch = fetc
         // Our own opaque id (never Meta's: it encodes the number), echoed back in status webhooks.
         biz_opaque_callback_data: trackingId,
       };
-      const r = await call(`${base(from)}/messages`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+      const r = await call(`${base(from)}/messages`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+      });
       const problem = classify(r);
       if (problem) return problem;
       const id = 'json' in r ? r.json?.messages?.[0]?.id : undefined;

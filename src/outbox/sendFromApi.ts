@@ -1,6 +1,7 @@
 import type { Deps } from '../deps';
-import { findSubscriber, recipientOf, senderOf, tokenOf, touchProfile } from '../rights/subscribers';
-import type { Category } from './enqueue';
+import { senderOf, touchProfile } from '../rights/subscribers';
+import type { Category } from '../store/outboxStore';
+import { windowOpen } from '../store/subscriberStore';
 import { enqueueText } from './enqueue';
 import { consentGate } from './gate';
 
@@ -12,18 +13,30 @@ export type ApiSendOutcome = { kind: 'queued'; queued: boolean } | { kind: 'refu
  * no template) leaves no record behind — no profile is created to refuse it. An erased number is
  * refused for every category: writing to it would re-create the person.
  */
-export async function sendFromApi(deps: Deps, r: { waId: string; category: Extract<Category, 'marketing' | 'service'>; text: string; id: string; requestHash: string }): Promise<ApiSendOutcome> {
-  const token = tokenOf(deps, { waId: r.waId });
+export async function sendFromApi(
+  deps: Deps,
+  r: { waId: string; category: Extract<Category, 'marketing' | 'service'>; text: string; id: string; requestHash: string },
+): Promise<ApiSendOutcome> {
+  const { subscribers, suppressions } = deps.stores;
+  const token = subscribers.tokenOf({ waId: r.waId });
   const [suppressed, existing, gate] = await Promise.all([
-    deps.models.Suppression.exists({ _id: token }),
-    findSubscriber(deps, { waId: r.waId }),
-    consentGate(deps, { token, category: r.category }),
+    suppressions.isSuppressed(token),
+    subscribers.find({ waId: r.waId }),
+    consentGate(deps.stores, { token, category: r.category }),
   ]);
   if (suppressed) return { kind: 'refused', reason: 'suppressed' };
   if (!gate.allowed) return { kind: 'refused', reason: gate.reason };
-  const windowOpen = Boolean(existing?.windowUntil && existing.windowUntil > deps.clock.now());
-  if (!windowOpen && !deps.config.graph.utilityTemplate) return { kind: 'refused', reason: 'window' };
-  const s = existing ?? (await touchProfile(deps, { waId: r.waId }));
-  const queued = await enqueueText(deps, { id: r.id, subscriberId: s._id, to: recipientOf(deps, s), from: senderOf(deps, s), category: r.category, text: r.text, by: 'api', requestHash: r.requestHash });
+  if (!(existing && windowOpen(existing, deps.clock.now())) && !deps.config.graph.utilityTemplate) return { kind: 'refused', reason: 'window' };
+  const s = existing ?? (await touchProfile(deps.rights, { waId: r.waId }));
+  const queued = await enqueueText(deps, {
+    id: r.id,
+    subscriberId: s._id,
+    to: subscribers.recipientOf(s),
+    from: senderOf(deps.rights, s),
+    category: r.category,
+    text: r.text,
+    by: 'api',
+    requestHash: r.requestHash,
+  });
   return { kind: 'queued', queued };
 }

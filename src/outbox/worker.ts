@@ -1,16 +1,15 @@
 import type { Types } from 'mongoose';
 import type { Deps } from '../deps';
-import { claimAndWork, headsOf } from '../lib/heads';
-import { workerLoop } from '../lib/pollingLoop';
-import type { OutboxDoc } from '../db/models';
+import { headsOf } from '../lib/heads';
+import { queueWorker } from '../lib/pollingLoop';
+import type { OutboxDoc } from '../store/outboxStore';
+import { documentBody, isPendingDocument, templateBody, type PendingDocumentBody } from '../messages/buildMessage';
 import { graphKey } from '../privacy/ids';
-import { at } from '../privacy/pii';
 import { openExportContent } from '../rights/exportFiles';
 import { optOut } from '../rights/optOut';
-import type { Subscriber } from '../rights/subscribers';
 import { consentGate } from './gate';
-import { failureTitle, type GraphClient, type SendResult } from './graphClient';
-import { MEDIA_FALLBACK_MS, scheduleMediaDeletion } from './media';
+import { failureTitle, isMarketingStop, type GraphClient, type SendResult } from './graphClient';
+import { MEDIA_FALLBACK_MS } from './media';
 import { createRateLimiter, type RateLimiter } from './rateLimiter';
 
 export interface OutboxWorker {
@@ -29,13 +28,6 @@ export interface OutboxOptions {
 }
 
 type Item = OutboxDoc & { subscriberId: Types.ObjectId };
-interface DocumentBody {
-  type: 'document';
-  exportId: string;
-  document: { filename: string; caption: string };
-}
-
-const OPEN = ['pending', 'sending'];
 
 /** Exponential backoff with full jitter, capped (and never shorter than Meta's Retry-After). */
 export function backoffMs(attempt: number, retryAfterMs?: number): number {
@@ -51,7 +43,7 @@ export function backoffMs(attempt: number, retryAfterMs?: number): number {
  * what is permanent. The consent gate runs again right before each send.
  */
 export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxOptions = {}): OutboxWorker {
-  const { Outbox, Message, Subscriber, Export } = deps.models;
+  const { outbox, conversation, subscribers, exports, mediaDeletions } = deps.stores;
   const log = deps.log.child({ module: 'outbox' });
   const leaseMs = opts.leaseMs ?? Math.max(30_000, deps.config.graph.timeoutMs * 3);
   const concurrency = opts.concurrency ?? 16;
@@ -64,23 +56,20 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     if (!l) limiters.set(from, (l = createRateLimiter(deps.config.graph.ratePerSecond)));
     return l;
   };
-  const inHand = new Set<Promise<void>>();
-
-  const due = (now: Date) => ({ $or: [{ state: 'pending', nextAttemptAt: { $lte: now } }, { state: 'sending', leaseUntil: { $lt: now } }] });
 
   async function finish(id: string, set: Record<string, unknown>, messageStatus: string, purge: boolean) {
     // A purged item (the erasure confirmation) goes whatever happened: nothing of the person stays.
-    if (purge) await Outbox.deleteOne({ _id: id });
-    else await Outbox.updateOne({ _id: id }, { $set: { ...set, leaseUntil: null } });
-    const m = await Message.findOneAndUpdate({ _id: id }, { $set: { status: messageStatus } }, { returnDocument: 'after' }).lean();
-    if (m) deps.bus.emit('conversation', String(m.subscriberId));
+    if (purge) await outbox.remove(id);
+    else await outbox.settle(id, set);
+    const subscriberId = await conversation.setStatus(id, messageStatus);
+    if (subscriberId) deps.bus.emit('conversation', String(subscriberId));
   }
 
   async function sendOne(doc: Item): Promise<void> {
     const now = deps.clock.now();
-    const sub = (await Subscriber.findById(doc.subscriberId).lean()) as Subscriber | null;
+    const sub = await subscribers.byId(doc.subscriberId);
     if (sub) {
-      const gate = await consentGate(deps, { token: sub.key, category: doc.category as 'rights' | 'service' | 'marketing' });
+      const gate = await consentGate(deps.stores, { token: sub.key, category: doc.category as 'rights' | 'service' | 'marketing' });
       if (!gate.allowed) {
         deps.metrics.gateRefusals.inc({ reason: gate.reason });
         await finish(doc._id, { state: 'failed', error: { code: 0, title: `refused by the consent gate: ${gate.reason}` } }, 'failed', doc.purgeAfterSend);
@@ -88,28 +77,33 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
       }
     } else if (!doc.purgeAfterSend) {
       // The person was erased while this waited: nothing of theirs is sent or kept.
-      await Outbox.deleteOne({ _id: doc._id });
+      await outbox.remove(doc._id);
       return;
     }
-    let body = JSON.parse(deps.pii.decrypt(doc.bodyEnc, at('outbox', 'bodyEnc', doc._id))) as Record<string, unknown>;
+    let body = outbox.bodyOf(doc);
     // Meta refuses free-form messages outside the 24 h customer-service window (131047).
     if (sub && doc.kind !== 'template' && (!sub.windowUntil || sub.windowUntil < now)) {
       const template = deps.config.graph.utilityTemplate;
       if (!template) {
         log.warn({ item: doc._id, code: 131047 }, 'not sent: outside the 24-hour window and no template configured');
-        await finish(doc._id, { state: 'failed', error: { code: 131047, title: 'outside the 24-hour window and no utility template configured' } }, 'failed', doc.purgeAfterSend);
+        await finish(
+          doc._id,
+          { state: 'failed', error: { code: 131047, title: 'outside the 24-hour window and no utility template configured' } },
+          'failed',
+          doc.purgeAfterSend,
+        );
         return;
       }
-      body = { type: 'template', template: { name: template, language: { code: sub.locale ?? deps.config.defaultLocale } } };
+      body = templateBody(template, sub.locale ?? deps.config.defaultLocale);
     }
-    const to = JSON.parse(deps.pii.decrypt(doc.toEnc, at('outbox', 'toEnc', doc._id))) as { phone?: string; bsuid?: string };
+    const to = outbox.recipientOf(doc);
     const from = doc.phoneNumberId;
     const limiter = limiterFor(from);
     const started = process.hrtime.bigint();
     let result: SendResult;
     let mediaId: string | null = doc.mediaId ?? null;
-    if (body.type === 'document' && 'exportId' in body) {
-      const sent = await sendDocument(doc, to, body as unknown as DocumentBody, limiter);
+    if (isPendingDocument(body)) {
+      const sent = await sendDocument(doc, to, body, limiter);
       result = sent.result;
       mediaId = sent.mediaId;
     } else {
@@ -122,89 +116,63 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     // An uploaded document is deleted at Meta once delivered or failed (handleStatus), or after a day.
     if (result.kind === 'sent') {
       await finish(doc._id, { state: 'sent', graphKey: graphKey(deps.pii, result.graphId), sentAt: deps.clock.now(), error: null }, 'sent', doc.purgeAfterSend);
-      if (mediaId) await scheduleMediaDeletion(deps, [{ mediaId, phoneNumberId: from }], new Date(deps.clock.now().getTime() + MEDIA_FALLBACK_MS));
+      if (mediaId) await mediaDeletions.schedule([{ mediaId, phoneNumberId: from }], new Date(deps.clock.now().getTime() + MEDIA_FALLBACK_MS));
       return;
     }
     if (result.kind === 'retry' && now.getTime() - new Date(doc.createdAt).getTime() < maxAgeMs) {
       deps.metrics.sendRetries.inc();
       const wait = backoffMs(doc.attempts, result.retryAfterMs);
-      await Outbox.updateOne(
-        { _id: doc._id },
-        { $set: { state: 'pending', leaseUntil: null, nextAttemptAt: new Date(deps.clock.now().getTime() + wait), error: { code: result.code, title: result.title } } },
-      );
+      await outbox.retryAt(doc._id, new Date(deps.clock.now().getTime() + wait), { code: result.code, title: result.title });
       log.warn({ item: doc._id, code: result.code, attempt: doc.attempts, waitMs: Math.round(wait) }, 'send will be retried');
       return;
     }
     await finish(doc._id, { state: 'failed', error: { code: result.code, title: failureTitle(result.code) } }, 'failed', doc.purgeAfterSend);
-    if (mediaId) await scheduleMediaDeletion(deps, [{ mediaId, phoneNumberId: from }], deps.clock.now());
+    if (mediaId) await mediaDeletions.schedule([{ mediaId, phoneNumberId: from }], deps.clock.now());
     log.warn({ item: doc._id, code: result.code }, 'send failed permanently');
-    // 131050: the person stopped marketing in WhatsApp itself; record it as their opt-out.
-    if (result.code === 131050 && sub) {
-      await optOut(deps, sub as Subscriber, { requestId: `meta131050:${doc._id}`, source: 'meta_131050', channel: 'meta', at: deps.clock.now(), silent: true });
+    // The person stopped marketing in WhatsApp itself; record it as their opt-out.
+    if (isMarketingStop(result.code) && sub) {
+      await optOut(deps.rights, sub, { requestId: `meta131050:${doc._id}`, source: 'meta_131050', channel: 'meta', at: deps.clock.now(), silent: true });
     }
   }
 
-  async function sendDocument(doc: Item, to: { phone?: string; bsuid?: string }, body: DocumentBody, limiter: RateLimiter): Promise<{ result: SendResult; mediaId: string | null }> {
+  async function sendDocument(
+    doc: Item,
+    to: { phone?: string; bsuid?: string },
+    body: PendingDocumentBody,
+    limiter: RateLimiter,
+  ): Promise<{ result: SendResult; mediaId: string | null }> {
     let mediaId: string | undefined = doc.mediaId ?? undefined;
     if (!mediaId) {
-      const exp = await Export.findById(body.exportId).lean();
+      const exp = await exports.get(body.exportId);
       if (!exp) return { result: { kind: 'failed', code: 0, title: 'export no longer available' }, mediaId: null };
       // The stored file says what it is (a PDF, or the JSON sent as text/plain): both on Meta's list.
-      const file = openExportContent(deps.pii.decrypt(exp.contentEnc, at('exports', 'contentEnc', exp._id)));
+      const file = openExportContent(exp.content);
       await limiter.take();
       const up = await graph.uploadMedia(doc.phoneNumberId, file.bytes, file.mime, body.document.filename);
       if (up.kind !== 'uploaded') return { result: up, mediaId: null };
       mediaId = up.mediaId;
       // Remember the upload so a retry of the send does not upload again.
-      await Outbox.updateOne({ _id: doc._id }, { $set: { mediaId } });
+      await outbox.rememberUpload(doc._id, mediaId);
     }
     await limiter.take();
-    const result = await graph.sendMessage(doc.phoneNumberId, to, { type: 'document', document: { id: mediaId, filename: body.document.filename, caption: body.document.caption } }, doc._id);
+    const result = await graph.sendMessage(doc.phoneNumberId, to, documentBody(mediaId, body), doc._id);
     return { result, mediaId };
   }
 
-  /**
-   * One pass: claim every head that is due and hand it to the handler. `wait` (tests, drains) waits
-   * for what it claimed; the loop does not, so one slow item (a large MY DATA) never holds back
-   * other subscribers' work: the next pass starts at once and finished items kick the loop.
-   */
-  async function runOnce(wait = true): Promise<number> {
-    const now = deps.clock.now();
-    // Every open item, in order: a recipient's head is its oldest open item; only a head that is
-    // due (or whose sender's lease ran out) is sent, so a retry holds back what follows it.
-    const open = await Outbox.find({ state: { $in: OPEN } }, { _id: 1, subscriberId: 1, order: 1, state: 1, nextAttemptAt: 1, leaseUntil: 1 })
-      .sort({ order: 1 })
-      .limit(5000)
-      .lean();
-    const dueNow = headsOf(open, (c) => String(c.subscriberId)).filter(
-      (c) => (c.state === 'pending' && c.nextAttemptAt <= now) || (c.state === 'sending' && c.leaseUntil && c.leaseUntil < now),
-    );
-    return claimAndWork({
-      candidates: dueNow.slice(0, 500),
-      claim: (c) =>
-        Outbox.findOneAndUpdate(
-          { _id: c._id, ...due(now) },
-          { $set: { state: 'sending', leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
-          { returnDocument: 'after' },
-        ).lean(),
-      work: (doc) => sendOne(doc as Item).catch((err) => log.error({ err, item: doc._id }, 'send crashed; the lease will expire and it is retried')),
-      inHand,
-      concurrency,
-      stopping: () => loop.stopping,
-      onSettled: () => loop.kick(),
-      wait,
-    });
-  }
-
-  const { loop, start, kick, stop } = workerLoop({
-    pass: () => runOnce(false),
-    refreshBacklog: async () => {
-      deps.metrics.outboxBacklog.set(await Outbox.countDocuments({ state: { $in: OPEN } }));
-    },
-    inHand,
+  // Every open item, in order: a recipient's head is its oldest open item; only a head that is
+  // due (or whose sender's lease ran out) is sent, so a retry holds back what follows it.
+  const candidates = async (now: Date) =>
+    headsOf(await outbox.openItems(5000), (c) => String(c.subscriberId))
+      .filter((c) => (c.state === 'pending' && c.nextAttemptAt <= now) || (c.state === 'sending' && c.leaseUntil && c.leaseUntil < now))
+      .slice(0, 500);
+  return queueWorker({
+    now: () => deps.clock.now(),
+    candidates,
+    claim: (c, now) => outbox.claim(c._id, now, leaseMs),
+    work: (doc) => sendOne(doc as Item).catch((err) => log.error({ err, item: doc._id }, 'send crashed; the lease will expire and it is retried')),
+    concurrency,
     idleMs,
+    refreshBacklog: async () => deps.metrics.outboxBacklog.set(await outbox.backlog()),
     onError: (err) => log.warn({ err }, 'outbox poll failed; retrying'),
   });
-
-  return { runOnce, start, kick, stop };
 }

@@ -1,4 +1,13 @@
-import type { Deps } from '../deps';
+import type { Config } from '../config';
+import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
+
+/** What a signal needs: the counter, the log and where to post a burst. */
+export interface AlertDeps {
+  metrics: Metrics;
+  log: Logger;
+  config: Pick<Config, 'alerts'>;
+}
 
 export type SecurityEvent =
   | 'webhook_bad_signature'
@@ -12,15 +21,15 @@ export type SecurityEvent =
   | 'sandbox_refused';
 
 const WINDOW_MS = 60_000;
-const recent = new WeakMap<Deps, Map<SecurityEvent, number[]>>();
-const lastAlert = new WeakMap<Deps, Map<SecurityEvent, number>>();
+const recent = new WeakMap<AlertDeps, Map<SecurityEvent, number[]>>();
+const lastAlert = new WeakMap<AlertDeps, Map<SecurityEvent, number>>();
 
 /**
  * Breach signals: every security event is counted (security_events_total) and logged as a
  * structured warning; a burst (ALERT_BURST_THRESHOLD events of one kind within a minute) also
  * posts to ALERT_WEBHOOK_URL when one is configured, at most once a minute per kind.
  */
-export function securitySignal(deps: Deps, event: SecurityEvent, fields: Record<string, unknown> = {}): void {
+export function securitySignal(deps: AlertDeps, event: SecurityEvent, fields: Record<string, unknown> = {}): void {
   deps.metrics.securityEvents.inc({ event });
   const log = deps.log.child({ module: 'security' });
   log.warn({ event, ...fields }, 'security event');

@@ -41,5 +41,7 @@ const OLD_CONTENT_ID = /\b(pref|raw):([0-9a-f]{32})\b/g;
 /** An identifier of the old scheme with every Meta id and unkeyed hash in it replaced by a key (idempotent). */
 export function rekey(pii: Pick<Pii, 'blindIndex'>, id: string): string {
   if (/^exp-/.test(id)) return exportKey(pii, id);
-  return id.replace(META_ID, (m) => messageKey(pii, m)).replace(OLD_CONTENT_ID, (_m, kind: 'pref' | 'raw', hex: string) => contentKey(pii, kind, `legacy:${hex}`));
+  return id
+    .replace(META_ID, (m) => messageKey(pii, m))
+    .replace(OLD_CONTENT_ID, (_m, kind: 'pref' | 'raw', hex: string) => contentKey(pii, kind, `legacy:${hex}`));
 }

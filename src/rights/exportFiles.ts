@@ -3,8 +3,9 @@
  * own id, its content sealed at its place in `contentEnc`, the same subscriberId and expiry), so the
  * 7-day expiry, the erasure (by subscriberId) and key rotation treat both alike.
  *
- * Both are sent with a type on the WhatsApp Cloud API's list of document types (Meta "Supported
- * media types": text/plain .txt, PDF, Word, Excel, PowerPoint); anything else is refused at upload.
+ * Both are sent with a type on the WhatsApp Cloud API's list of document types (text/plain .txt, PDF,
+ * Word, Excel, PowerPoint: https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types);
+ * anything else is refused at upload.
  * - pdf: what a person reads (Art. 15), application/pdf, `my-data-YYYY-MM-DD.pdf`.
  * - json: the machine-readable copy (Art. 20). JSON is not on the list, so it travels as text/plain
  *   named `my-data-YYYY-MM-DD.json.txt`: Meta pairs text/plain with `.txt` and the WhatsApp client

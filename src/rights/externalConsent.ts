@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Deps } from '../deps';
-import { applyConsent, isSuppressed, recordConsent } from './consent';
-import { appendLedger } from './ledger';
-import { touchProfile, tokenOf } from './subscribers';
+import type { RightsContext } from './context';
+import { touchProfile } from './subscribers';
 
 export type ExternalConsentOutcome = { kind: 'recorded'; marketing: boolean; id: string } | { kind: 'suppressed' };
 
@@ -13,16 +11,18 @@ export type ExternalConsentOutcome = { kind: 'recorded'; marketing: boolean; id:
  * withdrawal (theirs, staff's, or Meta's stop, even one that came before we knew them) is kept in
  * the history but does not override it.
  */
-export async function recordExternalConsent(deps: Deps, r: { waId: string; source: string; collectedAt: Date }): Promise<ExternalConsentOutcome> {
-  const token = tokenOf(deps, { waId: r.waId });
-  if (await isSuppressed(deps, token)) return { kind: 'suppressed' };
-  const s = await touchProfile(deps, { waId: r.waId });
+export async function recordExternalConsent(
+  ctx: Pick<RightsContext, 'subscribers' | 'suppressions' | 'consents' | 'inbox' | 'requests' | 'ledger' | 'clock'>,
+  r: { waId: string; source: string; collectedAt: Date },
+): Promise<ExternalConsentOutcome> {
+  if (await ctx.suppressions.isSuppressed(ctx.subscribers.tokenOf({ waId: r.waId }))) return { kind: 'suppressed' };
+  const s = await touchProfile(ctx, { waId: r.waId });
   // A partner's clock running ahead must not place this consent after the person's own next STOP.
-  r = { ...r, collectedAt: new Date(Math.min(r.collectedAt.getTime(), deps.clock.now().getTime())) };
+  const collectedAt = new Date(Math.min(r.collectedAt.getTime(), ctx.clock.now().getTime()));
   const id = `api:${randomUUID()}`;
-  await recordConsent(deps, { id, subscriberId: s._id, action: 'grant', source: 'api', detail: r.source, at: r.collectedAt });
-  await appendLedger(deps, { requestId: id, subscriberToken: s.key, event: 'opt_in.recorded', detail: 'api' });
+  await ctx.consents.record({ id, subscriberId: s._id, action: 'grant', source: 'api', detail: r.source, at: collectedAt });
+  await ctx.ledger.append({ requestId: id, subscriberToken: s.key, event: 'opt_in.recorded', detail: 'api' });
   // Sendable when this consent now sets the state, or when a newer opt-in already did.
-  const marketing = (await applyConsent(deps, s._id, 'opted_in', r.collectedAt)) || s.consent === 'opted_in';
+  const marketing = (await ctx.subscribers.applyConsent(s._id, 'opted_in', collectedAt)) || s.consent === 'opted_in';
   return { kind: 'recorded', marketing, id };
 }

@@ -1,13 +1,18 @@
+import type { MenuChoice } from '../messages/buttonIds';
 import { outcome, type Outcome } from './outcome';
 
 /** HELP: the rights on offer as an interactive list, with the business's contact and policy. */
 export function help(): Outcome {
-  const row = (id: string, name: string) => ({ id, titleKey: `help.${name}.title`, descriptionKey: `help.${name}.description` });
+  const row = (choice: MenuChoice, name: string) => ({
+    id: { kind: 'menu' as const, choice },
+    titleKey: `help.${name}.title`,
+    descriptionKey: `help.${name}.description`,
+  });
   return outcome('help', {
     kind: 'list',
     key: 'help.body',
     buttonKey: 'help.button',
     sectionKey: 'help.section',
-    rows: [row('help.stop', 'stop'), row('help.start', 'start'), row('help.my_data', 'myData'), row('help.delete', 'delete'), row('help.status', 'status'), row('help.language', 'language')],
+    rows: [row('stop', 'stop'), row('start', 'start'), row('my_data', 'myData'), row('delete', 'delete'), row('status', 'status'), row('language', 'language')],
   });
 }

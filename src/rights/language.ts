@@ -1,8 +1,10 @@
-import type { Deps } from '../deps';
+import type { Subscriber } from '../store/subscriberStore';
+import type { RightsContext } from './context';
+import { LOCALES, type Locale } from '../i18n/locales';
 import { outcome, text, type Outcome } from './outcome';
-import type { Subscriber } from './subscribers';
 
-export const LANGUAGE_NAMES: Record<string, string> = {
+/** Each language's name in itself, as offered in the LANGUAGE list (in LOCALES order). */
+const LANGUAGE_NAMES: Record<Locale, string> = {
   en: 'English',
   es: 'Español',
   pt: 'Português',
@@ -18,12 +20,12 @@ export function askLanguage(): Outcome {
     key: 'language.ask',
     buttonKey: 'language.button',
     sectionKey: 'language.button',
-    rows: Object.entries(LANGUAGE_NAMES).map(([code, title]) => ({ id: `lang.${code}`, title })),
+    rows: LOCALES.map((locale) => ({ id: { kind: 'language' as const, locale }, title: LANGUAGE_NAMES[locale] })),
   });
 }
 
 /** Remembers the subscriber's language; the confirmation is written in the new one. */
-export async function setLanguage(deps: Deps, s: Subscriber, locale: string): Promise<Outcome> {
-  await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { locale } });
+export async function setLanguage(ctx: Pick<RightsContext, 'subscribers'>, s: Subscriber, locale: string): Promise<Outcome> {
+  await ctx.subscribers.setLocale(s._id, locale);
   return { ...outcome('language_changed', text('language.changed')), locale };
 }

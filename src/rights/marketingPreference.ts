@@ -1,9 +1,8 @@
-import type { Deps } from '../deps';
-import { recordConsent, rememberOptOutSignal } from './consent';
-import { optOut } from './optOut';
-import { tokenOf, type Subscriber } from './subscribers';
+import type { SignalSource } from '../store/suppressionStore';
+import type { RightsContext } from './context';
+import { optOut, type OptOutContext } from './optOut';
 
-const byToken = async (deps: Deps, token: string) => (await deps.models.Subscriber.findOne({ $or: [{ key: token }, { bsuidKey: token }] }).lean()) as Subscriber | null;
+type Ctx = OptOutContext & Pick<RightsContext, 'suppressions'>;
 
 /**
  * Meta's own marketing stop for a person (a `user_preferences` stop, or a send that failed with
@@ -12,14 +11,15 @@ const byToken = async (deps: Deps, token: string) => (await deps.models.Subscrib
  * number sendable later; a profile created at the same moment (which found no signal yet) is
  * checked again and takes the stop.
  */
-export async function recordMetaStop(deps: Deps, r: { token: string; source: 'meta_preferences' | 'meta_131050'; at: Date; requestId: string }): Promise<string> {
-  const s = await byToken(deps, r.token);
-  if (s) return (await optOut(deps, s, { requestId: r.requestId, source: r.source, channel: 'meta', at: r.at, silent: true })).kind;
-  await rememberOptOutSignal(deps, r.token, r.source, r.at);
-  const created = await byToken(deps, r.token);
+export async function recordMetaStop(ctx: Ctx, r: { token: string; source: SignalSource; at: Date; requestId: string }): Promise<string> {
+  const stop = { requestId: r.requestId, source: r.source, channel: 'meta', at: r.at, silent: true };
+  const s = await ctx.subscribers.byToken(r.token);
+  if (s) return (await optOut(ctx, s, stop)).kind;
+  await ctx.suppressions.rememberSignal(r.token, r.source, r.at);
+  const created = await ctx.subscribers.byToken(r.token);
   if (!created) return 'signal_recorded';
-  await deps.models.OptOutSignal.deleteOne({ _id: r.token });
-  return (await optOut(deps, created, { requestId: r.requestId, source: r.source, channel: 'meta', at: r.at, silent: true })).kind;
+  await ctx.suppressions.dropSignals([r.token]);
+  return (await optOut(ctx, created, stop)).kind;
 }
 
 /**
@@ -27,12 +27,12 @@ export async function recordMetaStop(deps: Deps, r: { token: string; source: 'me
  * WhatsApp's own UI. A resume is recorded, but is not an opt-in to our marketing: only START or a
  * recorded consent is.
  */
-export async function marketingPreference(deps: Deps, r: { requestId: string; waId?: string; bsuid?: string; value: string; at: Date }): Promise<string> {
-  const token = tokenOf(deps, { waId: r.waId, bsuid: r.bsuid });
-  if (r.value === 'stop') return recordMetaStop(deps, { token, source: 'meta_preferences', at: r.at, requestId: r.requestId });
+export async function marketingPreference(ctx: Ctx, r: { requestId: string; waId?: string; bsuid?: string; value: string; at: Date }): Promise<string> {
+  const token = ctx.subscribers.tokenOf({ waId: r.waId, bsuid: r.bsuid });
+  if (r.value === 'stop') return recordMetaStop(ctx, { token, source: 'meta_preferences', at: r.at, requestId: r.requestId });
   if (r.value !== 'resume') return 'ignored';
-  const s = await byToken(deps, token);
+  const s = await ctx.subscribers.byToken(token);
   if (!s) return 'unknown_subscriber';
-  await recordConsent(deps, { id: `${r.requestId}:resume`, subscriberId: s._id, action: 'resume', source: 'meta_preferences', at: r.at });
+  await ctx.consents.record({ id: `${r.requestId}:resume`, subscriberId: s._id, action: 'resume', source: 'meta_preferences', at: r.at });
   return 'resume_recorded';
 }

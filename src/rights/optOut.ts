@@ -1,8 +1,10 @@
-import type { Deps } from '../deps';
-import { applyConsent, recordConsent, type ConsentSource } from './consent';
+import type { ConsentSource } from '../store/consentStore';
+import type { Subscriber } from '../store/subscriberStore';
+import type { RightsContext } from './context';
 import { closeRequest, openRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
-import type { Subscriber } from './subscribers';
+
+export type OptOutContext = Pick<RightsContext, 'subscribers' | 'consents' | 'requests' | 'ledger' | 'clock'>;
 
 /**
  * Withdraws marketing consent at once, with no confirmation step: GDPR Art. 7(3) (as easy as
@@ -13,27 +15,27 @@ import type { Subscriber } from './subscribers';
  * history and changes nothing (and is not answered: their newer choice stands).
  */
 export async function optOut(
-  deps: Deps,
+  ctx: OptOutContext,
   s: Subscriber,
   r: { requestId: string; source: ConsentSource; channel: string; at: Date; silent?: boolean; detail?: string },
 ): Promise<Outcome> {
   const consentId = `${r.requestId}:withdraw`;
-  const replay = s.consent === 'opted_out' && (await deps.models.Consent.exists({ _id: consentId }));
+  const replay = s.consent === 'opted_out' && (await ctx.consents.exists(consentId));
   if (s.consent === 'opted_out' && !replay) {
     // Said again, later: the state's time moves on, so an older START delivered late cannot win.
-    await applyConsent(deps, s._id, 'opted_out', r.at);
+    await ctx.subscribers.applyConsent(s._id, 'opted_out', r.at);
     return outcome('already_opted_out', ...(r.silent ? [] : [text('optOut.already')]));
   }
 
-  await openRequest(deps, { id: r.requestId, subscriberToken: s.key, type: 'opt_out', channel: r.channel });
-  await recordConsent(deps, { id: consentId, subscriberId: s._id, action: 'withdraw', source: r.source, detail: r.detail, at: r.at });
-  const applied = replay || (await applyConsent(deps, s._id, 'opted_out', r.at));
+  await openRequest(ctx, { id: r.requestId, subscriberToken: s.key, type: 'opt_out', channel: r.channel });
+  await ctx.consents.record({ id: consentId, subscriberId: s._id, action: 'withdraw', source: r.source, detail: r.detail, at: r.at });
+  const applied = replay || (await ctx.subscribers.applyConsent(s._id, 'opted_out', r.at));
   // The clarifying question is answered by this; a pending erasure is not touched.
-  await deps.models.Subscriber.updateOne({ _id: s._id, 'pending.kind': 'opt_out_question' }, { $set: { pending: null } });
+  await ctx.subscribers.clearQuestion(s._id, 'opt_out_question');
   if (!applied) {
-    await closeRequest(deps, r.requestId, s.key, 'done', 'superseded by a newer choice');
+    await closeRequest(ctx, r.requestId, s.key, 'done', 'superseded by a newer choice');
     return outcome('opt_out_superseded');
   }
-  await closeRequest(deps, r.requestId, s.key, 'done', `marketing consent withdrawn (${r.source})`);
+  await closeRequest(ctx, r.requestId, s.key, 'done', `marketing consent withdrawn (${r.source})`);
   return outcome('opted_out', ...(r.silent ? [] : [text('optOut.confirmed')]));
 }

@@ -1,5 +1,7 @@
 /**
- * Legal deadlines for rights requests (GDPR Art. 12(3) https://gdpr-info.eu/art-12-gdpr/, CCPA Cal. Civ. Code §1798.130, FCC 24-24 https://docs.fcc.gov/public/attachments/FCC-24-24A1.pdf):
+ * Legal deadlines for rights requests (GDPR Art. 12(3) https://gdpr-info.eu/art-12-gdpr/, CCPA Cal. Civ. Code §1798.130
+ * https://leginfo.legislature.ca.gov/faces/codes_displaySection.xhtml?lawCode=CIV&sectionNum=1798.130,
+ * FCC 24-24 https://docs.fcc.gov/public/attachments/FCC-24-24A1.pdf):
  * - GDPR Art. 12(3): access and erasure answered within one month of receipt.
  * - CCPA §1798.130(a)(2): 45 calendar days.
  * - FCC 24-24 (47 CFR 64.1200(a)(10)): opt-out honoured within 10 business days.
@@ -33,7 +35,5 @@ export function dueDate(type: RequestType, receivedAt: Date): { dueAt: Date; reg
   if (type === 'opt_in') return { dueAt: receivedAt, regime: 'none' };
   const gdpr = addMonths(receivedAt, 1);
   const ccpa = new Date(receivedAt.getTime() + 45 * 86_400_000);
-  return gdpr <= ccpa
-    ? { dueAt: gdpr, regime: 'GDPR Art. 12(3): one month (CCPA: 45 days)' }
-    : { dueAt: ccpa, regime: 'CCPA: 45 days (GDPR: one month)' };
+  return gdpr <= ccpa ? { dueAt: gdpr, regime: 'GDPR Art. 12(3): one month (CCPA: 45 days)' } : { dueAt: ccpa, regime: 'CCPA: 45 days (GDPR: one month)' };
 }

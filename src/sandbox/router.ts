@@ -3,10 +3,8 @@ import express, { Router } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
 import type { Deps } from '../deps';
-import { at } from '../privacy/pii';
 import { securitySignal } from '../privacy/alerts';
 import { exportFilename, openExportContent } from '../rights/exportFiles';
-import { findSubscriber } from '../rights/subscribers';
 import { ingestDelivery } from '../webhook/ingest';
 
 const PUBLIC = path.resolve(__dirname, '..', '..', 'public', 'sandbox');
@@ -17,6 +15,8 @@ const say = z.object({
   text: z.string().min(1).max(4096).optional(),
   buttonId: z.string().max(256).optional(),
   title: z.string().max(80).optional(),
+  /** How the tapped control came: a list row or a reply button (the simulator reads it from the message it shows). */
+  reply: z.enum(['button_reply', 'list_reply']).default('button_reply'),
 });
 
 /**
@@ -53,7 +53,7 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
       res.status(400).json({ error: parsed.success ? 'text or buttonId is required' : parsed.error.issues.map((i) => i.message).join('; ') });
       return;
     }
-    const { waId, name, text, buttonId, title } = parsed.data;
+    const { waId, name, text, buttonId, title, reply } = parsed.data;
     if (!(await isSandboxPerson(waId, true))) {
       securitySignal(deps, 'sandbox_refused');
       res.status(409).json({ error: 'this number is not a sandbox conversation; pick another one' });
@@ -62,11 +62,26 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
     const id = `wamid.sandbox.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     const timestamp = String(Math.floor(deps.clock.now().getTime() / 1000));
     const message = buttonId
-      ? { from: waId, id, timestamp, type: 'interactive', interactive: { type: buttonId.startsWith('help.') || buttonId.startsWith('lang.') ? 'list_reply' : 'button_reply', [buttonId.startsWith('help.') || buttonId.startsWith('lang.') ? 'list_reply' : 'button_reply']: { id: buttonId, title: title ?? buttonId } } }
+      ? { from: waId, id, timestamp, type: 'interactive', interactive: { type: reply, [reply]: { id: buttonId, title: title ?? buttonId } } }
       : { from: waId, id, timestamp, type: 'text', text: { body: text } };
     await ingestDelivery(deps, {
       object: 'whatsapp_business_account',
-      entry: [{ id: 'sandbox', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: deps.config.whatsapp.phoneNumberIds[0] }, contacts: [{ wa_id: waId, profile: { name: name ?? 'Sandbox Subscriber' } }], messages: [message] } }] }],
+      entry: [
+        {
+          id: 'sandbox',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { phone_number_id: deps.config.whatsapp.phoneNumberIds[0] },
+                contacts: [{ wa_id: waId, profile: { name: name ?? 'Sandbox Subscriber' } }],
+                messages: [message],
+              },
+            },
+          ],
+        },
+      ],
     });
     onStored();
     res.status(202).json({ id });
@@ -78,21 +93,20 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
       res.status(400).json({ error: 'waId: digits of an E.164 number without +' });
       return;
     }
-    const s = await findSubscriber(deps, { waId });
+    const s = await deps.stores.subscribers.find({ waId });
     if (!s || s.origin !== 'sandbox') {
       res.json({ consent: null, messages: [] });
       return;
     }
-    const messages = await deps.models.Message.find({ subscriberId: s._id }).sort({ at: 1 }).limit(200).lean();
-    const outbox = await deps.models.Outbox.find({ _id: { $in: messages.filter((m) => m.direction === 'out').map((m) => m._id) } }, { bodyEnc: 1 }).lean();
-    const bodies = new Map(outbox.map((o) => [o._id, JSON.parse(deps.pii.decrypt(o.bodyEnc, at('outbox', 'bodyEnc', o._id)))]));
+    const messages = await deps.stores.conversation.linesOf(s._id, { limit: 200 });
+    const bodies = await deps.stores.outbox.bodiesOf(messages.filter((m) => m.direction === 'out').map((m) => m._id));
     res.json({
       consent: s.consent,
       locale: s.locale,
       messages: messages.map((m) => ({
         id: m._id,
         direction: m.direction,
-        text: m.textEnc ? deps.pii.decrypt(m.textEnc, at('messages', 'textEnc', m._id)) : `[${m.kind}]`,
+        text: m.text ?? `[${m.kind}]`,
         status: m.status,
         at: m.at,
         body: bodies.get(m._id) ?? null,
@@ -101,14 +115,14 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
   });
 
   router.get('/sandbox/exports/:id', async (req, res) => {
-    const exp = await deps.models.Export.findById(String(req.params.id)).lean();
-    const owner = typeof req.query.waId === 'string' && /^\d{6,15}$/.test(req.query.waId) ? await findSubscriber(deps, { waId: req.query.waId }) : null;
+    const exp = await deps.stores.exports.get(String(req.params.id));
+    const owner = typeof req.query.waId === 'string' && /^\d{6,15}$/.test(req.query.waId) ? await deps.stores.subscribers.find({ waId: req.query.waId }) : null;
     if (!exp || exp.expiresAt < deps.clock.now() || !owner || owner.origin !== 'sandbox' || String(owner._id) !== String(exp.subscriberId)) {
       res.status(404).json({ error: 'no such export (they expire after 7 days)' });
       return;
     }
     // The file as WhatsApp would deliver it: the type it was uploaded with and the name it was sent under.
-    const file = openExportContent(deps.pii.decrypt(exp.contentEnc, at('exports', 'contentEnc', exp._id)));
+    const file = openExportContent(exp.content);
     res
       .attachment(exportFilename(file.format, exp.createdAt))
       .type(file.format === 'pdf' ? file.mime : `${file.mime}; charset=utf-8`)
@@ -116,7 +130,7 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
   });
   /** A number the simulator may play: one it created, or one with no profile (when writing). */
   async function isSandboxPerson(waId: string, orNew: boolean): Promise<boolean> {
-    const s = await findSubscriber(deps, { waId });
+    const s = await deps.stores.subscribers.find({ waId });
     return s ? s.origin === 'sandbox' : orNew;
   }
   return router;

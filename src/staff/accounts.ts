@@ -1,9 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
 import type { Deps } from '../deps';
-import { isDuplicateKey } from '../db/models';
 import { securitySignal } from '../privacy/alerts';
-import { audit } from './audit';
 import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './password';
 import { admitLogin } from './loginGuard';
 import { ROLES, type Role } from './roles';
@@ -23,7 +21,15 @@ export interface StaffView {
   lastLoginAt: Date | null;
 }
 
-type StaffDoc = { _id: Types.ObjectId; email: string; name: string; role: string; disabled?: boolean | null; lockedUntil?: Date | null; lastLoginAt?: Date | null };
+type StaffDoc = {
+  _id: Types.ObjectId;
+  email: string;
+  name: string;
+  role: string;
+  disabled?: boolean | null;
+  lockedUntil?: Date | null;
+  lastLoginAt?: Date | null;
+};
 export const view = (s: StaffDoc): StaffView => ({
   id: String(s._id),
   email: s.email,
@@ -41,14 +47,16 @@ export async function createStaff(deps: Deps, by: string | null, r: { email: str
   if (!/^[^@\s]+@[^@\s]+$/.test(email)) return { kind: 'invalid', problem: 'email: an email address' };
   if (!ROLES.includes(r.role as Role)) return { kind: 'invalid', problem: `role: one of ${ROLES.join(', ')}` };
   if (r.password.length < MIN_PASSWORD) return { kind: 'invalid', problem: `password: at least ${MIN_PASSWORD} characters` };
-  try {
-    const doc = await deps.models.Staff.create({ email, name: r.name.trim() || email, role: r.role, passwordHash: await hashPassword(r.password), createdAt: deps.clock.now() });
-    await audit(deps, { staffId: by, action: 'staff_created', detail: `${String(doc._id)} as ${r.role}` });
-    return { kind: 'created', staff: view(doc.toObject()) };
-  } catch (err) {
-    if (isDuplicateKey(err)) return { kind: 'exists' };
-    throw err;
-  }
+  const doc = await deps.stores.staff.create({
+    email,
+    name: r.name.trim() || email,
+    role: r.role,
+    passwordHash: await hashPassword(r.password),
+    now: deps.clock.now(),
+  });
+  if (!doc) return { kind: 'exists' };
+  await deps.stores.audit.append({ staffId: by, action: 'staff_created', detail: `${String(doc._id)} as ${r.role}` });
+  return { kind: 'created', staff: view(doc) };
 }
 
 export async function updateStaff(
@@ -72,16 +80,21 @@ export async function updateStaff(
     set.lockedUntil = null;
     set.locks = 0;
   }
-  const doc = await deps.models.Staff.findOneAndUpdate({ email: email.trim().toLowerCase() }, { $set: set }, { returnDocument: 'after' }).lean();
+  const doc = await deps.stores.staff.update(email.trim().toLowerCase(), set);
   if (!doc) return 'unknown';
   // Sessions of a disabled account, or after a role or password change, end now.
-  await deps.models.StaffSession.deleteMany({ staffId: doc._id });
+  await deps.stores.staff.closeSessionsOf(doc._id);
   const what = change.unlock ? ['unlocked'] : Object.keys(set).filter((k) => !['passwordHash', 'failedLogins', 'lockedUntil', 'locks'].includes(k));
-  await audit(deps, { staffId: by, action: 'staff_updated', detail: `${String(doc._id)}: ${[...what, ...(change.password ? ['password'] : [])].join(', ')}` });
+  await deps.stores.audit.append({
+    staffId: by,
+    action: 'staff_updated',
+    detail: `${String(doc._id)}: ${[...what, ...(change.password ? ['password'] : [])].join(', ')}`,
+  });
   return 'updated';
 }
 
-export type LoginOutcome = { kind: 'ok'; staff: StaffView; token: string; csrf: string } | { kind: 'invalid' } | { kind: 'throttled'; retryAfterSeconds: number };
+export type LoginOutcome =
+  { kind: 'ok'; staff: StaffView; token: string; csrf: string } | { kind: 'invalid' } | { kind: 'throttled'; retryAfterSeconds: number };
 
 /** Every failed login takes at least this long, so its timing says nothing the answer does not. */
 export const FAILURE_FLOOR_MS = 400;
@@ -118,21 +131,19 @@ export async function login(deps: Deps, emailIn: string, password: string, clien
 }
 
 async function attempt(deps: Deps, email: string, password: string): Promise<LoginOutcome> {
-  const { Staff, StaffSession } = deps.models;
+  const staff = deps.stores.staff;
   {
     const now = deps.clock.now();
     // A lock that ended a day ago or more is forgotten (the doubling starts again); one that has just
     // run out gives one more try before the next one.
-    await Staff.updateOne({ email, lockedUntil: { $ne: null, $lte: new Date(now.getTime() - 86_400_000) } }, { $set: { lockedUntil: null, failedLogins: 0, locks: 0 } });
-    await Staff.updateOne({ email, lockedUntil: { $ne: null, $lte: now } }, { $set: { lockedUntil: null, failedLogins: LOCK_AFTER - 1 } });
-    const s = await Staff.findOneAndUpdate({ email, disabled: { $ne: true }, lockedUntil: null }, { $inc: { failedLogins: 1 } }, { returnDocument: 'after' }).lean();
+    const s = await staff.countAttempt(email, now, LOCK_AFTER - 1);
     const matches = await verifyPassword(password, s?.passwordHash ?? (await DUMMY_HASH_PROMISE));
     if (s && matches && (s.failedLogins ?? 0) <= LOCK_AFTER) {
       const token = randomBytes(32).toString('base64url');
       const csrf = randomBytes(24).toString('base64url');
-      await StaffSession.collection.insertOne({ _id: sessionId(token) as never, staffId: s._id, csrf, createdAt: now, expiresAt: new Date(now.getTime() + SESSION_MS) });
-      await Staff.updateOne({ _id: s._id }, { $set: { failedLogins: 0, locks: 0, lastLoginAt: now } });
-      await audit(deps, { staffId: String(s._id), action: 'login' });
+      await staff.openSession({ id: sessionId(token), staffId: s._id, csrf, now, expiresAt: new Date(now.getTime() + SESSION_MS) });
+      await staff.loggedIn(s._id, now);
+      await deps.stores.audit.append({ staffId: String(s._id), action: 'login' });
       return { kind: 'ok', staff: view(s), token, csrf };
     }
     if (!s) {
@@ -141,15 +152,14 @@ async function attempt(deps: Deps, email: string, password: string): Promise<Log
     }
     if ((s.failedLogins ?? 0) >= LOCK_AFTER) {
       const until = new Date(now.getTime() + Math.min(86_400_000, 15 * 60_000 * 2 ** (s.locks ?? 0)));
-      const locked = await Staff.updateOne({ _id: s._id, lockedUntil: null }, { $set: { lockedUntil: until }, $inc: { locks: 1 } });
-      if (locked.modifiedCount > 0) {
+      if (await staff.lock(s._id, until)) {
         securitySignal(deps, 'staff_locked_out');
-        await audit(deps, { staffId: String(s._id), action: 'login_failed', detail: 'locked' });
+        await deps.stores.audit.append({ staffId: String(s._id), action: 'login_failed', detail: 'locked' });
         return { kind: 'invalid' };
       }
     }
     securitySignal(deps, 'staff_login_failed');
-    await audit(deps, { staffId: String(s._id), action: 'login_failed', detail: 'wrong password' });
+    await deps.stores.audit.append({ staffId: String(s._id), action: 'login_failed', detail: 'wrong password' });
     return { kind: 'invalid' };
   }
 }
@@ -158,14 +168,14 @@ export const sessionId = (token: string) => createHash('sha256').update(token).d
 
 export async function sessionFor(deps: Deps, token: string | undefined): Promise<{ staff: StaffView; csrf: string; id: string } | null> {
   if (!token) return null;
-  const sess = await deps.models.StaffSession.findById(sessionId(token)).lean();
+  const sess = await deps.stores.staff.session(sessionId(token));
   if (!sess || sess.expiresAt < deps.clock.now()) return null;
-  const s = await deps.models.Staff.findById(sess.staffId).lean();
+  const s = await deps.stores.staff.byId(sess.staffId);
   if (!s || s.disabled) return null;
   return { staff: view(s), csrf: sess.csrf, id: sess._id };
 }
 
 export async function logout(deps: Deps, token: string, staffId: string): Promise<void> {
-  await deps.models.StaffSession.deleteOne({ _id: sessionId(token) });
-  await audit(deps, { staffId, action: 'logout' });
+  await deps.stores.staff.closeSession(sessionId(token));
+  await deps.stores.audit.append({ staffId, action: 'logout' });
 }

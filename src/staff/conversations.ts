@@ -5,16 +5,15 @@ import { enqueueReplies, enqueueText } from '../outbox/enqueue';
 import { securitySignal } from '../privacy/alerts';
 import { collectSubjectData } from '../rights/exportData';
 import { optOut } from '../rights/optOut';
-import { openField, recipientOf, senderOf, type Subscriber } from '../rights/subscribers';
-import { at } from '../privacy/pii';
-import { audit } from './audit';
+import { senderOf } from '../rights/subscribers';
+import { windowOpen, type Subscriber } from '../store/subscriberStore';
 import type { StaffView } from './accounts';
 import { maskNumber } from './roles';
 
 const DAY = 86_400_000;
 
 function numberOf(deps: Deps, s: Subscriber): string | null {
-  const waId = openField(deps, s, 'waIdEnc');
+  const waId = deps.stores.subscribers.open(s, 'waIdEnc');
   return waId ? `+${waId}` : null;
 }
 
@@ -24,7 +23,7 @@ export type RevealReason = (typeof REVEAL_REASONS)[number];
 
 async function load(deps: Deps, id: string): Promise<Subscriber | null> {
   if (!Types.ObjectId.isValid(id)) return null;
-  return (await deps.models.Subscriber.findById(id).lean()) as Subscriber | null;
+  return deps.stores.subscribers.byId(id);
 }
 
 function daysLeft(deps: Deps, due: Date): number {
@@ -33,18 +32,18 @@ function daysLeft(deps: Deps, due: Date): number {
 
 /** The console's list: newest activity first, numbers masked, open requests with days left. */
 export async function listConversations(deps: Deps, opts: { limit?: number } = {}) {
-  const subs = (await deps.models.Subscriber.find({}).sort({ lastActivityAt: -1 }).limit(opts.limit ?? 100).lean()) as Subscriber[];
-  const open = await deps.models.Request.find({ subscriberToken: { $in: subs.map((s) => s.key) }, state: 'open' }).lean();
+  const subs = await deps.stores.subscribers.recent({ limit: opts.limit ?? 100 });
+  const open = await deps.stores.requests.openOf(subs.map((s) => s.key));
   const now = deps.clock.now();
   return subs.map((s) => ({
     id: String(s._id),
     number: maskNumber(numberOf(deps, s)),
-    name: openField(deps, s, 'nameEnc'),
+    name: deps.stores.subscribers.open(s, 'nameEnc'),
     consent: s.consent,
     locale: s.locale ?? null,
     paused: Boolean(s.pausedByStaff),
     unanswered: Boolean(s.unanswered),
-    windowOpen: Boolean(s.windowUntil && s.windowUntil > now),
+    windowOpen: windowOpen(s, now),
     lastActivityAt: s.lastActivityAt,
     openRequests: open.filter((r) => r.subscriberToken === s.key).map((r) => ({ id: r._id, type: r.type, dueAt: r.dueAt, daysLeft: daysLeft(deps, r.dueAt) })),
   }));
@@ -54,33 +53,42 @@ export async function listConversations(deps: Deps, opts: { limit?: number } = {
 export async function conversation(deps: Deps, id: string) {
   const s = await load(deps, id);
   if (!s) return null;
-  const m = deps.models;
+  const { conversation: lines, consents: history, requests: asked, suppressions } = deps.stores;
   const [messages, consents, requests, suppressed] = await Promise.all([
-    // Ties (a reply stamped in the same millisecond as the message it answers): inbound first.
-    m.Message.find({ subscriberId: s._id }).sort({ at: -1, direction: -1 }).limit(300).lean(),
-    m.Consent.find({ subscriberId: s._id }).sort({ at: 1 }).lean(),
-    m.Request.find({ subscriberToken: s.key }).sort({ receivedAt: -1 }).lean(),
-    m.Suppression.exists({ _id: s.key }),
+    lines.linesOf(s._id, { newestFirst: true, limit: 300 }),
+    history.historyOf(s._id),
+    asked.ofPerson(s.key, { newestFirst: true }),
+    suppressions.isSuppressed(s.key),
   ]);
   const now = deps.clock.now();
   return {
     id: String(s._id),
     number: maskNumber(numberOf(deps, s)),
-    name: openField(deps, s, 'nameEnc'),
+    name: deps.stores.subscribers.open(s, 'nameEnc'),
     consent: s.consent,
     consentAt: s.consentAt ?? null,
     locale: s.locale ?? null,
     paused: Boolean(s.pausedByStaff),
     windowUntil: s.windowUntil ?? null,
-    windowOpen: Boolean(s.windowUntil && s.windowUntil > now),
+    windowOpen: windowOpen(s, now),
     suppressed: Boolean(suppressed),
-    consentHistory: consents.map((c) => ({ action: c.action, source: c.source, detail: c.detailEnc ? deps.pii.decrypt(c.detailEnc, at('consents', 'detailEnc', c._id)) : null, at: c.at })),
-    requests: requests.map((r) => ({ id: r._id, type: r.type, channel: r.channel, state: r.state, receivedAt: r.receivedAt, dueAt: r.dueAt, regime: r.regime, daysLeft: r.state === 'open' ? daysLeft(deps, r.dueAt) : null, outcome: r.outcome })),
+    consentHistory: consents.map((c) => ({ action: c.action, source: c.source, detail: c.detail, at: c.at })),
+    requests: requests.map((r) => ({
+      id: r._id,
+      type: r.type,
+      channel: r.channel,
+      state: r.state,
+      receivedAt: r.receivedAt,
+      dueAt: r.dueAt,
+      regime: r.regime,
+      daysLeft: r.state === 'open' ? daysLeft(deps, r.dueAt) : null,
+      outcome: r.outcome,
+    })),
     messages: messages.reverse().map((x) => ({
       id: x._id,
       direction: x.direction,
       kind: x.kind,
-      text: x.textEnc ? deps.pii.decrypt(x.textEnc, at('messages', 'textEnc', x._id)) : null,
+      text: x.text,
       intent: x.intent ?? null,
       by: x.by,
       status: x.status ?? null,
@@ -91,13 +99,8 @@ export async function conversation(deps: Deps, id: string) {
 
 /** Rights requests across subscribers, for the compliance view; pseudonymous, with due dates. */
 export async function listRequests(deps: Deps, f: { type?: string; state?: string; overdue?: boolean }) {
-  const q: Record<string, unknown> = {};
-  if (f.type) q.type = f.type;
-  if (f.state) q.state = f.state;
-  if (f.overdue) Object.assign(q, { state: 'open', dueAt: { $lt: deps.clock.now() } });
-  const rows = await deps.models.Request.find(q).sort({ dueAt: 1 }).limit(500).lean();
-  const subs = await deps.models.Subscriber.find({ key: { $in: [...new Set(rows.map((r) => r.subscriberToken))] } }, { key: 1 }).lean();
-  const byToken = new Map(subs.map((s) => [s.key, String(s._id)]));
+  const rows = await deps.stores.requests.list({ type: f.type, state: f.state, overdueAt: f.overdue ? deps.clock.now() : undefined });
+  const byToken = await deps.stores.subscribers.idsOf([...new Set(rows.map((r) => r.subscriberToken))]);
   return rows.map((r) => ({
     id: r._id,
     type: r.type,
@@ -130,7 +133,7 @@ export async function reveal(deps: Deps, by: StaffView, id: string, why: { reaso
   if (!s) return { kind: 'not_found' };
   const reason = revealReason(why);
   if (!reason) return { kind: 'refused', reason: 'state a reason (at least 5 characters)' };
-  await audit(deps, { staffId: by.id, action: 'reveal', subscriberToken: s.key, detail: reason.code, note: reason.note || null });
+  await deps.stores.audit.append({ staffId: by.id, action: 'reveal', subscriberToken: s.key, detail: reason.code, note: reason.note || null });
   securitySignal(deps, 'staff_reveal', { staff: by.id });
   return { kind: 'ok', number: numberOf(deps, s) };
 }
@@ -139,19 +142,27 @@ export async function reveal(deps: Deps, by: StaffView, id: string, why: { reaso
 export async function reply(deps: Deps, by: StaffView, id: string, text: string): Promise<ActionOutcome<{ messageId: string }>> {
   const s = await load(deps, id);
   if (!s) return { kind: 'not_found' };
-  if (!s.windowUntil || s.windowUntil < deps.clock.now()) return { kind: 'refused', reason: 'the 24-hour window is closed: the person has to write first' };
+  if (!windowOpen(s, deps.clock.now())) return { kind: 'refused', reason: 'the 24-hour window is closed: the person has to write first' };
   const messageId = `staff:${randomUUID()}`;
-  await enqueueText(deps, { id: messageId, subscriberId: s._id, to: recipientOf(deps, s), from: senderOf(deps, s), category: 'service', text, by: `staff:${by.id}` });
-  await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { unanswered: false, lastActivityAt: deps.clock.now() } });
-  await audit(deps, { staffId: by.id, action: 'reply', subscriberToken: s.key });
+  await enqueueText(deps, {
+    id: messageId,
+    subscriberId: s._id,
+    to: deps.stores.subscribers.recipientOf(s),
+    from: senderOf(deps.rights, s),
+    category: 'service',
+    text,
+    by: `staff:${by.id}`,
+  });
+  await deps.stores.subscribers.markAnswered(s._id, deps.clock.now());
+  await deps.stores.audit.append({ staffId: by.id, action: 'reply', subscriberToken: s.key });
   return { kind: 'ok', messageId };
 }
 
 export async function setPaused(deps: Deps, by: StaffView, id: string, paused: boolean): Promise<ActionOutcome> {
   const s = await load(deps, id);
   if (!s) return { kind: 'not_found' };
-  await deps.models.Subscriber.updateOne({ _id: s._id }, { $set: { pausedByStaff: paused } });
-  await audit(deps, { staffId: by.id, action: paused ? 'pause' : 'resume', subscriberToken: s.key });
+  await deps.stores.subscribers.setPaused(s._id, paused);
+  await deps.stores.audit.append({ staffId: by.id, action: paused ? 'pause' : 'resume', subscriberToken: s.key });
   deps.bus.emit('conversation', String(s._id));
   return { kind: 'ok' };
 }
@@ -161,11 +172,26 @@ export async function staffOptOut(deps: Deps, by: StaffView, id: string, message
   const s = await load(deps, id);
   if (!s) return { kind: 'not_found' };
   const requestId = `staff:${randomUUID()}`;
-  const result = await optOut(deps, s, { requestId, source: 'staff', channel: 'staff', at: deps.clock.now(), detail: messageId ? `from message ${messageId}` : undefined });
+  const result = await optOut(deps.rights, s, {
+    requestId,
+    source: 'staff',
+    channel: 'staff',
+    at: deps.clock.now(),
+    detail: messageId ? `from message ${messageId}` : undefined,
+  });
   if (result.kind === 'opted_out') {
-    await enqueueReplies(deps, { keyPrefix: requestId, subscriberId: s._id, to: recipientOf(deps, s), from: senderOf(deps, s), locale: s.locale ?? deps.config.defaultLocale, category: 'rights', replies: result.replies, by: `staff:${by.id}` });
+    await enqueueReplies(deps, {
+      keyPrefix: requestId,
+      subscriberId: s._id,
+      to: deps.stores.subscribers.recipientOf(s),
+      from: senderOf(deps.rights, s),
+      locale: s.locale ?? deps.config.defaultLocale,
+      category: 'rights',
+      replies: result.replies,
+      by: `staff:${by.id}`,
+    });
   }
-  await audit(deps, { staffId: by.id, action: 'opt_out', subscriberToken: s.key, detail: result.kind });
+  await deps.stores.audit.append({ staffId: by.id, action: 'opt_out', subscriberToken: s.key, detail: result.kind });
   return { kind: 'ok', outcome: result.kind };
 }
 
@@ -178,8 +204,8 @@ export async function exportSubject(deps: Deps, by: StaffView, id: string, why: 
   if (!s) return { kind: 'not_found' };
   const reason = revealReason(why);
   if (!reason) return { kind: 'refused', reason: 'state a reason (at least 5 characters)' };
-  const data = await collectSubjectData(deps, s);
-  await audit(deps, { staffId: by.id, action: 'export', subscriberToken: s.key, detail: reason.code, note: reason.note || null });
+  const data = await collectSubjectData(deps.rights, s);
+  await deps.stores.audit.append({ staffId: by.id, action: 'export', subscriberToken: s.key, detail: reason.code, note: reason.note || null });
   securitySignal(deps, 'staff_reveal', { staff: by.id, export: true });
   return { kind: 'ok', data };
 }

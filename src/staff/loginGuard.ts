@@ -25,7 +25,12 @@ const guards = new WeakMap<Deps, Guard>();
 function guardOf(deps: Deps): Guard {
   let g = guards.get(deps);
   if (!g) {
-    g = { address: new RateLimiterMemory({ ...PER_ADDRESS, keyPrefix: 'login-ip' }), account: new RateLimiterMemory({ ...PER_ACCOUNT, keyPrefix: 'login-acct' }), inFlight: 0, waiting: [] };
+    g = {
+      address: new RateLimiterMemory({ ...PER_ADDRESS, keyPrefix: 'login-ip' }),
+      account: new RateLimiterMemory({ ...PER_ACCOUNT, keyPrefix: 'login-acct' }),
+      inFlight: 0,
+      waiting: [],
+    };
     guards.set(deps, g);
   }
   return g;

@@ -3,13 +3,10 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import helmet from 'helmet';
 import { z } from 'zod';
 import type { Deps } from '../deps';
-import { lastVerification } from '../privacy/chain';
 import { subscribeLive } from './liveFeed';
-import { ledgerChain, verifyLedger } from '../rights/ledger';
 import { createStaff, login, logout, sessionFor, updateStaff, view, type StaffView } from './accounts';
-import { auditChain, auditNote, verifyAudit } from './audit';
 import { conversation, exportSubject, listConversations, listRequests, reply, reveal, setPaused, staffOptOut, type ActionOutcome } from './conversations';
-import { can, grants, type Action } from './roles';
+import { ROLES, can, grants, type Action } from './roles';
 
 const PUBLIC = path.resolve(__dirname, '..', '..', 'public', 'staff');
 const COOKIE = 'staff_session';
@@ -50,7 +47,8 @@ export function staffRouter(deps: Deps): Router {
     const body = z.object({ email: z.string().min(3).max(200), password: z.string().min(1).max(500) }).safeParse(req.body);
     if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
     const r = await login(deps, body.data.email, body.data.password, req.ip ?? req.socket.remoteAddress ?? 'unknown');
-    if (r.kind === 'throttled') return void res.status(429).set('retry-after', String(r.retryAfterSeconds)).json({ error: 'too many attempts; try again later' });
+    if (r.kind === 'throttled')
+      return void res.status(429).set('retry-after', String(r.retryAfterSeconds)).json({ error: 'too many attempts; try again later' });
     // Unknown, disabled, locked and wrong answer alike (accounts.ts).
     if (r.kind === 'invalid') return void res.status(401).json({ error: 'wrong email or password' });
     res.cookie(COOKIE, r.token, { httpOnly: true, sameSite: 'strict', secure, path: '/staff', maxAge: 12 * 3600_000 });
@@ -80,7 +78,12 @@ export function staffRouter(deps: Deps): Router {
   const staff = (req: Request) => (req as Authed).staff;
 
   router.use('/staff/api', authed);
-  router.get('/staff/api/me', (req, res) => void res.json({ staff: staff(req), csrf: (req as Authed).csrf, business: deps.config.business.name, permissions: grants(staff(req).role) }));
+  // The console shows only what `permissions` lists and offers the `roles` named here when it
+  // manages staff: it keeps no copy of the table in roles.ts.
+  router.get('/staff/api/me', (req, res) => {
+    const me = staff(req);
+    res.json({ staff: me, csrf: (req as Authed).csrf, business: deps.config.business.name, permissions: grants(me.role), roles: ROLES });
+  });
   router.post('/staff/api/logout', async (req, res) => {
     await logout(deps, (req as Authed).token, staff(req).id);
     res.clearCookie(COOKIE, { path: '/staff' });
@@ -103,8 +106,12 @@ export function staffRouter(deps: Deps): Router {
     if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
     send(res, await reply(deps, staff(req), String(req.params.id), body.data.text));
   });
-  router.post('/staff/api/conversations/:id/pause', allow('pause'), async (req, res) => send(res, await setPaused(deps, staff(req), String(req.params.id), true)));
-  router.post('/staff/api/conversations/:id/resume', allow('pause'), async (req, res) => send(res, await setPaused(deps, staff(req), String(req.params.id), false)));
+  router.post('/staff/api/conversations/:id/pause', allow('pause'), async (req, res) =>
+    send(res, await setPaused(deps, staff(req), String(req.params.id), true)),
+  );
+  router.post('/staff/api/conversations/:id/resume', allow('pause'), async (req, res) =>
+    send(res, await setPaused(deps, staff(req), String(req.params.id), false)),
+  );
   router.post('/staff/api/conversations/:id/opt-out', allow('opt_out'), async (req, res) => {
     const body = z.object({ messageId: z.string().max(300).optional() }).safeParse(req.body ?? {});
     if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
@@ -121,27 +128,39 @@ export function staffRouter(deps: Deps): Router {
 
   router.get('/staff/api/requests', allow('read'), async (req, res) => {
     const q = z
-      .object({ type: z.enum(['opt_out', 'opt_in', 'access', 'erasure']).optional(), state: z.enum(['open', 'done', 'cancelled', 'expired']).optional(), overdue: z.enum(['1', 'true']).optional() })
+      .object({
+        type: z.enum(['opt_out', 'opt_in', 'access', 'erasure']).optional(),
+        state: z.enum(['open', 'done', 'cancelled', 'expired']).optional(),
+        overdue: z.enum(['1', 'true']).optional(),
+      })
       .safeParse(req.query);
     if (!q.success) return void res.status(400).json({ error: 'invalid filter', problems: problems(q.error) });
     res.json({ requests: await listRequests(deps, { type: q.data.type, state: q.data.state, overdue: Boolean(q.data.overdue) }) });
   });
 
   router.get('/staff/api/audit', allow('audit'), async (_req, res) => {
-    const entries = await deps.models.StaffAudit.find({}).sort({ seq: -1 }).limit(300).lean();
-    const names = new Map((await deps.models.Staff.find({}, { email: 1 }).lean()).map((s) => [String(s._id), s.email]));
+    const entries = await deps.stores.audit.recent(300);
+    const names = await deps.stores.staff.emails();
     res.json({
-      entries: entries.map((e) => ({ seq: e.seq, at: e.at, staff: e.staffId ? (names.get(e.staffId) ?? e.staffId) : null, action: e.action,
+      entries: entries.map((e) => ({
+        seq: e.seq,
+        at: e.at,
+        staff: e.staffId ? (names.get(e.staffId) ?? e.staffId) : null,
+        action: e.action,
         subscriberToken: e.subscriberToken ? `${e.subscriberToken.slice(0, 10)}…` : null,
         detail: e.detail,
-        note: auditNote(deps, e),
+        note: deps.stores.audit.noteOf(e),
       })),
-      verification: { audit: await lastVerification(deps, auditChain(deps)), ledger: await lastVerification(deps, ledgerChain(deps)) },
+      verification: { audit: await deps.stores.audit.lastVerification(), ledger: await deps.stores.ledger.lastVerification() },
     });
   });
-  router.post('/staff/api/audit/verify', allow('audit'), async (_req, res) => void res.json({ audit: await verifyAudit(deps), ledger: await verifyLedger(deps) }));
+  router.post(
+    '/staff/api/audit/verify',
+    allow('audit'),
+    async (_req, res) => void res.json({ audit: await deps.stores.audit.verify(), ledger: await deps.stores.ledger.verify() }),
+  );
 
-  router.get('/staff/api/staff', allow('manage_staff'), async (_req, res) => void res.json({ staff: (await deps.models.Staff.find({}).sort({ email: 1 }).lean()).map(view) }));
+  router.get('/staff/api/staff', allow('manage_staff'), async (_req, res) => void res.json({ staff: (await deps.stores.staff.all()).map(view) }));
   router.post('/staff/api/staff', allow('manage_staff'), async (req, res) => {
     const body = z.object({ email: z.string(), name: z.string().max(100).default(''), role: z.string(), password: z.string().max(500) }).safeParse(req.body);
     if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
@@ -151,7 +170,9 @@ export function staffRouter(deps: Deps): Router {
     res.status(201).json({ staff: r.staff });
   });
   router.patch('/staff/api/staff/:email', allow('manage_staff'), async (req, res) => {
-    const body = z.object({ role: z.string().optional(), disabled: z.boolean().optional(), unlock: z.boolean().optional(), password: z.string().max(500).optional() }).safeParse(req.body);
+    const body = z
+      .object({ role: z.string().optional(), disabled: z.boolean().optional(), unlock: z.boolean().optional(), password: z.string().max(500).optional() })
+      .safeParse(req.body);
     if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
     const r = await updateStaff(deps, staff(req).id, String(req.params.email), body.data);
     res.status(r === 'updated' ? 200 : r === 'unknown' ? 404 : 400).json({ result: r });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { contentKey, messageKey, statusKey } from '../privacy/ids';
 import type { Pii } from '../privacy/pii';
+import type { InboundPayload } from '../store/inboxStore';
 import { changeSchema, type Envelope } from './envelope';
 
 /**
@@ -46,33 +47,32 @@ export interface InboxItemDraft {
   aside?: KeptAside;
 }
 
-// Meta's item shapes vary by type and grow over time; the chat code narrows what it reads.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = Record<string, any>;
-
-export interface InboundPayload {
-  field: string;
-  phoneNumberId?: string;
-  item: Json;
-  contact?: { wa_id?: string; user_id?: string; profile?: { name?: string; username?: string } };
-}
+type Json = InboundPayload['item'];
 
 const id = z.string().min(1).max(512);
 // Meta sends numbers as digit strings; a bare number is accepted and turned into one.
-const digits = z.union([z.string(), z.number().int().nonnegative()]).transform(String).pipe(z.string().regex(/^\d{6,20}$/));
+const digits = z
+  .union([z.string(), z.number().int().nonnegative()])
+  .transform(String)
+  .pipe(z.string().regex(/^\d{6,20}$/));
 const bsuid = z.string().min(1).max(256);
 /** Unix seconds between 2001 and 2286: anything else is not a WhatsApp timestamp. */
 const timestamp = z.union([z.string(), z.number()]).transform(Number).pipe(z.number().int().min(1e9).max(1e10));
 const optionalDigits = z.union([digits, z.literal('')]).optional();
 
-const messageItem = z.looseObject({ id, type: z.string().min(1).max(64), timestamp, from: optionalDigits, from_user_id: bsuid.optional() }).refine((m) => Boolean(m.from || m.from_user_id));
+const messageItem = z
+  .looseObject({ id, type: z.string().min(1).max(64), timestamp, from: optionalDigits, from_user_id: bsuid.optional() })
+  .refine((m) => Boolean(m.from || m.from_user_id));
 const statusItem = z.looseObject({
   id,
   status: z.string().min(1).max(32),
   timestamp,
   recipient_id: optionalDigits,
   recipient_user_id: bsuid.optional(),
-  errors: z.array(z.looseObject({ code: z.union([z.number(), z.string()]).optional() })).optional().catch(undefined),
+  errors: z
+    .array(z.looseObject({ code: z.union([z.number(), z.string()]).optional() }))
+    .optional()
+    .catch(undefined),
 });
 const preferenceItem = z.looseObject({ wa_id: optionalDigits, user_id: bsuid.optional(), category: z.string().max(64), value: z.string().max(32), timestamp });
 const contactSchema = z.looseObject({
@@ -94,7 +94,8 @@ function identityOf(waId?: string, user?: string): string | null {
 function senderOfRaw(raw: unknown, depth = 0): string | null {
   if (!raw || typeof raw !== 'object' || depth > 4) return null;
   const r = raw as Json;
-  for (const v of [r.from, r.recipient_id, r.wa_id, r.to]) if ((typeof v === 'string' || typeof v === 'number') && /^\+?\d{6,20}$/.test(String(v))) return `wa:${String(v).replace(/^\+/, '')}`;
+  for (const v of [r.from, r.recipient_id, r.wa_id, r.to])
+    if ((typeof v === 'string' || typeof v === 'number') && /^\+?\d{6,20}$/.test(String(v))) return `wa:${String(v).replace(/^\+/, '')}`;
   for (const v of [r.from_user_id, r.recipient_user_id, r.user_id]) if (typeof v === 'string' && v.length > 0 && v.length <= 256) return `bsuid:${v}`;
   for (const v of Object.values(r).slice(0, 50)) {
     const found = senderOfRaw(v, depth + 1);
@@ -116,6 +117,56 @@ function serialisable(v: unknown): boolean {
   return safeJson(v) !== '"[unserialisable]"';
 }
 
+type Contact = NonNullable<InboundPayload['contact']>;
+interface ItemRead {
+  id: string;
+  type: string;
+  identity: ReturnType<typeof identityOf>;
+  timestamp: number;
+  contact?: Contact;
+}
+
+/** The item kinds we act on: how each is validated, and its keyed id, type and person. */
+const FIELDS = ['messages', 'statuses', 'user_preferences'] as const;
+const READERS: Record<(typeof FIELDS)[number], { schema: z.ZodType; read: (pii: Pick<Pii, 'blindIndex'>, d: Json, contacts: Contact[]) => ItemRead | null }> = {
+  messages: {
+    schema: messageItem,
+    read: (pii, m, contacts) => {
+      // Only a contact that names this very sender supplies its profile (never contacts[0]).
+      const contact = contacts.find((c) => (m.from && c.wa_id === m.from) || (m.from_user_id && c.user_id === m.from_user_id));
+      return {
+        id: messageKey(pii, m.id),
+        type: m.type,
+        identity: identityOf(m.from || contact?.wa_id, m.from_user_id || contact?.user_id),
+        timestamp: m.timestamp,
+        contact,
+      };
+    },
+  },
+  statuses: {
+    schema: statusItem,
+    // One message has several statuses (sent, delivered, read): each is its own item.
+    read: (pii, st) => ({
+      id: statusKey(pii, st.id, st.status),
+      type: `status:${st.status}`,
+      identity: identityOf(st.recipient_id, st.recipient_user_id),
+      timestamp: st.timestamp,
+    }),
+  },
+  user_preferences: {
+    schema: preferenceItem,
+    read: (pii, p) =>
+      p.wa_id || p.user_id
+        ? {
+            id: contentKey(pii, 'pref', `${p.wa_id ?? ''}|${p.user_id ?? ''}|${p.category}|${p.value}|${p.timestamp}`),
+            type: `preference:${p.value}`,
+            identity: identityOf(p.wa_id, p.user_id),
+            timestamp: p.timestamp,
+          }
+        : null,
+  },
+};
+
 export function explode(envelope: Envelope, ctx: ExplodeContext): InboxItemDraft[] {
   const { nowMs, pii } = ctx;
   const out: InboxItemDraft[] = [];
@@ -136,7 +187,8 @@ export function explode(envelope: Envelope, ctx: ExplodeContext): InboxItemDraft
   };
   // A valid item that is not ours to act on: kept sealed for inspection (and erasure), never processed.
   const asideIf = (d: InboxItemDraft, phoneNumberId: string | undefined, seconds: number): InboxItemDraft => {
-    const aside: KeptAside | undefined = !phoneNumberId || !ctx.ourNumbers.has(phoneNumberId) ? 'foreign_number' : seconds * 1000 < nowMs - ctx.replayWindowMs ? 'stale' : undefined;
+    const aside: KeptAside | undefined =
+      !phoneNumberId || !ctx.ourNumbers.has(phoneNumberId) ? 'foreign_number' : seconds * 1000 < nowMs - ctx.replayWindowMs ? 'stale' : undefined;
     return aside ? { ...d, type: aside, state: 'ignored', aside } : d;
   };
 
@@ -160,85 +212,28 @@ export function explode(envelope: Envelope, ctx: ExplodeContext): InboxItemDraft
         return r.success ? [r.data] : [];
       });
       let known = false;
-      if (Array.isArray(value.messages)) {
+      for (const field of FIELDS) {
+        const items = value[field];
+        if (!Array.isArray(items)) continue;
         known = true;
-        for (const raw of value.messages as unknown[]) {
-          const r = messageItem.safeParse(raw);
-          if (!r.success || !serialisable(raw)) {
-            out.push(ignored('messages', raw, phoneNumberId));
+        for (const raw of items as unknown[]) {
+          const parsedItem = READERS[field].schema.safeParse(raw);
+          const read = parsedItem.success && serialisable(raw) ? READERS[field].read(pii, parsedItem.data as Json, contacts) : null;
+          if (!read) {
+            out.push(ignored(field, raw, phoneNumberId));
             continue;
           }
-          const m = r.data;
-          // Only a contact that names this very sender supplies its profile (never contacts[0]).
-          const contact = contacts.find((c) => (m.from && c.wa_id === m.from) || (m.from_user_id && c.user_id === m.from_user_id));
-          out.push(
-            asideIf(
-              {
-                _id: messageKey(pii, m.id),
-                field: 'messages',
-                type: m.type,
-                identity: identityOf(m.from || contact?.wa_id, m.from_user_id || contact?.user_id),
-                payload: { field: 'messages', phoneNumberId, item: m as Json, contact: contact as InboundPayload['contact'] },
-                order: orderOf(m.timestamp),
-                state: 'pending',
-              },
-              phoneNumberId,
-              m.timestamp,
-            ),
-          );
-        }
-      }
-      if (Array.isArray(value.statuses)) {
-        known = true;
-        for (const raw of value.statuses as unknown[]) {
-          const r = statusItem.safeParse(raw);
-          if (!r.success || !serialisable(raw)) {
-            out.push(ignored('statuses', raw, phoneNumberId));
-            continue;
-          }
-          const s = r.data;
-          out.push(
-            asideIf(
-              {
-                // One message has several statuses (sent, delivered, read): each is its own item.
-                _id: statusKey(pii, s.id, s.status),
-                field: 'statuses',
-                type: `status:${s.status}`,
-                identity: identityOf(s.recipient_id, s.recipient_user_id),
-                payload: { field: 'statuses', phoneNumberId, item: s as Json },
-                order: orderOf(s.timestamp),
-                state: 'pending',
-              },
-              phoneNumberId,
-              s.timestamp,
-            ),
-          );
-        }
-      }
-      if (Array.isArray(value.user_preferences)) {
-        known = true;
-        for (const raw of value.user_preferences as unknown[]) {
-          const r = preferenceItem.safeParse(raw);
-          const p = r.success ? r.data : null;
-          if (!p || !(p.wa_id || p.user_id) || !serialisable(raw)) {
-            out.push(ignored('user_preferences', raw, phoneNumberId));
-            continue;
-          }
-          out.push(
-            asideIf(
-              {
-                _id: contentKey(pii, 'pref', `${p.wa_id ?? ''}|${p.user_id ?? ''}|${p.category}|${p.value}|${p.timestamp}`),
-                field: 'user_preferences',
-                type: `preference:${p.value}`,
-                identity: identityOf(p.wa_id, p.user_id),
-                payload: { field: 'user_preferences', phoneNumberId, item: p as Json },
-                order: orderOf(p.timestamp),
-                state: 'pending',
-              },
-              phoneNumberId,
-              p.timestamp,
-            ),
-          );
+          const payload: InboundPayload = { field, phoneNumberId, item: parsedItem.data as Json, ...(read.contact ? { contact: read.contact } : {}) };
+          const draft: InboxItemDraft = {
+            _id: read.id,
+            field,
+            type: read.type,
+            identity: read.identity,
+            payload,
+            order: orderOf(read.timestamp),
+            state: 'pending',
+          };
+          out.push(asideIf(draft, phoneNumberId, read.timestamp));
         }
       }
       if (!known) {

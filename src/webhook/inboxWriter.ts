@@ -21,7 +21,7 @@ const writers = new WeakMap<object, (docs: Doc[]) => Promise<WriteResult>>();
  * one by one, ~9k documents/s in batches of 50).
  */
 export function inboxWriter(deps: Deps): (docs: Doc[]) => Promise<WriteResult> {
-  const existing = writers.get(deps.models);
+  const existing = writers.get(deps.stores.inbox);
   if (existing) return existing;
   const queue: Pending[] = [];
   let flushing = false;
@@ -34,7 +34,7 @@ export function inboxWriter(deps: Deps): (docs: Doc[]) => Promise<WriteResult> {
       const dupIndexes = new Set<number>();
       let failure: unknown;
       try {
-        await deps.models.Inbox.collection.insertMany(docs as never[], { ordered: false });
+        await deps.stores.inbox.insertMany(docs);
       } catch (err) {
         const raw = (err as { writeErrors?: { code?: number; index?: number }[] | { code?: number; index?: number } }).writeErrors;
         const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
@@ -65,6 +65,6 @@ export function inboxWriter(deps: Deps): (docs: Doc[]) => Promise<WriteResult> {
         setImmediate(() => void flush());
       }
     });
-  writers.set(deps.models, write);
+  writers.set(deps.stores.inbox, write);
   return write;
 }

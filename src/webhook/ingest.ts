@@ -32,7 +32,7 @@ export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<In
   // Statuses about an erased number (the erasure confirmation's sent/delivered/read) are dropped
   // unstored: nothing of that person is written again (README, Data protection).
   const statusKeys = [...new Set(drafts.filter((d) => d.field === 'statuses' && d.identity).map((d) => deps.pii.blindIndex(d.identity!)))];
-  const erased = statusKeys.length ? new Set((await deps.models.Suppression.find({ _id: { $in: statusKeys } }, { _id: 1 }).lean()).map((x) => x._id)) : new Set<string>();
+  const erased = await deps.stores.suppressions.suppressedAmong(statusKeys);
   const kept = erased.size ? drafts.filter((d) => !(d.field === 'statuses' && d.identity && erased.has(deps.pii.blindIndex(d.identity)))) : drafts;
   const docs = kept.map((d) => {
     // An item that cannot be serialised is kept aside (ignored) rather than failing the delivery.

@@ -19,7 +19,7 @@ export function webhookRouter(deps: Deps, onStored: () => void): Router {
   const log = deps.log.child({ module: 'webhook' });
   const { metrics } = deps;
 
-  // Meta "Webhooks › Verification requests": hub.mode=subscribe, hub.verify_token, hub.challenge.
+  // Meta's verification request (https://developers.facebook.com/docs/graph-api/webhooks/getting-started): hub.mode=subscribe, hub.verify_token, hub.challenge.
   router.get('/webhook', (req, res) => {
     const mode = req.query['hub.mode'];
     const token = req.query['hub.verify_token'];

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Meta signs the exact bytes it sends: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, body)>`
- * (Meta "Webhooks › Validating payloads"). The check runs on the raw body, never on re-serialised
+ * (https://developers.facebook.com/docs/graph-api/webhooks/getting-started, "Validating Payloads"). The check runs on the raw body, never on re-serialised
  * JSON: Meta escapes non-ASCII as \uXXXX and "/" as "\/", so any round trip changes the bytes.
  * (whatsapp-api-js's verifier re-escapes the text first, which would accept a re-serialised body;
  * we want those rejected, so the HMAC is ours.)

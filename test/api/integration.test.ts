@@ -10,7 +10,13 @@ beforeEach(async () => {
 afterEach(() => h.close());
 
 const auth = { authorization: `Bearer ${TEST_API_TOKEN}` };
-const sendability = async (phone: string) => (await request(h.app).get(`/api/v1/sendability/${encodeURIComponent(phone)}`).set(auth).expect(200)).body;
+const sendability = async (phone: string) =>
+  (
+    await request(h.app)
+      .get(`/api/v1/sendability/${encodeURIComponent(phone)}`)
+      .set(auth)
+      .expect(200)
+  ).body;
 const market = (to: string, text = 'Big sale today') => request(h.app).post('/api/v1/messages').set(auth).send({ to, category: 'marketing', text });
 const marketingReached = (waId: string) => h.fake.deliveredTo(waId).filter((b) => bodyText(b) === 'Big sale today');
 
@@ -51,7 +57,11 @@ describe('GET /api/v1/sendability/:phone and POST /api/v1/messages through the c
     await h.press(waId, 'erase.yes');
     expect(await sendability(`+${waId}`)).toEqual({ marketing: false });
     await market(`+${waId}`).expect(409);
-    await request(h.app).post('/api/v1/consents').set(auth).send({ to: `+${waId}`, source: 'web form', collectedAt: h.clock.now().toISOString() }).expect(409);
+    await request(h.app)
+      .post('/api/v1/consents')
+      .set(auth)
+      .send({ to: `+${waId}`, source: 'web form', collectedAt: h.clock.now().toISOString() })
+      .expect(409);
     expect(await sendability(`+${waId}`)).toEqual({ marketing: false });
     h.clock.advance(365 * 86_400_000);
     expect(await sendability(`+${waId}`)).toEqual({ marketing: false });
@@ -78,18 +88,24 @@ describe('POST /api/v1/consents', () => {
   it('records an opt-in collected elsewhere with its source and time (201), and makes the number sendable', async () => {
     const waId = '15550300006';
     const collectedAt = new Date(h.clock.now().getTime() - 3600_000).toISOString();
-    const r = await request(h.app).post('/api/v1/consents').set(auth).send({ to: `+${waId}`, source: 'shop counter, Lisbon', collectedAt }).expect(201);
+    const r = await request(h.app)
+      .post('/api/v1/consents')
+      .set(auth)
+      .send({ to: `+${waId}`, source: 'shop counter, Lisbon', collectedAt })
+      .expect(201);
     expect(r.body).toMatchObject({ marketing: true });
     expect(await sendability(waId)).toEqual({ marketing: true });
     const s = await h.deps.models.Subscriber.findOne({ key: h.deps.pii.blindIndex(`wa:${waId}`) }).lean();
     const consents = await h.deps.models.Consent.find({ subscriberId: s!._id }).lean();
-    expect(consents).toEqual([expect.objectContaining({ action: 'grant', source: 'api', detailEnc: expect.stringMatching(/^e2\./), at: new Date(collectedAt) })]);
+    expect(consents).toEqual([
+      expect.objectContaining({ action: 'grant', source: 'api', detailEnc: expect.stringMatching(/^e2\./), at: new Date(collectedAt) }),
+    ]);
     // The stated source is free text: sealed at its place, readable with the key.
     expect(h.deps.pii.decrypt(consents[0].detailEnc!, at('consents', 'detailEnc', consents[0]._id))).toBe('shop counter, Lisbon');
     expect(JSON.stringify(consents)).not.toContain('shop counter');
   });
 
-  it('a consent older than the person\'s STOP is kept in the history but does not override it', async () => {
+  it("a consent older than the person's STOP is kept in the history but does not override it", async () => {
     const waId = '15550300007';
     await h.say(waId, 'STOP');
     const r = await request(h.app)

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LOCALES, type Locale, type Recognition, loadKeywordPacks, recognise } from '../../src/chat/keywords';
+import { loadKeywordPacks } from '../../src/chat/keywordPacks';
+import { type Recognition, recognise } from '../../src/chat/recognise';
+import { LOCALES, type Locale } from '../../src/i18n/locales';
 
 /**
  * Sentences as subscribers write them on WhatsApp, per language (test/chat/corpus/<lng>.json), each

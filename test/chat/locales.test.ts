@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { INTENTS, LOCALES, Locale, PACK_LISTS, PackList, loadKeywordPacks, recognise } from '../../src/chat/keywords';
+import { INTENTS } from '../../src/chat/intents';
+import { loadKeywordPacks } from '../../src/chat/keywordPacks';
+import { PACK_LISTS, type PackList } from '../../src/chat/readKeywordPack';
+import { recognise } from '../../src/chat/recognise';
+import { LOCALES, type Locale } from '../../src/i18n/locales';
 import { normalise } from '../../src/chat/normalise';
 
 const LOCALES_DIR = path.resolve(__dirname, '..', '..', 'locales');
@@ -178,9 +182,7 @@ describe('keyword packs', () => {
   it('has no filler that is, starts or ends a keyword phrase in any language', () => {
     const fillers = LOCALES.flatMap((locale) => raw[locale].fillers);
     const keywords = LOCALES.flatMap((locale) => INTENTS.flatMap((intent) => raw[locale][intent]));
-    const eaten = keywords.filter((keyword) =>
-      fillers.some((f) => keyword === f || keyword.startsWith(`${f} `) || keyword.endsWith(` ${f}`)),
-    );
+    const eaten = keywords.filter((keyword) => fillers.some((f) => keyword === f || keyword.startsWith(`${f} `) || keyword.endsWith(` ${f}`)));
     expect(eaten).toEqual([]);
   });
 });

@@ -1,7 +1,9 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Locale, type Recognition, loadKeywordPacks, recognise } from '../../src/chat/keywords';
+import { loadKeywordPacks } from '../../src/chat/keywordPacks';
+import { type Recognition, recognise } from '../../src/chat/recognise';
+import type { Locale } from '../../src/i18n/locales';
 
 /**
  * Opt-out sentences as data: opt_out_patterns (with gaps, choices and word sets) hint at an opt-out

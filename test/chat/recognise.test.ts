@@ -1,7 +1,10 @@
 import { cpSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Intent, Locale, loadKeywordPacks, recognise } from '../../src/chat/keywords';
+import type { Intent } from '../../src/chat/intents';
+import { loadKeywordPacks } from '../../src/chat/keywordPacks';
+import { recognise } from '../../src/chat/recognise';
+import type { Locale } from '../../src/i18n/locales';
 import { normalise } from '../../src/chat/normalise';
 
 const packs = loadKeywordPacks();
@@ -170,16 +173,7 @@ const intentRows: Record<Intent, Row[]> = {
     row('BAHASA', 'id'),
     row('ganti bahasa', 'id'),
   ],
-  yes: [
-    row('yes', 'en'),
-    row('Yes please', 'en'),
-    row('sí', 'es'),
-    row('si', 'es'),
-    row('sim', 'pt'),
-    row('oui', 'fr'),
-    row('ja', 'de'),
-    row('ya', 'id'),
-  ],
+  yes: [row('yes', 'en'), row('Yes please', 'en'), row('sí', 'es'), row('si', 'es'), row('sim', 'pt'), row('oui', 'fr'), row('ja', 'de'), row('ya', 'id')],
   no: [
     row('no', 'en'),
     row('No thanks', 'en'),
@@ -264,7 +258,6 @@ describe('recognise: everything else', () => {
   ])('does not act on %j', (text) => {
     expect(recognise(packs, text)).toEqual({ kind: 'unknown' });
   });
-
 });
 
 describe('normalise', () => {

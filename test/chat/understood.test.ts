@@ -54,7 +54,12 @@ it('a remembered language wins over the country', async () => {
 describe.each(['image', 'video', 'document'])('a %s captioned STOP', (type) => {
   it('opts out with one confirmation', async () => {
     const waId = '15550030001';
-    const media = { id: 'M1', mime_type: type === 'image' ? 'image/jpeg' : type === 'video' ? 'video/mp4' : 'application/pdf', caption: 'STOP', ...(type === 'document' ? { filename: 'x.pdf' } : {}) };
+    const media = {
+      id: 'M1',
+      mime_type: type === 'image' ? 'image/jpeg' : type === 'video' ? 'video/mp4' : 'application/pdf',
+      caption: 'STOP',
+      ...(type === 'document' ? { filename: 'x.pdf' } : {}),
+    };
     await h.post(envelope(messagesChange({ waId }, [{ type, timestamp: ts(), [type]: media }])));
     expect(h.newReplies(waId).map(bodyText)).toEqual([h.t('en', 'optOut.confirmed')]);
     expect(await subscriber(waId)).toMatchObject({ consent: 'opted_out' });

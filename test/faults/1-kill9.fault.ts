@@ -2,7 +2,14 @@ import path from 'node:path';
 import { freePort } from '../../src/db/embedded';
 import { FakeGraph } from '../support/fakeGraph';
 import { testDbUri } from '../support/testDb';
-import { AppProcess, appEnv, between, checkConversations, ConversationDriver, graphDeliveries, openInspector, outDir, percentile, reclaimLatency, report, rng, sleep, storedBeforeAcknowledged, summarise, waitDrained, type Inspector, expectConversationsIntact, tearDown } from './support';
+import { appEnv, AppProcess } from './support/appProcess';
+import { checkConversations, expectConversationsIntact, reclaimLatency, storedBeforeAcknowledged, summarise } from './support/checks';
+import { ConversationDriver } from './support/conversationDriver';
+import { graphDeliveries } from './support/graphDeliveries';
+import { type Inspector, openInspector, tearDown } from './support/inspector';
+import { between, rng } from './support/random';
+import { outDir, percentile, report } from './support/report';
+import { sleep, waitDrained } from './support/wait';
 
 /**
  * Scenario 1 — kill -9 at random moments. A continuous mixed stream of conversations is posted while
@@ -37,7 +44,7 @@ describe('fault: kill -9 at random moments', () => {
       subscribers: SUBSCRIBERS,
       seed: 9001,
       // About 2 messages a second in all: what the service processes on the embedded FerretDB
-      // (see the report: every claim is a collection scan there), so the backlog stays bounded.
+      // (docs/benchmarks.md: every claim is a collection scan there), so the backlog stays bounded.
       gapMs: [5000, 12000],
       maxPerSubscriber: 400,
       redeliveryRate: 0.5,

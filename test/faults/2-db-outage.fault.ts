@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, startEmbeddedDb, type EmbeddedDb } from '../../src/db/embedded';
 import { FakeGraph } from '../support/fakeGraph';
-import { AppProcess, appEnv, checkConversations, ConversationDriver, httpGet, openInspector, outDir, percentile, report, sleep, summarise, waitDrained, type Inspector, type PostResult, expectConversationsIntact } from './support';
+import { appEnv, AppProcess } from './support/appProcess';
+import { checkConversations, expectConversationsIntact, summarise } from './support/checks';
+import { ConversationDriver } from './support/conversationDriver';
+import { httpGet, type PostResult } from './support/http';
+import { type Inspector, openInspector } from './support/inspector';
+import { outDir, percentile, report } from './support/report';
+import { sleep, waitDrained } from './support/wait';
 
 /**
  * Scenario 2 — the database stops for 10 s in the middle of the stream (a private embedded FerretDB,
@@ -114,7 +120,10 @@ describe('fault: the database stops for 10 s', () => {
       webhookAnswersWhileTheServerWasStopping: count(whileStopping),
       webhookAnswersStartedWhileDownAnsweredAfter: count(straddling),
       latencyOf503WhileDownMs: { p50: percentile(during503, 50), max: during503.length ? Math.max(...during503) : 0, n: during503.length },
-      probesWhileDown: { healthz: count(probesDuring.map((p) => ({ status: p.healthz }) as PostResult)), readyz: count(probesDuring.map((p) => ({ status: p.readyz }) as PostResult)) },
+      probesWhileDown: {
+        healthz: count(probesDuring.map((p) => ({ status: p.healthz }) as PostResult)),
+        readyz: count(probesDuring.map((p) => ({ status: p.readyz }) as PostResult)),
+      },
       msFromDbUpToFirst200: firstOkAfterUp ? firstOkAfterUp.endedAt - up : null,
       msFromDbUpToReadyz200: firstReadyAfterUp ? firstReadyAfterUp.at - up : null,
       acknowledgedPerSecond: Number((acked.length / ((streamEnded - t0) / 1000)).toFixed(1)),

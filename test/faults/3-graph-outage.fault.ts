@@ -2,7 +2,13 @@ import path from 'node:path';
 import { freePort } from '../../src/db/embedded';
 import { FakeGraph } from '../support/fakeGraph';
 import { testDbUri } from '../support/testDb';
-import { AppProcess, appEnv, checkConversations, ConversationDriver, graphDeliveries, openInspector, outDir, report, sleep, summarise, waitDrained, type Inspector, expectConversationsIntact, tearDown } from './support';
+import { appEnv, AppProcess } from './support/appProcess';
+import { checkConversations, expectConversationsIntact, summarise } from './support/checks';
+import { ConversationDriver } from './support/conversationDriver';
+import { graphDeliveries } from './support/graphDeliveries';
+import { type Inspector, openInspector, tearDown } from './support/inspector';
+import { outDir, report } from './support/report';
+import { sleep, waitDrained } from './support/wait';
 
 /**
  * Scenario 3 — the Graph API is down (every call answered 503) for 60 real seconds while people keep
@@ -67,7 +73,9 @@ describe('fault: the Graph API is down for 60 s', () => {
     const backlogIds = new Set(outbox.filter((o) => o.createdAt < new Date(up) && (!o.sentAt || o.sentAt >= new Date(down))).map((o) => String(o._id)));
     const backlogDeliveries = graphDeliveries(fake).filter((d) => backlogIds.has(d.key));
     const lastBacklogDelivery = backlogDeliveries.length ? Math.max(...backlogDeliveries.map((d) => d.at)) : up;
-    const firstAfterUp = graphDeliveries(fake).filter((d) => d.at >= up).sort((a, b) => a.at - b.at)[0];
+    const firstAfterUp = graphDeliveries(fake)
+      .filter((d) => d.at >= up)
+      .sort((a, b) => a.at - b.at)[0];
 
     report('3-graph-outage', {
       outageMs: up - down,
@@ -82,7 +90,12 @@ describe('fault: the Graph API is down for 60 s', () => {
       crashLines: app.crashes.slice(0, 10),
       stderrLines: app.stderr.slice(0, 10),
       acknowledgedPerSecond: Number((driver.messages.filter((m) => m.ackedAt).length / ((streamEnded - t0) / 1000)).toFixed(1)),
-      recovery: { drained: drained.drained, msFromStreamStopToDrained: drained.ms, msFromGraphUpToDrained: streamEnded + drained.ms - up, leftOpen: drained.last },
+      recovery: {
+        drained: drained.drained,
+        msFromStreamStopToDrained: drained.ms,
+        msFromGraphUpToDrained: streamEnded + drained.ms - up,
+        leftOpen: drained.last,
+      },
       ...summarise(check),
       logs: app.logFile,
     });

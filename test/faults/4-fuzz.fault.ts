@@ -4,7 +4,12 @@ import { freePort } from '../../src/db/embedded';
 import { FakeGraph } from '../support/fakeGraph';
 import { testDbUri } from '../support/testDb';
 import { fuzzCorpus, type FuzzCase } from './fuzz';
-import { AppProcess, appEnv, graphDeliveries, httpGet, httpPost, openInspector, outDir, percentile, report, sleep, type Inspector, tearDown } from './support';
+import { appEnv, AppProcess } from './support/appProcess';
+import { graphDeliveries } from './support/graphDeliveries';
+import { httpGet, httpPost } from './support/http';
+import { type Inspector, openInspector, tearDown } from './support/inspector';
+import { outDir, percentile, report } from './support/report';
+import { sleep } from './support/wait';
 import { at } from '../../src/privacy/pii';
 
 /**
@@ -77,7 +82,14 @@ describe('fault: fuzzed webhook deliveries', () => {
     // database processes a few items a second, see the report); wait until nothing is pending.
     await Promise.all(Array.from({ length: CONCURRENCY }, poster(WORKER_SLICE)));
     const w0 = Date.now();
-    const slice = { payloads: posted, stored: await ins.models.Inbox.countDocuments(), waitedMs: 0, states: {} as Record<string, number>, drained: false, pendingBlockedBehindAFailingItem: 0 };
+    const slice = {
+      payloads: posted,
+      stored: await ins.models.Inbox.countDocuments(),
+      waitedMs: 0,
+      states: {} as Record<string, number>,
+      drained: false,
+      pendingBlockedBehindAFailingItem: 0,
+    };
     // Pending items queued behind an earlier item of the same person that keeps failing wait for it
     // to give up (8 attempts, minutes): they are blocked, not forgotten; counted apart.
     const blockedPending = async () => {
@@ -85,7 +97,10 @@ describe('fault: fuzzed webhook deliveries', () => {
       let blocked = 0;
       for (const p of pending) {
         if (!p.subscriberKey) continue;
-        const head = await ins!.models.Inbox.findOne({ subscriberKey: p.subscriberKey, order: { $lt: p.order }, state: 'processing', lastError: { $ne: null } }, { _id: 1 }).lean();
+        const head = await ins!.models.Inbox.findOne(
+          { subscriberKey: p.subscriberKey, order: { $lt: p.order }, state: 'processing', lastError: { $ne: null } },
+          { _id: 1 },
+        ).lean();
         if (head) blocked += 1;
       }
       return { pending: pending.length, blocked };
@@ -155,7 +170,9 @@ describe('fault: fuzzed webhook deliveries', () => {
 
     // Who did the worker create, and what did it send? Numbers that are not numbers are worth a look.
     const subs = await ins.models.Subscriber.find({}, { waIdEnc: 1 }).lean();
-    const oddNumbers = subs.map((s) => (s.waIdEnc ? ins!.pii.decrypt(s.waIdEnc, at('subscribers', 'waIdEnc', s._id)) : null)).filter((w) => w !== null && !/^\d{6,15}$/.test(w));
+    const oddNumbers = subs
+      .map((s) => (s.waIdEnc ? ins!.pii.decrypt(s.waIdEnc, at('subscribers', 'waIdEnc', s._id)) : null))
+      .filter((w) => w !== null && !/^\d{6,15}$/.test(w));
     const sentTo = graphDeliveries(fake).map((d) => d.to);
     const oddRecipients = sentTo.filter((t) => !/^\d{6,15}$/.test(t) && !t.startsWith('bsuid:'));
     const workerErrors: Record<string, number> = {};

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURES, metaWire, sign } from '../support/whatsapp';
-import { between, pick, rng } from './support';
+import { between, pick, rng } from './support/random';
 
 export interface FuzzCase {
   n: number;
@@ -51,7 +51,22 @@ function slots(doc: J): { parent: J; key: string | number; path: string }[] {
   return out;
 }
 
-const ID_KEYS = new Set(['id', 'timestamp', 'from', 'wa_id', 'recipient_id', 'phone_number_id', 'from_user_id', 'user_id', 'status', 'type', 'field', 'object', 'value', 'category']);
+const ID_KEYS = new Set([
+  'id',
+  'timestamp',
+  'from',
+  'wa_id',
+  'recipient_id',
+  'phone_number_id',
+  'from_user_id',
+  'user_id',
+  'status',
+  'type',
+  'field',
+  'object',
+  'value',
+  'category',
+]);
 
 const UNICODE = [
   'STOP',
@@ -237,7 +252,16 @@ const MUTATORS: Record<string, Mutator> = {
         if (doc.entry?.[0]?.changes?.[0]) doc.entry[0].changes[0].value = pick(r, [null, [], 'x', 1, {}]);
         return 'value=weird';
       case 5:
-        if (doc.entry?.[0]?.changes?.[0]) doc.entry[0].changes[0].field = pick(r, ['', 'message_template_status_update', 'account_update', 'user_preferences', 'statuses', 'history', 'smb_message_echoes']);
+        if (doc.entry?.[0]?.changes?.[0])
+          doc.entry[0].changes[0].field = pick(r, [
+            '',
+            'message_template_status_update',
+            'account_update',
+            'user_preferences',
+            'statuses',
+            'history',
+            'smb_message_echoes',
+          ]);
         return 'field=other';
       case 6:
         doc.object = pick(r, ['page', 'instagram', '', null, 1, ['whatsapp_business_account']]);
@@ -248,7 +272,8 @@ const MUTATORS: Record<string, Mutator> = {
       case 8: {
         const v = doc.entry?.[0]?.changes?.[0]?.value;
         if (v) {
-          for (const k of ['messages', 'statuses', 'contacts', 'user_preferences']) if (v[k]) v[k] = pick(r, [v[k][0] ?? {}, null, 'x', 0, [null], [[]], [1, 'a']]);
+          for (const k of ['messages', 'statuses', 'contacts', 'user_preferences'])
+            if (v[k]) v[k] = pick(r, [v[k][0] ?? {}, null, 'x', 0, [null], [[]], [1, 'a']]);
         }
         return 'items=weird';
       }

@@ -53,7 +53,16 @@ describe('loadConfig', () => {
 
   it('in production requires every secret and key, and so refuses sandbox mode', () => {
     const p = problems({ NODE_ENV: 'production' });
-    for (const name of ['MONGODB_URI', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN', 'WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID', 'PII_ENCRYPTION_KEYS', 'PII_HMAC_KEY', 'METRICS_TOKEN']) {
+    for (const name of [
+      'MONGODB_URI',
+      'WHATSAPP_APP_SECRET',
+      'WHATSAPP_VERIFY_TOKEN',
+      'WHATSAPP_ACCESS_TOKEN',
+      'WHATSAPP_PHONE_NUMBER_ID',
+      'PII_ENCRYPTION_KEYS',
+      'PII_HMAC_KEY',
+      'METRICS_TOKEN',
+    ]) {
       expect(p.some((x) => x.startsWith(`${name}:`))).toBe(true);
     }
   });

@@ -71,7 +71,11 @@ describe('the embedded database without Go (the mongodb-memory-server fallback)'
   it('tries a real mongod, and where it cannot be had exits 1 naming the ways out', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'privacybot-mms-'));
     // The download is pointed at a closed port on loopback: the fallback runs for real but never leaves the machine.
-    const p = runNode('dist/db/dbMain.js', { EMBEDDED_DB_ENGINE: 'mongodb-memory-server', EMBEDDED_DB_DIR: dir, MONGOMS_DOWNLOAD_URL: 'http://127.0.0.1:9/mongodb.tgz' });
+    const p = runNode('dist/db/dbMain.js', {
+      EMBEDDED_DB_ENGINE: 'mongodb-memory-server',
+      EMBEDDED_DB_DIR: dir,
+      MONGOMS_DOWNLOAD_URL: 'http://127.0.0.1:9/mongodb.tgz',
+    });
     try {
       const { code } = await p.exited;
       expect(code).toBe(1);
@@ -89,7 +93,14 @@ describe('npm run db (dist/db/dbMain.js)', () => {
     const port = await freePort();
     const p = runNode('dist/db/dbMain.js', { EMBEDDED_DB_PORT: String(port), EMBEDDED_DB_DIR: dir });
     try {
-      const line = await waitFor(() => p.out().split('\n').find((l) => l.startsWith('MONGODB_URI=')), 60_000);
+      const line = await waitFor(
+        () =>
+          p
+            .out()
+            .split('\n')
+            .find((l) => l.startsWith('MONGODB_URI=')),
+        60_000,
+      );
       expect(line).toBe(`MONGODB_URI=mongodb://127.0.0.1:${port}/privacybot`);
       const client = await new mongoose.mongo.MongoClient(line.slice('MONGODB_URI='.length)).connect();
       await client.db().collection('probe').insertOne({ ok: 1 });

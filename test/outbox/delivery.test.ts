@@ -2,7 +2,7 @@ import request from 'supertest';
 import { enqueueRendered } from '../../src/outbox/enqueue';
 import { createGraphClient, type GraphClient } from '../../src/outbox/graphClient';
 import { graphKey } from '../../src/privacy/ids';
-import { recipientOf, type Subscriber } from '../../src/rights/subscribers';
+import type { Subscriber } from '../../src/store/subscriberStore';
 import { createOutboxWorker } from '../../src/outbox/worker';
 import { bodyText, createChatHarness, type ChatHarness } from '../support/chat';
 import type { Fault } from '../support/fakeGraph';
@@ -32,7 +32,15 @@ async function runFor(ms: number, step = 2000) {
 
 describe.each<[string, Fault[]]>([
   ['a 429 with Retry-After', [{ kind: 'status', status: 429, retryAfter: 3, graphCode: 130429, title: 'Rate limit hit' }]],
-  ['a burst of 500s', [{ kind: 'status', status: 500 }, { kind: 'status', status: 502 }, { kind: 'status', status: 503 }, { kind: 'status', status: 500 }]],
+  [
+    'a burst of 500s',
+    [
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 502 },
+      { kind: 'status', status: 503 },
+      { kind: 'status', status: 500 },
+    ],
+  ],
   ['a timeout', [{ kind: 'hang' }]],
   ['a connection reset', [{ kind: 'reset' }, { kind: 'reset' }]],
   ['throttling error 131056 (pair rate)', [{ kind: 'status', status: 400, graphCode: 131056, title: 'pair rate limit' }]],
@@ -128,7 +136,9 @@ it('the app killed with a message in flight: delivered after restart, once', asy
   };
   const dying = createOutboxWorker(h.deps, never, { leaseMs: 30_000 });
   // A subscriber writes; the inbox is processed, the reply queued; the dying sender claims it.
-  const { raw, signature } = signed(envelope(messagesChange({ waId: '15550200005' }, [textMessage('STOP', { timestamp: Math.floor(h.clock.now().getTime() / 1000) })])));
+  const { raw, signature } = signed(
+    envelope(messagesChange({ waId: '15550200005' }, [textMessage('STOP', { timestamp: Math.floor(h.clock.now().getTime() / 1000) })])),
+  );
   await request(h.app).post('/webhook').set('content-type', 'application/json').set('x-hub-signature-256', signature).send(raw).expect(200);
   await h.workers.inbox.runOnce();
   void dying.runOnce();
@@ -148,7 +158,20 @@ it('a STOP arriving while a marketing message waits stops that message', async (
   await h.say('15550200006', 'START');
   const s = await h.deps.models.Subscriber.findOne({ key: h.deps.pii.blindIndex('wa:15550200006') }).lean();
   h.fake.setDown(true);
-  await enqueueRendered(h.deps, { id: 'mkt-1', subscriberId: s!._id, to: recipientOf(h.deps, s as Subscriber), from: TEST_PHONE_NUMBER_ID, category: 'marketing', kind: 'text', body: { type: 'text', text: { body: 'SALE!' } }, display: 'SALE!', order: 1, record: true, purgeAfterSend: false, by: 'api' });
+  await enqueueRendered(h.deps, {
+    id: 'mkt-1',
+    subscriberId: s!._id,
+    to: h.deps.stores.subscribers.recipientOf(s as Subscriber),
+    from: TEST_PHONE_NUMBER_ID,
+    category: 'marketing',
+    kind: 'text',
+    body: { type: 'text', text: { body: 'SALE!' } },
+    display: 'SALE!',
+    order: 1,
+    record: true,
+    purgeAfterSend: false,
+    by: 'api',
+  });
   await h.workers.outbox.runOnce(); // first attempt fails: Graph down
   h.fake.setDown(false);
   await h.say('15550200006', 'STOP');
@@ -164,7 +187,21 @@ it('statuses move an outbound message forward (sent → delivered → read), nev
   const metaId = h.fake.delivered().at(-1)!.messageId!;
   const status = (st: string, offset: number) => ({
     object: 'whatsapp_business_account',
-    entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, statuses: [{ id: metaId, status: st, timestamp: String(Math.floor(h.clock.now().getTime() / 1000) + offset), recipient_id: '15550200007' }] } }] }],
+    entry: [
+      {
+        id: '1',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { phone_number_id: TEST_PHONE_NUMBER_ID },
+              statuses: [{ id: metaId, status: st, timestamp: String(Math.floor(h.clock.now().getTime() / 1000) + offset), recipient_id: '15550200007' }],
+            },
+          },
+        ],
+      },
+    ],
   });
   await h.post(status('read', 20));
   await h.post(status('delivered', 10));

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { createStaff } from '../../src/staff/accounts';
 import { conversation } from '../../src/staff/conversations';
 import { at } from '../../src/privacy/pii';
-import { sweepRetention } from '../../src/privacy/retention';
+import { sweepRetention } from '../../src/maintenance/sweepRetention';
 import { bodyText, createChatHarness, type ChatHarness } from '../support/chat';
 import { AppError } from '../../src/lib/errors';
 import { createLogger } from '../../src/lib/logger';
@@ -56,11 +56,29 @@ describe('after DELETE of a person whose messages carry realistic Meta ids', () 
     // Meta reports our messages to her (their ids encode her number), with and without our callback id.
     const sent = h.fake.delivered().filter((r) => (r.body as { to?: string }).to === `+${DANA}`);
     await h.post(envelope(statusChange({ id: sent[0].messageId!, status: 'read', recipientId: DANA })));
-    await h.post(envelope(statusChange({ id: sent[1].messageId!, status: 'delivered', recipientId: DANA, callback: String((sent[1].body as { biz_opaque_callback_data: string }).biz_opaque_callback_data) })));
+    await h.post(
+      envelope(
+        statusChange({
+          id: sent[1].messageId!,
+          status: 'delivered',
+          recipientId: DANA,
+          callback: String((sent[1].body as { biz_opaque_callback_data: string }).biz_opaque_callback_data),
+        }),
+      ),
+    );
     // Items kept aside that are hers: another business's number, an old redelivery, a malformed one.
     await h.post(envelope(messagesChange({ waId: DANA, phoneNumberId: '999999' }, [textMessage('for another shop', { timestamp: ts() })])));
     await h.post(envelope(messagesChange({ waId: DANA }, [textMessage('from last month', { timestamp: ts(-30 * 86_400) })])));
-    await h.post(envelope({ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, messages: [{ from: DANA, type: 'text', timestamp: 'not a time', text: { body: 'x' } }] } }));
+    await h.post(
+      envelope({
+        field: 'messages',
+        value: {
+          messaging_product: 'whatsapp',
+          metadata: { phone_number_id: TEST_PHONE_NUMBER_ID },
+          messages: [{ from: DANA, type: 'text', timestamp: 'not a time', text: { body: 'x' } }],
+        },
+      }),
+    );
     expect(await h.deps.models.Inbox.countDocuments({ state: 'ignored' })).toBe(3);
 
     // Before the erasure: a viewer sees her conversation, but nothing that leads to her number.
@@ -132,7 +150,11 @@ describe('attribution and business numbers', () => {
     const [first, second] = ['15550006004', '15550006005'];
     await h.post(envelope(messagesChange({ waId: first }, [textMessage('STOP', { timestamp: ts() })])));
     await h.post(envelope(messagesChange({ waId: second, phoneNumberId: SECOND_NUMBER }, [textMessage('STOP', { timestamp: ts() })])));
-    const fromOf = (waId: string) => h.fake.delivered().filter((r) => (r.body as { to: string }).to === `+${waId}`).map((r) => r.path.split('/')[2]);
+    const fromOf = (waId: string) =>
+      h.fake
+        .delivered()
+        .filter((r) => (r.body as { to: string }).to === `+${waId}`)
+        .map((r) => r.path.split('/')[2]);
     expect(fromOf(first)).toEqual([TEST_PHONE_NUMBER_ID]);
     expect(fromOf(second)).toEqual([SECOND_NUMBER]);
     // Staff replies follow the same number.
@@ -192,20 +214,29 @@ describe("Meta's signals for numbers we do not know", () => {
     await h.post(envelope(prefStop(waId, ts(-60))));
     expect(await subscriber(waId)).toBeNull();
     expect(await h.deps.models.OptOutSignal.countDocuments({})).toBe(1);
-    const older = await request(h.app).post('/api/v1/consents').set(auth).send({ to: `+${waId}`, source: 'web form', collectedAt: new Date(h.clock.now().getTime() - 3600_000).toISOString() });
+    const older = await request(h.app)
+      .post('/api/v1/consents')
+      .set(auth)
+      .send({ to: `+${waId}`, source: 'web form', collectedAt: new Date(h.clock.now().getTime() - 3600_000).toISOString() });
     expect(older.status).toBe(201);
     expect(older.body.marketing).toBe(false);
     expect((await request(h.app).get(`/api/v1/sendability/%2B${waId}`).set(auth)).body).toEqual({ marketing: false });
     const s = await subscriber(waId);
     expect(s).toMatchObject({ consent: 'opted_out' });
-    const newer = await request(h.app).post('/api/v1/consents').set(auth).send({ to: `+${waId}`, source: 'shop counter', collectedAt: h.clock.now().toISOString() });
+    const newer = await request(h.app)
+      .post('/api/v1/consents')
+      .set(auth)
+      .send({ to: `+${waId}`, source: 'shop counter', collectedAt: h.clock.now().toISOString() });
     expect(newer.body.marketing).toBe(true);
   });
 
   it('a 131050 failure for a number without a profile is remembered the same way', async () => {
     const waId = '15550008002';
     await h.post(envelope(statusChange({ id: wamid(waId), status: 'failed', recipientId: waId, timestamp: ts(-30), errors: [{ code: 131050, title: 'x' }] })));
-    const r = await request(h.app).post('/api/v1/consents').set(auth).send({ to: `+${waId}`, source: 'web form', collectedAt: new Date(h.clock.now().getTime() - 3600_000).toISOString() });
+    const r = await request(h.app)
+      .post('/api/v1/consents')
+      .set(auth)
+      .send({ to: `+${waId}`, source: 'web form', collectedAt: new Date(h.clock.now().getTime() - 3600_000).toISOString() });
     expect(r.body.marketing).toBe(false);
   });
 });
@@ -276,7 +307,10 @@ describe('what an outside review found', () => {
     const opened = openedValues(h.deps.pii, await rawDump(h.db.conn)).join('\n');
     expect(opened).not.toContain('1 Main St');
     expect(traceOf(waId, opened)).toBeNull();
-    const consent = await request(h.app).post('/api/v1/consents').set(auth).send({ to: `+${waId}`, source: 'web form', collectedAt: h.clock.now().toISOString() });
+    const consent = await request(h.app)
+      .post('/api/v1/consents')
+      .set(auth)
+      .send({ to: `+${waId}`, source: 'web form', collectedAt: h.clock.now().toISOString() });
     expect(consent.status).toBe(409);
   });
 
@@ -291,7 +325,14 @@ describe('what an outside review found', () => {
   it('an API consent dated a few minutes ahead does not swallow the STOP the person sends now', async () => {
     const waId = '15550010003';
     const ahead = new Date(h.clock.now().getTime() + 4 * 60_000).toISOString();
-    expect((await request(h.app).post('/api/v1/consents').set(auth).send({ to: `+${waId}`, source: 'web form', collectedAt: ahead })).body.marketing).toBe(true);
+    expect(
+      (
+        await request(h.app)
+          .post('/api/v1/consents')
+          .set(auth)
+          .send({ to: `+${waId}`, source: 'web form', collectedAt: ahead })
+      ).body.marketing,
+    ).toBe(true);
     h.clock.advance(1000);
     const replies = await h.say(waId, 'STOP');
     expect(replies.map(bodyText)).toEqual([h.t('en', 'optOut.confirmed')]);
@@ -301,7 +342,18 @@ describe('what an outside review found', () => {
   it('after a change of number, the erasure also removes what was kept under the old number', async () => {
     const [oldN, newN] = ['15550010004', '15550010005'];
     await h.say(oldN, 'my old-number secret', { name: 'Chen' });
-    await h.post(envelope({ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, messages: [{ from: oldN, id: wamid(oldN), timestamp: String(ts()), type: 'system', system: { body: 'changed', wa_id: newN, type: 'user_changed_number' } }] } }));
+    await h.post(
+      envelope({
+        field: 'messages',
+        value: {
+          messaging_product: 'whatsapp',
+          metadata: { phone_number_id: TEST_PHONE_NUMBER_ID },
+          messages: [
+            { from: oldN, id: wamid(oldN), timestamp: String(ts()), type: 'system', system: { body: 'changed', wa_id: newN, type: 'user_changed_number' } },
+          ],
+        },
+      }),
+    );
     await h.say(newN, 'DELETE');
     await h.press(newN, 'erase.yes');
     const opened = openedValues(h.deps.pii, await rawDump(h.db.conn)).join('\n');
@@ -312,7 +364,16 @@ describe('what an outside review found', () => {
   it('an item of an unknown kind that is about the person is erased with them', async () => {
     const waId = '15550010006';
     await h.say(waId, 'HELP');
-    await h.post(envelope({ field: 'smb_message_echoes', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, message_echoes: [{ to: waId, type: 'text', text: { body: 'echo for the person' } }] } }));
+    await h.post(
+      envelope({
+        field: 'smb_message_echoes',
+        value: {
+          messaging_product: 'whatsapp',
+          metadata: { phone_number_id: TEST_PHONE_NUMBER_ID },
+          message_echoes: [{ to: waId, type: 'text', text: { body: 'echo for the person' } }],
+        },
+      }),
+    );
     await h.say(waId, 'DELETE');
     await h.press(waId, 'erase.yes');
     const opened = openedValues(h.deps.pii, await rawDump(h.db.conn)).join('\n');

@@ -1,10 +1,7 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { appendChained } from '../../src/privacy/chain';
-import { migrateIds } from '../../src/privacy/migrate';
-import { ledgerChain, verifyLedger } from '../../src/rights/ledger';
-import { auditChain, verifyAudit } from '../../src/staff/audit';
+import { migrateIds } from '../../src/maintenance/migrateIds';
 import { conversation } from '../../src/staff/conversations';
 import { createChatHarness, type ChatHarness } from '../support/chat';
 import { TEST_KEYS } from '../support/harness';
@@ -55,12 +52,44 @@ async function oldDatabase() {
     pending: { kind: 'erasure', requestId: w2, expiresAt: new Date(now.getTime() + 600_000), sourceInboxId: w2 },
   } as never);
   await m.Inbox.collection.insertMany([
-    { _id: w1, field: 'messages', type: 'text', subscriberKey: token, payloadEnc: sealOld(JSON.stringify({ field: 'messages', phoneNumberId: '200000000000002', item })), order: 1, receivedAt: now, state: 'done', attempts: 1, lastError: null },
-    { _id: `status:${g1}:delivered`, field: 'statuses', type: 'status:delivered', subscriberKey: token, payloadEnc: sealOld('{"field":"statuses","item":{}}'), order: 2, receivedAt: now, state: 'done', attempts: 1, lastError: `failed for ${DANA}` },
+    {
+      _id: w1,
+      field: 'messages',
+      type: 'text',
+      subscriberKey: token,
+      payloadEnc: sealOld(JSON.stringify({ field: 'messages', phoneNumberId: '200000000000002', item })),
+      order: 1,
+      receivedAt: now,
+      state: 'done',
+      attempts: 1,
+      lastError: null,
+    },
+    {
+      _id: `status:${g1}:delivered`,
+      field: 'statuses',
+      type: 'status:delivered',
+      subscriberKey: token,
+      payloadEnc: sealOld('{"field":"statuses","item":{}}'),
+      order: 2,
+      receivedAt: now,
+      state: 'done',
+      attempts: 1,
+      lastError: `failed for ${DANA}`,
+    },
   ] as never[]);
   await m.Message.collection.insertMany([
     { _id: w1, subscriberId, direction: 'in', kind: 'text', textEnc: sealOld('old secret text'), intent: 'opt_out', by: 'subscriber', status: null, at: now },
-    { _id: `${w1}:0`, subscriberId, direction: 'out', kind: 'text', textEnc: sealOld('You are unsubscribed.'), intent: null, by: 'bot', status: 'failed', at: now },
+    {
+      _id: `${w1}:0`,
+      subscriberId,
+      direction: 'out',
+      kind: 'text',
+      textEnc: sealOld('You are unsubscribed.'),
+      intent: null,
+      by: 'bot',
+      status: 'failed',
+      at: now,
+    },
   ] as never[]);
   await m.Outbox.collection.insertOne({
     _id: `${w1}:0`,
@@ -78,23 +107,71 @@ async function oldDatabase() {
     createdAt: now,
   } as never);
   await m.Request.collection.insertMany([
-    { _id: w1, subscriberToken: token, type: 'opt_out', channel: 'chat', receivedAt: now, dueAt: now, regime: 'gdpr', state: 'done', doneAt: now, outcome: 'marketing consent withdrawn (keyword)' },
-    { _id: w2, subscriberToken: token, type: 'erasure', channel: 'chat', receivedAt: now, dueAt: now, regime: 'gdpr', state: 'open', doneAt: null, outcome: null },
+    {
+      _id: w1,
+      subscriberToken: token,
+      type: 'opt_out',
+      channel: 'chat',
+      receivedAt: now,
+      dueAt: now,
+      regime: 'gdpr',
+      state: 'done',
+      doneAt: now,
+      outcome: 'marketing consent withdrawn (keyword)',
+    },
+    {
+      _id: w2,
+      subscriberToken: token,
+      type: 'erasure',
+      channel: 'chat',
+      receivedAt: now,
+      dueAt: now,
+      regime: 'gdpr',
+      state: 'open',
+      doneAt: null,
+      outcome: null,
+    },
   ] as never[]);
-  await m.Consent.collection.insertOne({ _id: `${w1}:withdraw`, subscriberId, action: 'withdraw', scope: 'marketing', source: 'keyword', detail: `asked from ${DANA}`, at: now } as never);
+  await m.Consent.collection.insertOne({
+    _id: `${w1}:withdraw`,
+    subscriberId,
+    action: 'withdraw',
+    scope: 'marketing',
+    source: 'keyword',
+    detail: `asked from ${DANA}`,
+    at: now,
+  } as never);
   const exportId = `exp-${w2.replace(/[^A-Za-z0-9]/g, '').slice(-24)}`;
-  await m.Export.collection.insertOne({ _id: exportId, subscriberId, contentEnc: sealOld(JSON.stringify({ subject: { whatsappNumber: `+${DANA}` } })), createdAt: now, expiresAt: new Date(now.getTime() + 86_400_000) } as never);
-  await m.ErasureJob.collection.insertOne({ _id: w2, subscriberId, subscriberToken: token, toEnc: sealOld(JSON.stringify({ phone: `+${DANA}` })), locale: 'en', state: 'done', leaseUntil: null, startedAt: now } as never);
+  await m.Export.collection.insertOne({
+    _id: exportId,
+    subscriberId,
+    contentEnc: sealOld(JSON.stringify({ subject: { whatsappNumber: `+${DANA}` } })),
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + 86_400_000),
+  } as never);
+  await m.ErasureJob.collection.insertOne({
+    _id: w2,
+    subscriberId,
+    subscriberToken: token,
+    toEnc: sealOld(JSON.stringify({ phone: `+${DANA}` })),
+    locale: 'en',
+    state: 'done',
+    leaseUntil: null,
+    startedAt: now,
+  } as never);
   for (const [requestId, event, detail] of [
     [w1, 'opt_out.received', 'chat'],
     [w1, 'opt_out.done', 'marketing consent withdrawn (keyword)'],
     [w2, 'erasure.received', 'chat'],
     [w2, 'erasure.confirmed', w2],
   ]) {
-    await appendChained(h.deps, ledgerChain(h.deps), { requestId, subscriberToken: token, event, detail }, `${requestId}:${event}`);
+    await h.deps.stores.ledger.chain.append({ requestId, subscriberToken: token, event, detail }, `${requestId}:${event}`);
   }
-  await appendChained(h.deps, auditChain(h.deps), { staffId: null, action: 'reveal', subscriberToken: token, detail: `Dana called from ${DANA} about a refund` }, 'old-audit-1');
-  await appendChained(h.deps, auditChain(h.deps), { staffId: null, action: 'login', subscriberToken: null, detail: null }, 'old-audit-2');
+  await h.deps.stores.audit.chain.append(
+    { staffId: null, action: 'reveal', subscriberToken: token, detail: `Dana called from ${DANA} about a refund` },
+    'old-audit-1',
+  );
+  await h.deps.stores.audit.chain.append({ staffId: null, action: 'login', subscriberToken: null, detail: null }, 'old-audit-2');
   return { subscriberId, w1 };
 }
 
@@ -110,9 +187,9 @@ it('migrate-ids turns an old database into one that passes the scan, with both c
   expect(report.rechained.staffAudit).toEqual({ entries: 2, verifiedBefore: true });
 
   expect(traceOf(DANA, await dump())).toBeNull();
-  expect(await verifyLedger(h.deps)).toMatchObject({ ok: true, entries: 6 });
+  expect(await h.deps.stores.ledger.verify()).toMatchObject({ ok: true, entries: 6 });
   expect(await h.deps.models.Request.findOne({ type: 'erasure' }).lean()).toMatchObject({ state: 'expired', outcome: 'question reset by an upgrade' });
-  expect(await verifyAudit(h.deps)).toMatchObject({ ok: true, entries: 3 });
+  expect(await h.deps.stores.audit.verify()).toMatchObject({ ok: true, entries: 3 });
   // The re-chaining is documented: the old head is kept, and named by the new chain's entry.
   const record = (await h.deps.models.Kv.findById('ledger.rechain').lean())!.value as { oldHead: { hash: string }; verifiedBefore: boolean };
   const marker = await h.deps.models.Ledger.findOne({ event: 'chain.rechained' }).lean();
@@ -128,10 +205,20 @@ it('migrate-ids turns an old database into one that passes the scan, with both c
   expect(c!.name).toBe('Dana Old');
   expect(c!.consentHistory[0].detail).toBe(`asked from ${DANA}`);
   const out = await h.deps.models.Outbox.findOne({}).lean();
-  expect(out).toMatchObject({ graphKey: expect.stringMatching(/^g_/), phoneNumberId: '200000000000002', error: { code: 131026, title: 'message undeliverable' } });
+  expect(out).toMatchObject({
+    graphKey: expect.stringMatching(/^g_/),
+    phoneNumberId: '200000000000002',
+    error: { code: 131026, title: 'message undeliverable' },
+  });
 
   // A redelivery of the old message is still recognised as one.
-  const { raw, signature } = signed(envelope(messagesChange({ waId: DANA }, [{ id: w1, timestamp: String(Math.floor(h.clock.now().getTime() / 1000) - 60), type: 'text', text: { body: 'old secret text' } }])));
+  const { raw, signature } = signed(
+    envelope(
+      messagesChange({ waId: DANA }, [
+        { id: w1, timestamp: String(Math.floor(h.clock.now().getTime() / 1000) - 60), type: 'text', text: { body: 'old secret text' } },
+      ]),
+    ),
+  );
   const r = await request(h.app).post('/webhook').set('content-type', 'application/json').set('x-hub-signature-256', signature).send(raw).expect(200);
   expect(r.body).toEqual({ received: 1 });
   expect(await h.deps.models.Inbox.countDocuments({})).toBe(2);
@@ -141,7 +228,7 @@ it('migrate-ids turns an old database into one that passes the scan, with both c
   expect(Object.values(again.rekeyed).every((n) => n === 0)).toBe(true);
   expect(again.rechained.ledger.entries).toBe(0);
   expect(again.resealed).toBe(0);
-  expect(await verifyLedger(h.deps)).toMatchObject({ ok: true, entries: 6 });
+  expect(await h.deps.stores.ledger.verify()).toMatchObject({ ok: true, entries: 6 });
 });
 
 it('requests from a Meta preference stop survive the migration, with no unkeyed content hash left', async () => {
@@ -149,15 +236,37 @@ it('requests from a Meta preference stop survive the migration, with no unkeyed 
   const now = h.clock.now();
   const token = h.deps.pii.blindIndex(`wa:${DANA}`);
   const prefId = 'pref:0123456789abcdef0123456789abcdef';
-  await m.Request.collection.insertOne({ _id: prefId, subscriberToken: token, type: 'opt_out', channel: 'meta', receivedAt: now, dueAt: now, regime: 'gdpr', state: 'done', doneAt: now, outcome: 'x' } as never);
-  await m.Consent.collection.insertOne({ _id: `${prefId}:withdraw`, subscriberId: new Types.ObjectId(), action: 'withdraw', scope: 'marketing', source: 'meta_preferences', detail: null, at: now } as never);
-  await appendChained(h.deps, ledgerChain(h.deps), { requestId: prefId, subscriberToken: token, event: 'opt_out.received', detail: 'meta' }, `${prefId}:opt_out.received`);
+  await m.Request.collection.insertOne({
+    _id: prefId,
+    subscriberToken: token,
+    type: 'opt_out',
+    channel: 'meta',
+    receivedAt: now,
+    dueAt: now,
+    regime: 'gdpr',
+    state: 'done',
+    doneAt: now,
+    outcome: 'x',
+  } as never);
+  await m.Consent.collection.insertOne({
+    _id: `${prefId}:withdraw`,
+    subscriberId: new Types.ObjectId(),
+    action: 'withdraw',
+    scope: 'marketing',
+    source: 'meta_preferences',
+    detail: null,
+    at: now,
+  } as never);
+  await h.deps.stores.ledger.chain.append(
+    { requestId: prefId, subscriberToken: token, event: 'opt_out.received', detail: 'meta' },
+    `${prefId}:opt_out.received`,
+  );
   await migrateIds(h.deps);
   expect(await m.Request.countDocuments({})).toBe(1);
   expect(await m.Consent.countDocuments({})).toBe(1);
   const dump = (await rawDump(h.db.conn)).map((d) => d.json).join('\n');
   expect(dump).not.toContain('0123456789abcdef0123456789abcdef');
-  expect(await verifyLedger(h.deps)).toMatchObject({ ok: true });
+  expect(await h.deps.stores.ledger.verify()).toMatchObject({ ok: true });
 });
 
 it('a ledger that does not verify is not re-chained (that would hide the tampering) unless forced', async () => {

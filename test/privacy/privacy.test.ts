@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { Deps } from '../../src/deps';
 import { createPii, parseEncryptionKeys } from '../../src/privacy/pii';
-import { sweepRetention } from '../../src/privacy/retention';
-import { rotateKeys } from '../../src/privacy/rotate';
+import { sweepRetention } from '../../src/maintenance/sweepRetention';
+import { rotateKeys } from '../../src/maintenance/rotateKeys';
 import { collectSubjectData } from '../../src/rights/exportData';
-import { verifyLedger } from '../../src/rights/ledger';
-import type { Subscriber } from '../../src/rights/subscribers';
+import type { Subscriber } from '../../src/store/subscriberStore';
+import { createStores } from '../../src/store/stores';
 import { createChatHarness, type ChatHarness } from '../support/chat';
 import { createHarness, TEST_KEYS } from '../support/harness';
 import { rawDump } from '../support/testDb';
@@ -30,7 +30,18 @@ async function scriptedConversation(h: ChatHarness) {
   await h.press(BRUNO.waId, 'erase.yes');
 }
 
-const NEEDLES = [ALICE.waId, BRUNO.waId, ALICE.name, BRUNO.name, 'Privacy-Tester', 'Gets-Erased', 'ends in 4242', 'order A-77', 'invoice 9931', 'private question'];
+const NEEDLES = [
+  ALICE.waId,
+  BRUNO.waId,
+  ALICE.name,
+  BRUNO.name,
+  'Privacy-Tester',
+  'Gets-Erased',
+  'ends in 4242',
+  'order A-77',
+  'invoice 9931',
+  'private question',
+];
 
 describe('personal data at rest and in logs', () => {
   let h: ChatHarness;
@@ -88,7 +99,13 @@ describe('key rotation', () => {
     try {
       await scriptedConversation(h);
       const k2 = `k2:${Buffer.alloc(32, 3).toString('base64')}`;
-      const both: Deps = { ...h.deps, pii: createPii({ encryptionKeys: parseEncryptionKeys(`${k2},${TEST_KEYS.PII_ENCRYPTION_KEYS}`), hmacKey: Buffer.from(TEST_KEYS.PII_HMAC_KEY, 'base64') }) };
+      const both: Deps = {
+        ...h.deps,
+        pii: createPii({
+          encryptionKeys: parseEncryptionKeys(`${k2},${TEST_KEYS.PII_ENCRYPTION_KEYS}`),
+          hmacKey: Buffer.from(TEST_KEYS.PII_HMAC_KEY, 'base64'),
+        }),
+      };
       const first = await rotateKeys(both, { batch: 7 });
       expect(first.activeKeyId).toBe('k2');
       expect(first.reEncrypted).toBeGreaterThan(20);
@@ -101,7 +118,7 @@ describe('key rotation', () => {
 
       const onlyNew: Deps = { ...h.deps, pii: createPii({ encryptionKeys: parseEncryptionKeys(k2), hmacKey: Buffer.from(TEST_KEYS.PII_HMAC_KEY, 'base64') }) };
       const alice = (await onlyNew.models.Subscriber.findOne({ key: onlyNew.pii.blindIndex(`wa:${ALICE.waId}`) }).lean()) as Subscriber;
-      const data = await collectSubjectData(onlyNew, alice);
+      const data = await collectSubjectData({ ...h.deps.rights, ...createStores(h.deps.models, onlyNew.pii, h.deps.clock) }, alice);
       expect(data.subject).toMatchObject({ whatsappNumber: `+${ALICE.waId}`, profileName: ALICE.name });
       expect(data.messages.filter((m) => m.direction === 'in').map((m) => m.text)).toEqual(['START', TEXTS[0], 'STOP', 'MY DATA']);
       expect(data.messages.filter((m) => m.direction === 'out').length).toBeGreaterThanOrEqual(3);
@@ -116,22 +133,25 @@ describe('the tamper-evident ledger', () => {
     const h = await createChatHarness('ledger');
     try {
       await scriptedConversation(h);
-      const ok = await verifyLedger(h.deps);
+      const ok = await h.deps.stores.ledger.verify();
       expect(ok).toMatchObject({ ok: true });
       expect(ok.entries).toBeGreaterThan(8);
 
       const victim = await h.deps.models.Ledger.findOne({ event: 'opt_out.done' }).lean();
       await h.db.conn.db!.collection('ledger').updateOne({ _id: victim!._id as never }, { $set: { detail: 'marketing consent kept' } });
-      const broken = await verifyLedger(h.deps);
-      expect(broken).toMatchObject({ ok: false, firstBroken: { seq: victim!.seq, requestId: victim!.requestId, event: 'opt_out.done', reason: 'content changed' } });
+      const broken = await h.deps.stores.ledger.verify();
+      expect(broken).toMatchObject({
+        ok: false,
+        firstBroken: { seq: victim!.seq, requestId: victim!.requestId, event: 'opt_out.done', reason: 'content changed' },
+      });
       const kept = await h.deps.models.Kv.findById('ledger.lastVerification').lean();
       expect(kept!.value).toMatchObject({ ok: false, firstBroken: { seq: victim!.seq } });
 
       // Deleting an entry is caught too.
       await h.db.conn.db!.collection('ledger').updateOne({ _id: victim!._id as never }, { $set: { detail: victim!.detail } });
-      expect((await verifyLedger(h.deps)).ok).toBe(true);
+      expect((await h.deps.stores.ledger.verify()).ok).toBe(true);
       await h.db.conn.db!.collection('ledger').deleteOne({ seq: victim!.seq + 1 });
-      expect((await verifyLedger(h.deps)).firstBroken).toMatchObject({ seq: victim!.seq + 2, reason: expect.stringContaining('missing') });
+      expect((await h.deps.stores.ledger.verify()).firstBroken).toMatchObject({ seq: victim!.seq + 2, reason: expect.stringContaining('missing') });
     } finally {
       await h.close();
     }
@@ -176,7 +196,7 @@ describe('the retention sweeper', () => {
       const cut = await sweepRetention(h.deps);
       expect(cut.ledger).toBeGreaterThan(0);
       expect(await m.Ledger.countDocuments()).toBe(total - cut.ledger);
-      expect(await verifyLedger(h.deps)).toMatchObject({ ok: true, entries: total - cut.ledger });
+      expect(await h.deps.stores.ledger.verify()).toMatchObject({ ok: true, entries: total - cut.ledger });
       expect((await sweepRetention(h.deps)).ledger).toBe(0);
     } finally {
       await h.close();
@@ -200,7 +220,12 @@ describe('breach signals', () => {
     const h = await createHarness('alerts', { env: { ALERT_WEBHOOK_URL: url, ALERT_BURST_THRESHOLD: '5' } });
     try {
       for (let i = 0; i < 8; i++) {
-        await request(h.app).post('/webhook').set('content-type', 'application/json').set('x-hub-signature-256', sign('x', 'wrong')).send('{"object":"whatsapp_business_account","entry":[]}').expect(401);
+        await request(h.app)
+          .post('/webhook')
+          .set('content-type', 'application/json')
+          .set('x-hub-signature-256', sign('x', 'wrong'))
+          .send('{"object":"whatsapp_business_account","entry":[]}')
+          .expect(401);
       }
       for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
       expect(received).toHaveLength(1);

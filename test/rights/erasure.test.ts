@@ -28,7 +28,11 @@ async function conversation(): Promise<string[]> {
 }
 
 /** The ids of the messages the fake Graph API delivered to this number (Meta's wamids: they encode the number). */
-const graphIdsTo = (waId: string) => h.fake.delivered().filter((r) => String((r.body as any)?.to).replace(/^\+/, '') === waId).map((r) => r.messageId!);
+const graphIdsTo = (waId: string) =>
+  h.fake
+    .delivered()
+    .filter((r) => String((r.body as any)?.to).replace(/^\+/, '') === waId)
+    .map((r) => r.messageId!);
 
 /** The button ids and titles of a question, checked to be that question's own pair (one nonce). */
 function questionButtons(q: Record<string, any>, prefix: 'erase' | 'optout'): { qid: string; titles: string[] } {
@@ -129,10 +133,15 @@ describe('DELETE → confirm', () => {
     expect(await m.Outbox.countDocuments({ subscriberId: dana!._id })).toBe(0);
     expect(await m.Outbox.countDocuments({ _id: /^erasure:/ })).toBe(0);
     // The document we uploaded for her is deleted at Meta, and nothing is left to do about it.
-    for (const id of herDocuments) expect(h.fake.requests.filter((r) => r.method === 'DELETE' && r.path.split('?')[0].endsWith(`/${id}`) && (r as any).ok)).toHaveLength(1);
+    for (const id of herDocuments)
+      expect(h.fake.requests.filter((r) => r.method === 'DELETE' && r.path.split('?')[0].endsWith(`/${id}`) && (r as any).ok)).toHaveLength(1);
     expect([...h.fake.media]).toEqual([]);
     expect(await m.MediaDeletion.countDocuments()).toBe(0);
-    const events = (await m.Ledger.find({ subscriberToken: token(DANA.waId) }).sort({ seq: 1 }).lean()).map((e) => e.event);
+    const events = (
+      await m.Ledger.find({ subscriberToken: token(DANA.waId) })
+        .sort({ seq: 1 })
+        .lean()
+    ).map((e) => e.event);
     expect(events).toEqual(expect.arrayContaining(['erasure.received', 'erasure.confirmed', 'erasure.done']));
   });
 
@@ -149,7 +158,21 @@ describe('DELETE → confirm', () => {
     for (const status of ['sent', 'delivered']) {
       await h.post({
         object: 'whatsapp_business_account',
-        entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, statuses: [{ id: confirmation.messageId, status, timestamp: now, recipient_id: DANA.waId }] } }] }],
+        entry: [
+          {
+            id: '1',
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { phone_number_id: TEST_PHONE_NUMBER_ID },
+                  statuses: [{ id: confirmation.messageId, status, timestamp: now, recipient_id: DANA.waId }],
+                },
+              },
+            ],
+          },
+        ],
       });
     }
     expect(await h.deps.models.Inbox.countDocuments()).toBe(before);
@@ -157,7 +180,21 @@ describe('DELETE → confirm', () => {
     // The same status for someone not erased is stored: the drop above is about her, not statuses.
     await h.post({
       object: 'whatsapp_business_account',
-      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, statuses: [{ id: graphIdsTo(OMAR.waId).at(-1), status: 'delivered', timestamp: now, recipient_id: OMAR.waId }] } }] }],
+      entry: [
+        {
+          id: '1',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { phone_number_id: TEST_PHONE_NUMBER_ID },
+                statuses: [{ id: graphIdsTo(OMAR.waId).at(-1), status: 'delivered', timestamp: now, recipient_id: OMAR.waId }],
+              },
+            },
+          ],
+        },
+      ],
     });
     expect(await h.deps.models.Inbox.countDocuments({ subscriberKey: token(OMAR.waId), field: 'statuses' })).toBe(1);
   });
@@ -242,7 +279,10 @@ describe('DELETE → cancel, and DELETE → confirmation after 15 minutes', () =
     expect(await h.deps.models.Subscriber.countDocuments({ key: token(DANA.waId) })).toBe(0);
   });
 
-  it.each([['yes', 'en'], ['sí', 'es']])('a typed %p alone does not confirm: the question is asked again (%s)', async (typed, locale) => {
+  it.each([
+    ['yes', 'en'],
+    ['sí', 'es'],
+  ])('a typed %p alone does not confirm: the question is asked again (%s)', async (typed, locale) => {
     await conversation();
     const [q] = await h.say(DANA.waId, locale === 'es' ? 'BORRAR' : 'DELETE');
     const { qid } = questionButtons(q, 'erase');
@@ -296,7 +336,7 @@ describe('an erasure interrupted by a crash', () => {
     expect(sent.map((r) => r.path.split('?')[0])).toEqual([expect.stringMatching(new RegExp(`/${TEST_PHONE_NUMBER_ID}/messages$`))]);
 
     // Running it again changes nothing and sends nothing.
-    expect(await runErasureJob(h.deps, requestId)).toBe('missing');
+    expect(await runErasureJob(h.deps.rights, requestId)).toBe('missing');
     await h.workers.drain();
     expect(h.newReplies(DANA.waId)).toEqual([]);
   });

@@ -18,7 +18,11 @@ async function subscriber(waId: string) {
   return h.deps.models.Subscriber.findOne({ key: h.deps.pii.blindIndex(`wa:${waId}`) }).lean();
 }
 async function ledgerEvents(waId: string) {
-  return (await h.deps.models.Ledger.find({ subscriberToken: h.deps.pii.blindIndex(`wa:${waId}`) }).sort({ seq: 1 }).lean()).map((e) => e.event);
+  return (
+    await h.deps.models.Ledger.find({ subscriberToken: h.deps.pii.blindIndex(`wa:${waId}`) })
+      .sort({ seq: 1 })
+      .lean()
+  ).map((e) => e.event);
 }
 
 describe('STOP in any language, any form', () => {
@@ -189,7 +193,14 @@ describe('HELP', () => {
     expect(reply.interactive.body.text).toBe(h.t(locale, 'help.body'));
     expect(reply.interactive.body.text).toContain('help@acme.test');
     expect(reply.interactive.body.text).toContain('https://acme.test/privacy');
-    expect(reply.interactive.action.sections[0].rows.map((r: any) => r.id)).toEqual(['help.stop', 'help.start', 'help.my_data', 'help.delete', 'help.status', 'help.language']);
+    expect(reply.interactive.action.sections[0].rows.map((r: any) => r.id)).toEqual([
+      'help.stop',
+      'help.start',
+      'help.my_data',
+      'help.delete',
+      'help.status',
+      'help.language',
+    ]);
     expect((await subscriber(waId))!.locale).toBe(locale);
   });
 });
@@ -230,16 +241,20 @@ describe('STATUS', () => {
 });
 
 describe('LANGUAGE', () => {
-  it.each([['LANGUAGE', 'en'], ['idioma', 'es'], ['língua', 'pt'], ['langue', 'fr'], ['sprache', 'de'], ['bahasa', 'id']])(
-    '%p offers the languages as a list',
-    async (text, locale) => {
-      const waId = nextNumber();
-      const [reply] = await h.say(waId, text);
-      expect(reply.interactive.type).toBe('list');
-      expect(reply.interactive.body.text).toBe(h.t(locale, 'language.ask'));
-      expect(reply.interactive.action.sections[0].rows.map((r: any) => r.id)).toEqual(['lang.en', 'lang.es', 'lang.pt', 'lang.fr', 'lang.de', 'lang.id']);
-    },
-  );
+  it.each([
+    ['LANGUAGE', 'en'],
+    ['idioma', 'es'],
+    ['língua', 'pt'],
+    ['langue', 'fr'],
+    ['sprache', 'de'],
+    ['bahasa', 'id'],
+  ])('%p offers the languages as a list', async (text, locale) => {
+    const waId = nextNumber();
+    const [reply] = await h.say(waId, text);
+    expect(reply.interactive.type).toBe('list');
+    expect(reply.interactive.body.text).toBe(h.t(locale, 'language.ask'));
+    expect(reply.interactive.action.sections[0].rows.map((r: any) => r.id)).toEqual(['lang.en', 'lang.es', 'lang.pt', 'lang.fr', 'lang.de', 'lang.id']);
+  });
 
   it('a choice from the list is remembered and later replies use it', async () => {
     const waId = nextNumber();
@@ -275,7 +290,30 @@ describe('anything else', () => {
     const waId = nextNumber();
     await h.post({
       object: 'whatsapp_business_account',
-      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, contacts: [{ wa_id: waId, profile: { name: 'R' } }], messages: [{ from: waId, id: `wamid.react.${waId}`, timestamp: String(Math.floor(h.clock.now().getTime() / 1000)), type: 'reaction', reaction: { message_id: 'x', emoji: '👍' } }] } }] }],
+      entry: [
+        {
+          id: '1',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { phone_number_id: '200000000000002' },
+                contacts: [{ wa_id: waId, profile: { name: 'R' } }],
+                messages: [
+                  {
+                    from: waId,
+                    id: `wamid.react.${waId}`,
+                    timestamp: String(Math.floor(h.clock.now().getTime() / 1000)),
+                    type: 'reaction',
+                    reaction: { message_id: 'x', emoji: '👍' },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
     });
     expect(h.newReplies(waId)).toEqual([]);
   });

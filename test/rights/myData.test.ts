@@ -48,7 +48,11 @@ describe.each([
     const [pdf, json] = replies.slice(1);
     const day = h.clock.now().toISOString().slice(0, 10);
     expect(pdf).toMatchObject({ type: 'document', to: `+${waId}`, document: { filename: `my-data-${day}.pdf`, caption: h.t(locale, 'myData.documentPdf') } });
-    expect(json).toMatchObject({ type: 'document', to: `+${waId}`, document: { filename: `my-data-${day}.json.txt`, caption: h.t(locale, 'myData.document') } });
+    expect(json).toMatchObject({
+      type: 'document',
+      to: `+${waId}`,
+      document: { filename: `my-data-${day}.json.txt`, caption: h.t(locale, 'myData.document') },
+    });
     // Each document sent is the one just uploaded (Meta's media id), still held at Meta until it is
     // delivered, at the latest a day: its deletion there is scheduled.
     for (const d of [pdf, json]) {
@@ -75,7 +79,18 @@ describe('MY DATA', () => {
     await h.say(other, 'START', { name: 'Other Person' });
     await h.say(other, 'other person secret text', { name: 'Other Person' });
     await h.say(me, 'START', { name: 'Me Myself' });
-    for (let i = 0; i < 25; i++) await h.post({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [messagesChange({ waId: me, name: 'Me Myself' }, [textMessage(`note number ${i}`, { timestamp: Math.floor(h.clock.now().getTime() / 1000) })])] }] });
+    for (let i = 0; i < 25; i++)
+      await h.post({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: '1',
+            changes: [
+              messagesChange({ waId: me, name: 'Me Myself' }, [textMessage(`note number ${i}`, { timestamp: Math.floor(h.clock.now().getTime() / 1000) })]),
+            ],
+          },
+        ],
+      });
     await h.say(me, 'MY DATA', { name: 'Me Myself' });
 
     const exported = uploadedExports().pop();
@@ -104,7 +119,22 @@ describe("Meta's own signals", () => {
   const seconds = () => Math.floor(h.clock.now().getTime() / 1000);
   const pref = (waId: string, value: string, ts: number) => ({
     object: 'whatsapp_business_account',
-    entry: [{ id: '1', changes: [{ field: 'user_preferences', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, contacts: [{ wa_id: waId }], user_preferences: [{ wa_id: waId, detail: 'x', category: 'marketing_messages', value, timestamp: ts }] } }] }],
+    entry: [
+      {
+        id: '1',
+        changes: [
+          {
+            field: 'user_preferences',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { phone_number_id: '200000000000002' },
+              contacts: [{ wa_id: waId }],
+              user_preferences: [{ wa_id: waId, detail: 'x', category: 'marketing_messages', value, timestamp: ts }],
+            },
+          },
+        ],
+      },
+    ],
   });
 
   it('a user_preferences stop records a marketing opt-out and sends nothing; a resume is recorded but is no opt-in', async () => {
@@ -169,12 +199,37 @@ describe("Meta's own signals", () => {
     const failedAt = seconds();
     await h.post({
       object: 'whatsapp_business_account',
-      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, statuses: [{ id: sent.messageId, status: 'failed', timestamp: String(failedAt), recipient_id: waId, errors: [{ code: 131050, title: 'stopped marketing' }] }] } }] }],
+      entry: [
+        {
+          id: '1',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { phone_number_id: '200000000000002' },
+                statuses: [
+                  {
+                    id: sent.messageId,
+                    status: 'failed',
+                    timestamp: String(failedAt),
+                    recipient_id: waId,
+                    errors: [{ code: 131050, title: 'stopped marketing' }],
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
     });
     expect(h.newReplies(waId)).toEqual([]);
     const s = await h.deps.models.Subscriber.findOne({ key: token(waId) }).lean();
     expect(s!.consent).toBe('opted_out');
-    expect(await h.deps.models.Consent.findOne({ subscriberId: s!._id, action: 'withdraw' }).lean()).toMatchObject({ source: 'meta_131050', at: new Date(failedAt * 1000) });
+    expect(await h.deps.models.Consent.findOne({ subscriberId: s!._id, action: 'withdraw' }).lean()).toMatchObject({
+      source: 'meta_131050',
+      at: new Date(failedAt * 1000),
+    });
     expect(await h.deps.models.Outbox.findById(out!._id).lean()).toMatchObject({ state: 'failed', error: { code: 131050 } });
   });
 });
@@ -184,7 +239,29 @@ describe('identities', () => {
     await h.say('15550002222', 'START', { name: 'Dana' });
     await h.post({
       object: 'whatsapp_business_account',
-      entry: [{ id: '1', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '200000000000002' }, messages: [{ from: '15550002222', id: wamid('15550002222'), timestamp: String(Math.floor(h.clock.now().getTime() / 1000)), type: 'system', system: { body: 'changed', wa_id: '15550003333', type: 'user_changed_number' } }] } }] }],
+      entry: [
+        {
+          id: '1',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { phone_number_id: '200000000000002' },
+                messages: [
+                  {
+                    from: '15550002222',
+                    id: wamid('15550002222'),
+                    timestamp: String(Math.floor(h.clock.now().getTime() / 1000)),
+                    type: 'system',
+                    system: { body: 'changed', wa_id: '15550003333', type: 'user_changed_number' },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
     });
     expect(await h.deps.models.Subscriber.countDocuments({ key: token('15550002222') })).toBe(0);
     const moved = await h.deps.models.Subscriber.findOne({ key: token('15550003333') }).lean();

@@ -1,5 +1,5 @@
 import { at } from '../../src/privacy/pii';
-import { sweepRetention } from '../../src/privacy/retention';
+import { sweepRetention } from '../../src/maintenance/sweepRetention';
 import { openExportContent } from '../../src/rights/exportFiles';
 import { createChatHarness, type ChatHarness } from '../support/chat';
 import { META_DOCUMENT_TYPES, type RecordedUpload } from '../support/fakeGraph';
@@ -135,7 +135,8 @@ describe('the stored export', () => {
     expect(() => h.deps.pii.decrypt(exps[0].contentEnc, at('exports', 'contentEnc', exps[1]._id))).toThrow();
     // What was uploaded is what was stored.
     const uploaded = h.fake.uploads().map((u) => u.bytes.toString('base64'));
-    for (const e of exps) expect(uploaded).toContain(openExportContent(h.deps.pii.decrypt(e.contentEnc, at('exports', 'contentEnc', e._id))).bytes.toString('base64'));
+    for (const e of exps)
+      expect(uploaded).toContain(openExportContent(h.deps.pii.decrypt(e.contentEnc, at('exports', 'contentEnc', e._id))).bytes.toString('base64'));
 
     h.clock.advance(7 * 86_400_000 - 1000);
     await sweepRetention(h.deps);

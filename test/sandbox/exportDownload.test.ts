@@ -43,7 +43,10 @@ describe('MY DATA in the sandbox', () => {
       const json = await request(h.app).get(`/sandbox/exports/${jsonDoc.exportId}`).query({ waId }).buffer(true).parse(binary).expect(200);
       expect(json.headers['content-type']).toBe('text/plain; charset=utf-8');
       expect(json.headers['content-disposition']).toBe(`attachment; filename=my-data-${day}.json.txt`);
-      expect(JSON.parse((json.body as Buffer).toString('utf8'))).toMatchObject({ schemaVersion: 1, subject: { whatsappNumber: `+${waId}`, profileName: 'Ñandú Straße', language: 'de' } });
+      expect(JSON.parse((json.body as Buffer).toString('utf8'))).toMatchObject({
+        schemaVersion: 1,
+        subject: { whatsappNumber: `+${waId}`, profileName: 'Ñandú Straße', language: 'de' },
+      });
 
       // Without the owner's number, or with another sandbox person's, neither file is served.
       for (const d of docs) {

@@ -43,8 +43,8 @@ describe('the sandbox', () => {
 
     it('serves nothing of a subscriber who came through WhatsApp, and writes nothing for them', async () => {
       const waId = '15550011001';
-      const s = await touchSubscriber(h.deps, { waId }, { at: h.clock.now(), name: 'Real Person', origin: 'whatsapp' });
-      const exp = await exportData(h.deps, s!, { requestId: 'real-access-1', channel: 'chat' });
+      const s = await touchSubscriber(h.deps.rights, { waId }, { at: h.clock.now(), name: 'Real Person', origin: 'whatsapp' });
+      const exp = await exportData(h.deps.rights, s!, { requestId: 'real-access-1', channel: 'chat' });
       const exportId = (exp.replies[1] as { exportId: string }).exportId;
       expect((await request(h.app).get('/sandbox/api/conversation').query({ waId })).body).toEqual({ consent: null, messages: [] });
       const refused = await request(h.app).post('/sandbox/api/messages').send({ waId, text: 'STOP' });
@@ -67,7 +67,7 @@ describe('the sandbox', () => {
       await w.drain();
       const me = await h.deps.models.Subscriber.findOne({ key: h.deps.pii.blindIndex(`wa:${waId}`) }).lean();
       expect(me).toMatchObject({ origin: 'sandbox' });
-      const exp = await exportData(h.deps, me as never, { requestId: 'sbx-access-1', channel: 'chat' });
+      const exp = await exportData(h.deps.rights, me as never, { requestId: 'sbx-access-1', channel: 'chat' });
       const exportId = (exp.replies[1] as { exportId: string }).exportId;
       await request(h.app).get(`/sandbox/exports/${exportId}`).query({ waId }).expect(200);
       await request(h.app).get(`/sandbox/exports/${exportId}`).expect(404);
@@ -108,7 +108,10 @@ describe('the integration API', () => {
       ['15550012003', 'service'], // never seen: no window
       ['15550012003', 'marketing'],
     ]) {
-      const r = await request(h.app).post('/api/v1/messages').set(auth()).send({ to: `+${to}`, category, text: 'Hello' });
+      const r = await request(h.app)
+        .post('/api/v1/messages')
+        .set(auth())
+        .send({ to: `+${to}`, category, text: 'Hello' });
       expect(r.status).toBe(409);
       bodies.add(JSON.stringify(r.body));
     }
@@ -122,7 +125,10 @@ describe('the integration API', () => {
     const unseen = '15550012999';
     const times: Record<string, number[]> = { erased: [], unseen: [] };
     for (let i = 0; i < 15; i++) {
-      for (const [kind, n] of [['erased', erased], ['unseen', unseen]]) {
+      for (const [kind, n] of [
+        ['erased', erased],
+        ['unseen', unseen],
+      ]) {
         const t0 = process.hrtime.bigint();
         const r = await request(h.app).get(`/api/v1/sendability/%2B${n}`).set(auth());
         times[kind].push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -138,7 +144,12 @@ describe('the integration API', () => {
   it('an Idempotency-Key belongs to its token and its request: same body → same id, other body → 422, malformed → 400', async () => {
     const to = '15550012004';
     await h.say(to, 'hello'); // opens the 24-hour window
-    const send = (key: string, text: string, token?: string) => request(h.app).post('/api/v1/messages').set(auth(token)).set('idempotency-key', key).send({ to: `+${to}`, category: 'service', text });
+    const send = (key: string, text: string, token?: string) =>
+      request(h.app)
+        .post('/api/v1/messages')
+        .set(auth(token))
+        .set('idempotency-key', key)
+        .send({ to: `+${to}`, category: 'service', text });
     const first = await send('order-1042-shipped', 'Your order shipped');
     expect(first.status).toBe(202);
     expect(first.body.queued).toBe(true);

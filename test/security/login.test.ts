@@ -65,7 +65,11 @@ it('unknown, wrong and locked answer alike in status and body, and their timing 
   expect([...bodies]).toEqual([`401 {"error":"wrong email or password"} application/json; charset=utf-8`]);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const spread = (xs: number[]) => Math.max(...xs) - Math.min(...xs);
-  for (const [a, b] of [['unknown', 'wrong'], ['unknown', 'locked'], ['wrong', 'locked']]) {
+  for (const [a, b] of [
+    ['unknown', 'wrong'],
+    ['unknown', 'locked'],
+    ['wrong', 'locked'],
+  ]) {
     expect(Math.abs(median(times[a]) - median(times[b]))).toBeLessThanOrEqual(Math.max(spread(times[a]), spread(times[b])));
   }
   for (const xs of Object.values(times)) expect(Math.min(...xs)).toBeGreaterThanOrEqual(FAILURE_FLOOR_MS - 5);

@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createStaff, updateStaff } from '../../src/staff/accounts';
 import { MAX_STREAMS_PER_SESSION, SESSION_RECHECK_MS } from '../../src/staff/router';
-import { sweepRetention } from '../../src/privacy/retention';
+import { sweepRetention } from '../../src/maintenance/sweepRetention';
 import { createHarness, type Harness } from '../support/harness';
 
 /**
@@ -29,7 +29,11 @@ afterEach(async () => {
 });
 
 async function signIn(): Promise<{ cookie: string; csrf: string }> {
-  const r = await fetch(`${base}/staff/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'agent@acme.test', password: PASSWORD }) });
+  const r = await fetch(`${base}/staff/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'agent@acme.test', password: PASSWORD }),
+  });
   expect(r.status).toBe(200);
   return { cookie: r.headers.get('set-cookie')!.split(';')[0], csrf: ((await r.json()) as { csrf: string }).csrf };
 }
@@ -48,10 +52,15 @@ function openStream(cookie: string): Promise<{ status: number; ended: Promise<nu
   });
 }
 
-const within = (p: Promise<number>, ms: number) => Promise.race([p, new Promise<number>((_, rej) => setTimeout(() => rej(new Error(`stream still open after ${ms} ms`)), ms))]);
+const within = (p: Promise<number>, ms: number) =>
+  Promise.race([p, new Promise<number>((_, rej) => setTimeout(() => rej(new Error(`stream still open after ${ms} ms`)), ms))]);
 
 it.each([
-  ['logout', async (s: { cookie: string; csrf: string }) => void (await fetch(`${base}/staff/api/logout`, { method: 'POST', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } }))],
+  [
+    'logout',
+    async (s: { cookie: string; csrf: string }) =>
+      void (await fetch(`${base}/staff/api/logout`, { method: 'POST', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } })),
+  ],
   ['the account disabled', async () => void (await updateStaff(h.deps, null, 'agent@acme.test', { disabled: true }))],
   ['a role change', async () => void (await updateStaff(h.deps, null, 'agent@acme.test', { role: 'viewer' }))],
 ])('a live stream ends within 5 s of %s', async (_what, end) => {

@@ -1,7 +1,6 @@
 import request from 'supertest';
 import { createStaff } from '../../src/staff/accounts';
 import { at } from '../../src/privacy/pii';
-import { verifyAudit } from '../../src/staff/audit';
 import { createChatHarness, type ChatHarness } from '../support/chat';
 import { createHarness } from '../support/harness';
 
@@ -27,7 +26,10 @@ interface Session {
 }
 async function loginAs(role: string): Promise<Session> {
   const agent = request.agent(h.app);
-  const r = await agent.post('/staff/api/login').send({ email: `${role}@acme.test`, password: PASSWORD }).expect(200);
+  const r = await agent
+    .post('/staff/api/login')
+    .send({ email: `${role}@acme.test`, password: PASSWORD })
+    .expect(200);
   expect(r.headers['set-cookie'][0]).toMatch(/staff_session=.+; .*HttpOnly.*SameSite=Strict/i);
   return { agent, csrf: r.body.csrf };
 }
@@ -48,7 +50,12 @@ const CALLS: Call[] = [
   ['read the audit log', 'get', () => '/staff/api/audit', undefined],
   ['verify the chains', 'post', () => '/staff/api/audit/verify', undefined],
   ['list staff', 'get', () => '/staff/api/staff', undefined],
-  ['create staff', 'post', () => '/staff/api/staff', { email: `new${Math.random().toString(36).slice(2)}@acme.test`, name: 'New', role: 'viewer', password: PASSWORD }],
+  [
+    'create staff',
+    'post',
+    () => '/staff/api/staff',
+    { email: `new${Math.random().toString(36).slice(2)}@acme.test`, name: 'New', role: 'viewer', password: PASSWORD },
+  ],
 ];
 const ALLOWED: Record<string, string[]> = {
   viewer: ['list conversations', 'read a conversation', 'list requests'],
@@ -78,8 +85,13 @@ it.each(CALLS)('%s without a session answers 401', async (_name, method, url, bo
 it.each(CALLS.filter((c) => c[1] !== 'get'))('%s without the CSRF token answers 403 and changes nothing', async (_name, method, url, body) => {
   const s = await loginAs('admin');
   const before = await h.deps.models.StaffAudit.countDocuments();
-  await s.agent[method](url()).send(body ?? {}).expect(403);
-  await s.agent[method](url()).set('x-csrf-token', 'forged').send(body ?? { probe: 1 }).expect(403);
+  await s.agent[method](url())
+    .send(body ?? {})
+    .expect(403);
+  await s.agent[method](url())
+    .set('x-csrf-token', 'forged')
+    .send(body ?? { probe: 1 })
+    .expect(403);
   expect(await h.deps.models.StaffAudit.countDocuments()).toBe(before);
 });
 
@@ -92,7 +104,8 @@ describe('numbers', () => {
     for (const text of [list.text, detail.text]) expect(text).not.toContain(WA);
     expect(detail.body.name).toBe('Dana Example');
 
-    const revealWith = (body: Record<string, unknown>) => s.agent.post(`/staff/api/conversations/${conversationId}/reveal`).set('x-csrf-token', s.csrf).send(body);
+    const revealWith = (body: Record<string, unknown>) =>
+      s.agent.post(`/staff/api/conversations/${conversationId}/reveal`).set('x-csrf-token', s.csrf).send(body);
     const before = await h.deps.models.StaffAudit.countDocuments({ action: 'reveal' });
     // No reason, a reason in words too short to say anything, or "other" without a note: refused, not audited.
     for (const body of [{ reason: '' }, { reason: 'why' }, { reason: 'other' }, { reason: 'other', note: ' ok ' }]) {
@@ -131,7 +144,10 @@ describe('numbers', () => {
     const admin = await loginAs('admin');
     const log = await admin.agent.get('/staff/api/audit').expect(200);
     expect(log.text).not.toContain(WA);
-    const reveals = log.body.entries.filter((e: { action: string }) => e.action === 'reveal').slice(0, 3).reverse();
+    const reveals = log.body.entries
+      .filter((e: { action: string }) => e.action === 'reveal')
+      .slice(0, 3)
+      .reverse();
     expect(reveals.map((e: { detail: string; note: string | null }) => [e.detail, e.note])).toEqual([
       ['delivery_problem', null],
       ['other', 'call back requested'],
@@ -166,7 +182,11 @@ describe('staff actions use the same use cases as the chat', () => {
     // Sessions last 12 hours: the old one is gone; log in again.
     await s.agent.get('/staff/api/me').expect(401);
     const again = await loginAs('agent');
-    const refused = await again.agent.post(`/staff/api/conversations/${conversationId}/reply`).set('x-csrf-token', again.csrf).send({ text: 'late' }).expect(409);
+    const refused = await again.agent
+      .post(`/staff/api/conversations/${conversationId}/reply`)
+      .set('x-csrf-token', again.csrf)
+      .send({ text: 'late' })
+      .expect(409);
     expect(refused.body.error).toMatch(/24-hour window/);
     h.clock.advance(-25 * 3600_000);
   });
@@ -223,10 +243,10 @@ describe('login', () => {
   it('logins, failures, reveals, replies, pauses, opt-outs and exports are all in the audit log, whose chain verifies', async () => {
     const actions = new Set((await h.deps.models.StaffAudit.find({}).lean()).map((e) => e.action));
     for (const a of ['login', 'login_failed', 'reveal', 'reply', 'pause', 'resume', 'opt_out', 'export']) expect(actions).toContain(a);
-    expect(await verifyAudit(h.deps)).toMatchObject({ ok: true });
+    expect(await h.deps.stores.audit.verify()).toMatchObject({ ok: true });
     const first = await h.deps.models.StaffAudit.findOne({ action: 'export' }).lean();
     await h.db.conn.db!.collection('staffAudit').updateOne({ _id: first!._id as never }, { $set: { action: 'login' } });
-    expect(await verifyAudit(h.deps)).toMatchObject({ ok: false, firstBroken: { seq: first!.seq, reason: 'content changed' } });
+    expect(await h.deps.stores.audit.verify()).toMatchObject({ ok: false, firstBroken: { seq: first!.seq, reason: 'content changed' } });
   });
 
   it('logout ends the session', async () => {

@@ -11,12 +11,14 @@ import { envelope, messagesChange, signed, statusChange, textMessage } from '../
  * The staff console in a real browser (Debian's chromium, headless) against the real app, workers
  * and database, with the fake Graph API: an agent signs in, opens a conversation, sees a new
  * WhatsApp message arrive live (server-sent events, no reload) and answers it; the answer reaches
- * the Graph API. Leaves a screenshot in artifacts/console.png (and docs/console.png when that is
- * missing or UPDATE_SCREENSHOTS=1).
+ * the Graph API. A viewer sees only the actions GET /staff/api/me lists for its role. Leaves a
+ * screenshot in artifacts/console.png (and docs/console.png when that is missing or
+ * UPDATE_SCREENSHOTS=1).
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = path.resolve(__dirname, '..', '..');
 const AGENT = { email: 'agnes@acme.test', name: 'Agnes Agent', role: 'agent', password: 'correct horse battery staple' };
+const VIEWER = { email: 'vic@acme.test', name: 'Vic Viewer', role: 'viewer', password: 'another long passphrase' };
 const DANA = '15550002222';
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -46,6 +48,29 @@ describe('the staff console in a browser', () => {
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
+
+  /** A fresh browser profile (no cookies) on the test clock; script errors and CSP violations are collected. */
+  async function newPage(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: false });
+    // The app runs on the test clock; the browser shows "today" by the same clock (timers run normally).
+    await context.clock.setFixedTime(h.clock.now());
+    const p = await context.newPage();
+    p.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+    p.on('console', (m) => {
+      // The 401s of /me before sign-in and of the wrong password are expected; anything else
+      // (a script error, a CSP violation) is not.
+      if (m.type() === 'error' && !/status of 401/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
+    });
+    return p;
+  }
+
+  async function signIn(p: Page, who: { email: string; password: string }) {
+    const login = p.getByRole('main').locator('form');
+    await login.getByLabel('Email').fill(who.email);
+    await login.getByLabel('Password').fill(who.password);
+    await login.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('link', { name: 'Conversations' }).waitFor();
+  }
 
   /** A WhatsApp text from `waId`, signed like Meta's, posted to the running server (not drained). */
   async function deliver(waId: string, text: string, name?: string) {
@@ -89,16 +114,7 @@ describe('the staff console in a browser', () => {
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: false });
-    // The app runs on the test clock; the browser shows "today" by the same clock (timers run normally).
-    await context.clock.setFixedTime(h.clock.now());
-    page = await context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      // The 401s of /me before sign-in and of the wrong password are expected; anything else
-      // (a script error, a CSP violation) is not.
-      if (m.type() === 'error' && !/status of 401/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
-    });
+    page = await newPage();
   }, 60_000);
 
   afterAll(async () => {
@@ -173,6 +189,58 @@ describe('the staff console in a browser', () => {
     const docs = path.join(ROOT, 'docs', 'console.png');
     if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(docs)) copyFileSync(shot, docs);
 
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+
+  it('shows a viewer only the actions that /me lists for its role', async () => {
+    expect((await createStaff(h.deps, null, VIEWER)).kind).toBe('created');
+    pageErrors.length = 0;
+    const p = await newPage();
+    await p.goto(`${base}/staff`);
+    await signIn(p, VIEWER);
+    expect(await p.locator('#user-role').textContent()).toBe('viewer');
+    // What the console went by: the server's table (src/staff/roles.ts) through /me.
+    const me = await p.evaluate(async () => (await fetch('/staff/api/me')).json());
+    expect(me.permissions).toEqual(['read']);
+
+    // Priya's unclear opt-out: an agent gets "Mark as opt-out" on the message; a viewer reads only.
+    await p.getByRole('button', { name: /Priya Shah/ }).click();
+    const thread = p.locator('#thread');
+    await thread.getByText('please cancel the marketing emails').waitFor();
+    await thread.getByText('→ ask_opt_out').waitFor();
+    expect(await p.locator('#reply-readonly').isVisible()).toBe(true);
+    expect(await p.locator('#reply-form').isVisible()).toBe(false);
+    expect(await p.locator('#thread-actions').isVisible()).toBe(false);
+    for (const id of ['#act-reveal', '#act-pause', '#act-optout', '#act-export']) expect(await p.locator(id).isVisible()).toBe(false);
+    expect(await thread.getByRole('button', { name: 'Mark as opt-out' }).count()).toBe(0);
+    expect(await p.getByRole('link', { name: 'Audit' }).count()).toBe(0);
+    expect(await p.getByRole('link', { name: 'Staff' }).count()).toBe(0);
+
+    // The same viewer, with /me's list rewritten in the browser: the console follows the list, not
+    // the role's name (the server would still refuse these calls; test/security/staffApi.test.ts).
+    await p.route('**/staff/api/me', async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      await route.fulfill({ response, json: { ...body, permissions: [...body.permissions, 'export', 'opt_out', 'audit'] } });
+    });
+    await p.reload();
+    await thread.getByText('please cancel the marketing emails').waitFor();
+    expect(await p.locator('#user-role').textContent()).toBe('viewer');
+    await p.locator('#act-export').waitFor({ timeout: 5_000 });
+    expect(await p.locator('#act-optout').isVisible()).toBe(true);
+    expect(await p.locator('#act-reveal').isVisible()).toBe(false);
+    expect(await p.locator('#act-pause').isVisible()).toBe(false);
+    expect(await p.locator('#reply-form').isVisible()).toBe(false);
+    expect(await p.getByRole('link', { name: 'Audit' }).count()).toBe(1);
+    expect(await p.getByRole('link', { name: 'Staff' }).count()).toBe(0);
+    // The message's own button opens the confirmation (nothing is sent: it is cancelled).
+    await thread.getByRole('button', { name: 'Mark as opt-out' }).click();
+    const dialog = p.locator('#confirm-dialog');
+    await dialog.getByText('Record an opt-out?').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    await p.context().close();
     expect(pageErrors).toEqual([]);
   }, 30_000);
 });

@@ -35,20 +35,29 @@ export interface RecordedUpload {
  * and PowerPoint.
  */
 export const META_MEDIA_TYPES = [
-  'audio/aac', 'audio/mp4', 'audio/mpeg', 'audio/amr', 'audio/ogg', 'audio/opus',
-  'application/vnd.ms-powerpoint', 'application/msword',
+  'audio/aac',
+  'audio/mp4',
+  'audio/mpeg',
+  'audio/amr',
+  'audio/ogg',
+  'audio/opus',
+  'application/vnd.ms-powerpoint',
+  'application/msword',
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   'application/vnd.openxmlformats-officedocument.presentationml.presentation',
   'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  'application/pdf', 'text/plain', 'application/vnd.ms-excel',
-  'image/jpeg', 'image/png', 'image/webp', 'video/mp4', 'video/3gpp',
+  'application/pdf',
+  'text/plain',
+  'application/vnd.ms-excel',
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'video/mp4',
+  'video/3gpp',
 ];
 export const META_DOCUMENT_TYPES = META_MEDIA_TYPES.filter((t) => t.startsWith('application/') || t === 'text/plain');
 
-export type Fault =
-  | { kind: 'status'; status: number; retryAfter?: number; graphCode?: number; title?: string }
-  | { kind: 'hang' }
-  | { kind: 'reset' };
+export type Fault = { kind: 'status'; status: number; retryAfter?: number; graphCode?: number; title?: string } | { kind: 'hang' } | { kind: 'reset' };
 
 export class FakeGraph {
   requests: RecordedRequest[] = [];
@@ -133,7 +142,15 @@ export class FakeGraph {
         return this.reply(
           res,
           fault.status,
-          { error: { message: fault.title ?? 'error', type: 'OAuthException', code: fault.graphCode ?? fault.status, error_data: { details: fault.title ?? 'error' }, fbtrace_id: 'Afake' } },
+          {
+            error: {
+              message: fault.title ?? 'error',
+              type: 'OAuthException',
+              code: fault.graphCode ?? fault.status,
+              error_data: { details: fault.title ?? 'error' },
+              fbtrace_id: 'Afake',
+            },
+          },
           headers,
         );
       }
@@ -152,7 +169,13 @@ export class FakeGraph {
       const to = (body as { to?: string } | null)?.to ?? '';
       const digits = String(to).replace(/^\+/, '');
       // Like Meta's: base64 of a structure that holds the recipient's number.
-      const inner = Buffer.concat([Buffer.from([0x1c, 0x18, digits.length]), Buffer.from(digits), Buffer.from([0x15, 0x02, 0x00, 0x11, 0x18, 0x12]), Buffer.from(randomBytes(9).toString('hex').toUpperCase()), Buffer.from([0x00])]);
+      const inner = Buffer.concat([
+        Buffer.from([0x1c, 0x18, digits.length]),
+        Buffer.from(digits),
+        Buffer.from([0x15, 0x02, 0x00, 0x11, 0x18, 0x12]),
+        Buffer.from(randomBytes(9).toString('hex').toUpperCase()),
+        Buffer.from([0x00]),
+      ]);
       rec.messageId = `wamid.${inner.toString('base64')}`;
       this.reply(res, 200, {
         messaging_product: 'whatsapp',

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import type express from 'express';
 import { createApp } from '../../src/app';
@@ -6,20 +5,12 @@ import { loadConfig } from '../../src/config';
 import type { Deps } from '../../src/deps';
 import type { Clock } from '../../src/lib/clock';
 import { createLogger } from '../../src/lib/logger';
-import { createMetrics } from '../../src/lib/metrics';
-import { createTranslator } from '../../src/i18n/i18n';
-import { createPii } from '../../src/privacy/pii';
-import { loadKeys } from '../../src/privacy/loadKeys';
+import { buildDeps } from '../../src/wiring';
+import { testEnv } from './env';
 import { openTestDb, type TestDb } from './testDb';
 
-export const TEST_APP_SECRET = 'test_app_secret_not_real';
-export const TEST_VERIFY_TOKEN = 'verify-token-for-tests';
-export const TEST_API_TOKEN = 'integration-token-for-tests-0123456789';
-export const TEST_PHONE_NUMBER_ID = '200000000000002';
-export const TEST_KEYS = {
-  PII_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-  PII_HMAC_KEY: Buffer.alloc(32, 9).toString('base64'),
-};
+// The test environment lives in env.ts (the fault suite and the bench use it too); most tests import it from here.
+export { TEST_APP_SECRET, TEST_VERIFY_TOKEN, TEST_API_TOKEN, TEST_PHONE_NUMBER_ID, TEST_KEYS, testEnv } from './env';
 
 /** A clock tests can move. */
 export class TestClock implements Clock {
@@ -56,40 +47,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    NODE_ENV: 'test',
-    WHATSAPP_APP_SECRET: TEST_APP_SECRET,
-    WHATSAPP_VERIFY_TOKEN: TEST_VERIFY_TOKEN,
-    WHATSAPP_ACCESS_TOKEN: 'graph-token-for-tests',
-    WHATSAPP_PHONE_NUMBER_ID: TEST_PHONE_NUMBER_ID,
-    INTEGRATION_API_TOKENS: TEST_API_TOKEN,
-    BUSINESS_NAME: 'Acme Test Shop',
-    SUPPORT_CONTACT: 'help@acme.test',
-    PRIVACY_POLICY_URL: 'https://acme.test/privacy',
-    LOG_LEVEL: 'debug',
-    ...TEST_KEYS,
-    ...overrides,
-  };
-}
-
 /** The real app on a fresh test database of the shared server; nothing of ours is mocked. */
-export async function createHarness(label: string, opts: { env?: Record<string, string | undefined>; clock?: TestClock; baseUri?: string } = {}): Promise<Harness> {
+export async function createHarness(
+  label: string,
+  opts: { env?: Record<string, string | undefined>; clock?: TestClock; baseUri?: string } = {},
+): Promise<Harness> {
   const db = await openTestDb(label, opts.baseUri);
   const config = loadConfig(testEnv({ MONGODB_URI: db.uri, ...opts.env }));
   const logs = new LogSink();
   const clock = opts.clock ?? new TestClock();
-  const deps: Deps = {
-    config,
-    log: createLogger(config.logLevel, logs),
-    conn: db.conn,
-    models: db.models,
-    pii: createPii(loadKeys(config)),
-    metrics: createMetrics(),
-    clock,
-    i18n: createTranslator(),
-    bus: new EventEmitter().setMaxListeners(1000),
-  };
+  const deps = await buildDeps({ config, log: createLogger(config.logLevel, logs), conn: db.conn, clock });
   return {
     deps,
     app: createApp(deps),

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { assertTestDbName, connectDb } from '../../src/db/connection';
-import { createModels, ensureIndexes, type Models } from '../../src/db/models';
 import { at, type Pii } from '../../src/privacy/pii';
 
 /** The server started by globalSetup (or the one MONGODB_URI names). */
@@ -20,10 +19,10 @@ export function testDbUri(label: string, baseUri = serverUri()): string {
   return u.toString();
 }
 
+/** A connection to a fresh database; the collections come with the dependencies (src/wiring.ts). */
 export interface TestDb {
   uri: string;
   conn: Connection;
-  models: Models;
   drop(): Promise<void>;
 }
 
@@ -31,12 +30,9 @@ export async function openTestDb(label: string, baseUri?: string): Promise<TestD
   const uri = testDbUri(label, baseUri);
   const conn = await connectDb(uri);
   assertTestDbName(conn.db?.databaseName ?? '');
-  const models = createModels(conn);
-  await ensureIndexes(models);
   return {
     uri,
     conn,
-    models,
     async drop() {
       await conn.dropDatabase().catch(() => undefined);
       await conn.close();

@@ -44,7 +44,13 @@ export function wamid(waId?: string): string {
   counter += 1;
   const digits = waId ?? `1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
   const tail = `${Date.now().toString(16)}${process.pid.toString(16)}${counter.toString(16)}`.toUpperCase().padStart(20, '0').slice(-20);
-  const raw = Buffer.concat([Buffer.from([0x1c, 0x18, digits.length]), Buffer.from(digits), Buffer.from([0x15, 0x02, 0x00, 0x12, 0x18, 0x14]), Buffer.from(tail), Buffer.from([0x00])]);
+  const raw = Buffer.concat([
+    Buffer.from([0x1c, 0x18, digits.length]),
+    Buffer.from(digits),
+    Buffer.from([0x15, 0x02, 0x00, 0x12, 0x18, 0x14]),
+    Buffer.from(tail),
+    Buffer.from([0x00]),
+  ]);
   return `wamid.${raw.toString('base64')}`;
 }
 
@@ -98,7 +104,15 @@ export function listReply(id: string, title: string): Msg {
   };
 }
 
-export function statusChange(status: { id: string; status: string; recipientId: string; errors?: unknown[]; callback?: string; phoneNumberId?: string; timestamp?: number }) {
+export function statusChange(status: {
+  id: string;
+  status: string;
+  recipientId: string;
+  errors?: unknown[];
+  callback?: string;
+  phoneNumberId?: string;
+  timestamp?: number;
+}) {
   return {
     value: {
       messaging_product: 'whatsapp',

@@ -36,7 +36,11 @@ describe('POST /webhook with one malformed item beside a valid STOP (stored raw 
     ['messages: [<STOP>, null]', (v) => v.messages.push(null), 1],
     ['contacts: [null]', (v) => (v.contacts = [null]), 0],
     ['a second message whose id is {"toString":"x"}', (v) => v.messages.push({ ...v.messages[0], id: { toString: 'x' } }), 1],
-    ['a second message with timestamp 1e308 (order = Infinity, refused by FerretDB)', (v) => v.messages.push({ ...v.messages[0], id: `${v.messages[0].id}.b`, timestamp: 1e308 }), 1],
+    [
+      'a second message with timestamp 1e308 (order = Infinity, refused by FerretDB)',
+      (v) => v.messages.push({ ...v.messages[0], id: `${v.messages[0].id}.b`, timestamp: 1e308 }),
+      1,
+    ],
   ];
   it.each(cases)('%s: answered 2xx/4xx (not 5xx), and the valid STOP is stored', async (_label, spoil, keptAside) => {
     const id = wamid('15559990001');
@@ -121,7 +125,15 @@ describe('fields of an unexpected type (normalised or kept aside, never a crash 
               value: {
                 messaging_product: 'whatsapp',
                 metadata: { display_phone_number: '15550001111', phone_number_id: TEST_PHONE_NUMBER_ID },
-                statuses: [{ id, status: 'failed', timestamp: String(Math.floor(h.clock.now().getTime() / 1000)), recipient_id: '15559990024', errors: { code: 131050 } }],
+                statuses: [
+                  {
+                    id,
+                    status: 'failed',
+                    timestamp: String(Math.floor(h.clock.now().getTime() / 1000)),
+                    recipient_id: '15559990024',
+                    errors: { code: 131050 },
+                  },
+                ],
               },
             },
           ],
@@ -141,7 +153,11 @@ describe('fields of an unexpected type (normalised or kept aside, never a crash 
     const status = '\ud800 👨‍👩‍👧‍👦 \uffff';
     const payload = envelope({
       field: 'messages',
-      value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, statuses: [{ id, status, timestamp: String(Math.floor(h.clock.now().getTime() / 1000)), recipient_id: '15559990025' }] },
+      value: {
+        messaging_product: 'whatsapp',
+        metadata: { phone_number_id: TEST_PHONE_NUMBER_ID },
+        statuses: [{ id, status, timestamp: String(Math.floor(h.clock.now().getTime() / 1000)), recipient_id: '15559990025' }],
+      },
     });
     expect((await postRaw(h, payload)).status).toBe(200);
     await h.workers.drain();
@@ -163,7 +179,9 @@ describe('one person with a long queue behind a failing item (others are not blo
     const base = Math.floor(h.clock.now().getTime() / 1000) - 3600;
     const key = (metaId: string) => messageKey(h.deps.pii, metaId);
     for (let i = 0; i <= 120; i++) {
-      expect((await postRaw(h, envelope(messagesChange({ waId: '15559990031' }, [textMessage('STATUS', { id: `A-${i}`, timestamp: base + i })])))).status).toBe(200);
+      expect((await postRaw(h, envelope(messagesChange({ waId: '15559990031' }, [textMessage('STATUS', { id: `A-${i}`, timestamp: base + i })])))).status).toBe(
+        200,
+      );
     }
     expect((await postRaw(h, envelope(messagesChange({ waId: '15559990032' }, [textMessage('HELP', { id: 'B-1', timestamp: base + 500 })])))).status).toBe(200);
     const handled: string[] = [];

@@ -27,9 +27,13 @@ describe('POST /webhook with the database stopped', () => {
     db = await startEmbeddedDb({ dir, port, dbName: 'test' });
     h = await createHarness('outage', { baseUri: db.uri });
     const processed: string[] = [];
-    const worker = createInboxWorker(h.deps, async (item) => {
-      processed.push(item.id);
-    }, { idleMs: 100 });
+    const worker = createInboxWorker(
+      h.deps,
+      async (item) => {
+        processed.push(item.id);
+      },
+      { idleMs: 100 },
+    );
     worker.start();
 
     // Meta-like ids; the inbox (and so the worker) knows each only by our keyed id of it.
@@ -51,10 +55,14 @@ describe('POST /webhook with the database stopped', () => {
 
     db = await startEmbeddedDb({ dir, port, dbName: 'test' });
     // Meta retries the same delivery; once stored it is processed without restarting anything.
-    await waitFor(async () => {
-      const r = await request(h.app).post('/webhook').set('x-hub-signature-256', during.signature).set('content-type', 'application/json').send(during.raw);
-      return r.status === 200;
-    }, 30_000, 250);
+    await waitFor(
+      async () => {
+        const r = await request(h.app).post('/webhook').set('x-hub-signature-256', during.signature).set('content-type', 'application/json').send(during.raw);
+        return r.status === 200;
+      },
+      30_000,
+      250,
+    );
     await waitFor(() => processed.includes(duringId), 15_000);
     await worker.stop();
     expect(processed.filter((id) => id === duringId)).toHaveLength(1);

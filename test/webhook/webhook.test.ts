@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { createInboxWorker, type ClaimedItem } from '../../src/inbox/worker';
+import { createInboxWorker } from '../../src/inbox/worker';
+import type { ClaimedItem } from '../../src/store/inboxStore';
 import { contentKey, messageKey, statusKey } from '../../src/privacy/ids';
 import type { Pii } from '../../src/privacy/pii';
 import { createHarness, TestClock, TEST_VERIFY_TOKEN, type Harness } from '../support/harness';
@@ -18,7 +19,8 @@ function expectedInboxIds(pii: Pii, payload: any): string[] {
     for (const c of e.changes) {
       for (const m of c.value.messages ?? []) ids.push(messageKey(pii, m.id));
       for (const s of c.value.statuses ?? []) ids.push(statusKey(pii, s.id, s.status));
-      for (const p of c.value.user_preferences ?? []) ids.push(contentKey(pii, 'pref', `${p.wa_id ?? ''}|${p.user_id ?? ''}|${p.category}|${p.value}|${p.timestamp}`));
+      for (const p of c.value.user_preferences ?? [])
+        ids.push(contentKey(pii, 'pref', `${p.wa_id ?? ''}|${p.user_id ?? ''}|${p.category}|${p.value}|${p.timestamp}`));
     }
   }
   return ids.sort();
@@ -144,7 +146,10 @@ describe('POST /webhook', () => {
   });
 
   it('keeps an unknown field raw for inspection and acks 200, without processing it', async () => {
-    const { raw, signature } = signed({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'account_update', value: { event: 'X' } }] }] });
+    const { raw, signature } = signed({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'account_update', value: { event: 'X' } }] }],
+    });
     await post(h, raw, signature).expect(200);
     const docs = await h.deps.models.Inbox.find({}).lean();
     expect(docs).toHaveLength(1);
@@ -154,9 +159,18 @@ describe('POST /webhook', () => {
   it('stores every item of a large batched delivery (entries × changes × items)', async () => {
     const ts = Math.floor(h.clock.now().getTime() / 1000);
     const changes = Array.from({ length: 10 }, (_, i) =>
-      messagesChange({ waId: `1555010${String(i).padStart(4, '0')}` }, Array.from({ length: 100 }, (_, j) => textMessage(`hello ${j}`, { timestamp: ts }))),
+      messagesChange(
+        { waId: `1555010${String(i).padStart(4, '0')}` },
+        Array.from({ length: 100 }, (_, j) => textMessage(`hello ${j}`, { timestamp: ts })),
+      ),
     );
-    const payload = { object: 'whatsapp_business_account', entry: [{ id: 'a', changes: changes.slice(0, 5) }, { id: 'b', changes: changes.slice(5) }] };
+    const payload = {
+      object: 'whatsapp_business_account',
+      entry: [
+        { id: 'a', changes: changes.slice(0, 5) },
+        { id: 'b', changes: changes.slice(5) },
+      ],
+    };
     const { raw, signature } = signed(payload);
     await post(h, raw, signature).expect(200);
     expect(await h.deps.models.Inbox.countDocuments({ field: 'messages', state: 'pending' })).toBe(1000);

@@ -1,6 +1,4 @@
 import type { Deps } from '../deps';
-import { ledgerChain } from '../rights/ledger';
-import { cutChain } from './chain';
 
 export interface SweepReport {
   messages: number;
@@ -25,7 +23,7 @@ const DAY = 86_400_000;
  *   its start, and the cut is remembered as a checkpoint so verification still holds.
  */
 export async function sweepRetention(deps: Deps): Promise<SweepReport> {
-  const m = deps.models;
+  const st = deps.stores;
   const now = deps.clock.now().getTime();
   const r = deps.config.retention;
   const messagesCutoff = new Date(now - r.messagesDays * DAY);
@@ -33,19 +31,24 @@ export async function sweepRetention(deps: Deps): Promise<SweepReport> {
   const ledgerCutoff = new Date(now - r.ledgerDays * DAY);
 
   let messages = 0;
-  const idle = m.Subscriber.find({ lastActivityAt: { $lt: messagesCutoff } }, { _id: 1 }).lean().cursor();
-  for await (const s of idle) messages += (await m.Message.deleteMany({ subscriberId: s._id })).deletedCount;
+  for (
+    let ids = await st.subscribers.idleIds(messagesCutoff, 500, null);
+    ids.length;
+    ids = await st.subscribers.idleIds(messagesCutoff, 500, ids[ids.length - 1])
+  ) {
+    for (const id of ids) messages += await st.conversation.removeAllOf(id);
+  }
 
-  const inbox = (await m.Inbox.deleteMany({ state: { $in: ['done', 'ignored', 'failed', 'erased'] }, receivedAt: { $lt: inboxCutoff } })).deletedCount;
-  const outbox = (await m.Outbox.deleteMany({ state: { $in: ['sent', 'delivered', 'read', 'failed'] }, createdAt: { $lt: inboxCutoff } })).deletedCount;
-  const exports = (await m.Export.deleteMany({ expiresAt: { $lt: new Date(now) } })).deletedCount;
-  const erasureJobs = (await m.ErasureJob.deleteMany({ state: 'done', startedAt: { $lt: inboxCutoff } })).deletedCount;
-  const requests = (await m.Request.deleteMany({ state: { $ne: 'open' }, receivedAt: { $lt: ledgerCutoff } })).deletedCount;
+  const inbox = await st.inbox.sweep(inboxCutoff);
+  const outbox = await st.outbox.sweep(inboxCutoff);
+  const exports = await st.exports.sweep(new Date(now));
+  const erasureJobs = await st.erasureJobs.sweep(inboxCutoff);
+  const requests = await st.requests.sweep(ledgerCutoff);
   // Expired staff sessions: already refused at use, removed so a dump holds no stale ones.
-  const staffSessions = (await m.StaffSession.deleteMany({ expiresAt: { $lt: new Date(now) } })).deletedCount;
+  const staffSessions = await st.staff.sweepSessions(new Date(now));
 
   // The ledger is cut from its start; the checkpoint keeps what remains verifiable.
-  const ledger = await cutChain(deps, ledgerChain(deps), ledgerCutoff);
+  const ledger = await st.ledger.chain.cut(ledgerCutoff);
   const report = { messages, inbox, outbox, exports, erasureJobs, requests, ledger, staffSessions };
   if (Object.values(report).some((n) => n > 0)) deps.log.child({ module: 'retention' }).info(report, 'retention sweep');
   return report;

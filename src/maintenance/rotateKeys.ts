@@ -1,6 +1,6 @@
 import type { Model } from 'mongoose';
 import type { Deps } from '../deps';
-import { at } from './pii';
+import { at } from '../privacy/pii';
 
 /** The collections differ in shape; rotation only touches `_id` and the named string fields. */
 type AnyModel = Model<Record<string, unknown>>;
@@ -43,7 +43,10 @@ export async function rotateKeys(deps: Deps, opts: { batch?: number; onProgress?
     const collection = model.collection.collectionName;
     for (const field of fields) {
       for (;;) {
-        const docs = await model.find({ [field]: notActive }, { [field]: 1 }).limit(batch).lean();
+        const docs = await model
+          .find({ [field]: notActive }, { [field]: 1 })
+          .limit(batch)
+          .lean();
         if (docs.length === 0) break;
         for (const d of docs as Record<string, unknown>[]) {
           const old = d[field] as string;
@@ -58,6 +61,10 @@ export async function rotateKeys(deps: Deps, opts: { batch?: number; onProgress?
   }
   let remaining = 0;
   for (const { model, fields } of sealedFields(deps)) for (const f of fields) remaining += await model.countDocuments({ [f]: notActive });
-  await deps.models.Kv.updateOne({ _id: 'keys.lastRotation' }, { $set: { value: { activeKeyId: kid, reEncrypted, remaining }, at: deps.clock.now() } }, { upsert: true });
+  await deps.models.Kv.updateOne(
+    { _id: 'keys.lastRotation' },
+    { $set: { value: { activeKeyId: kid, reEncrypted, remaining }, at: deps.clock.now() } },
+    { upsert: true },
+  );
   return { activeKeyId: kid, reEncrypted, remaining };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
 import type { Translator } from '../i18n/i18n';
-import type { SubjectExport } from './exportData';
+import type { SubjectExport } from '../rights/exportData';
 
 /** Characters of one message shown in the PDF; the JSON has them all. */
 export const PDF_TEXT_MAX = 1000;
@@ -45,10 +45,19 @@ interface Glyphs {
 export async function renderExportPdf(tr: Translator, locale: string, data: SubjectExport): Promise<Buffer> {
   const f = loadFonts();
   const business = data.controller.name;
-  const t = (key: string, params?: Record<string, unknown>) => tr.t(locale, key, { business, support: data.controller.contact, policy: data.controller.privacyPolicy, ...params });
+  const t = (key: string, params?: Record<string, unknown>) =>
+    tr.t(locale, key, { business, support: data.controller.contact, policy: data.controller.privacyPolicy, ...params });
   // A value's own label when we have one (a consent source, a request state), else the value itself.
   const label = (key: string, value: string) => tr.t(locale, `${key}.${value}`, { business, defaultValue: value });
-  const dateFmt = new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC', timeZoneName: 'short' });
+  const dateFmt = new Intl.DateTimeFormat(locale, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: 'UTC',
+    timeZoneName: 'short',
+  });
   const when = (d: Date | string | null | undefined) => (d ? dateFmt.format(new Date(d)) : '—');
 
   const generatedAt = new Date(data.generatedAt);
@@ -80,13 +89,20 @@ export async function renderExportPdf(tr: Translator, locale: string, data: Subj
     doc.moveDown(0.3).font('body').fontSize(10);
   };
   const row = (name: string, value: string | null | undefined) => {
-    doc.font('bold').fontSize(10).fillColor('black').text(`${show(t('myData.pdf.label', { label: name }))} `, MARGIN, undefined, { continued: true, width });
+    doc
+      .font('bold')
+      .fontSize(10)
+      .fillColor('black')
+      .text(`${show(t('myData.pdf.label', { label: name }))} `, MARGIN, undefined, { continued: true, width });
     doc.font('body').text(show(value || '—'));
   };
   const note = (text: string) => doc.font('body').fontSize(9).fillColor(GREY).text(show(text), MARGIN, undefined, { width }).fillColor('black');
 
   // Title and what this is.
-  doc.font('bold').fontSize(18).text(show(t('myData.pdf.title')), { width });
+  doc
+    .font('bold')
+    .fontSize(18)
+    .text(show(t('myData.pdf.title')), { width });
   doc.moveDown(0.4);
   note(t('myData.pdf.intro', { date: when(generatedAt) }));
 
@@ -105,14 +121,20 @@ export async function renderExportPdf(tr: Translator, locale: string, data: Subj
   const since = when(data.consent.since);
   const marketing = data.consent.marketing === 'opted_in' ? 'status.optedIn' : data.consent.marketing === 'opted_out' ? 'status.optedOut' : 'status.none';
   doc.moveDown(0.3);
-  doc.font('body').fontSize(10).text(show(t(marketing, { since })), MARGIN, undefined, { width });
+  doc
+    .font('body')
+    .fontSize(10)
+    .text(show(t(marketing, { since })), MARGIN, undefined, { width });
 
   // Consent history.
   heading(t('myData.pdf.consent'));
   if (!data.consent.history.length) note(t('myData.pdf.consentNone'));
   for (const c of data.consent.history) {
     const line = t('myData.pdf.consentLine', { action: label('myData.pdf.consentActions', c.action), source: label('myData.pdf.consentSources', c.source) });
-    doc.font('bold').fontSize(10).text(`${show(when(c.at))}  `, MARGIN, undefined, { continued: true, width });
+    doc
+      .font('bold')
+      .fontSize(10)
+      .text(`${show(when(c.at))}  `, MARGIN, undefined, { continued: true, width });
     doc.font('body').text(show(c.detail ? `${line} (${c.detail})` : line));
   }
 
@@ -120,8 +142,16 @@ export async function renderExportPdf(tr: Translator, locale: string, data: Subj
   heading(t('myData.pdf.requests'));
   if (!data.requests.length) note(t('myData.pdf.requestsNone'));
   for (const q of data.requests) {
-    const line = t('myData.pdf.requestLine', { type: label('status.types', q.type), state: label('status.states', q.state), received: when(q.receivedAt), due: when(q.dueAt) });
-    doc.font('body').fontSize(10).text(show(q.doneAt ? `${line} ${t('myData.pdf.requestClosed', { at: when(q.doneAt) })}` : line), MARGIN, undefined, { width });
+    const line = t('myData.pdf.requestLine', {
+      type: label('status.types', q.type),
+      state: label('status.states', q.state),
+      received: when(q.receivedAt),
+      due: when(q.dueAt),
+    });
+    doc
+      .font('body')
+      .fontSize(10)
+      .text(show(q.doneAt ? `${line} ${t('myData.pdf.requestClosed', { at: when(q.doneAt) })}` : line), MARGIN, undefined, { width });
   }
 
   // Every message, oldest first.
@@ -132,11 +162,19 @@ export async function renderExportPdf(tr: Translator, locale: string, data: Subj
   for (const m of data.messages) {
     const who = from[m.direction === 'in' ? 'you' : author(m.by)];
     doc.moveDown(0.4);
-    doc.font('bold').fontSize(9).fillColor(m.direction === 'in' ? 'black' : GREY).text(`${show(when(m.at))} · ${show(who)}`, MARGIN, undefined, { width });
+    doc
+      .font('bold')
+      .fontSize(9)
+      .fillColor(m.direction === 'in' ? 'black' : GREY)
+      .text(`${show(when(m.at))} · ${show(who)}`, MARGIN, undefined, { width });
     // Long texts are cut in the PDF (laying out thousands of 4 KB messages costs seconds of CPU);
     // the JSON beside it holds every text whole.
     const text = m.text && [...m.text].length > PDF_TEXT_MAX ? `${[...m.text].slice(0, PDF_TEXT_MAX).join('')} […]` : m.text;
-    doc.font('body').fontSize(10).fillColor('black').text(show(text ?? t('myData.pdf.noText', { kind: m.kind })), MARGIN, undefined, { width });
+    doc
+      .font('body')
+      .fontSize(10)
+      .fillColor('black')
+      .text(show(text ?? t('myData.pdf.noText', { kind: m.kind })), MARGIN, undefined, { width });
   }
 
   // What we do with it: the Art. 15 items, the very lines of the chat summary.
@@ -162,7 +200,11 @@ export async function renderExportPdf(tr: Translator, locale: string, data: Subj
       .font('body')
       .fontSize(8)
       .fillColor(GREY)
-      .text(show(`${business} · ${t('myData.pdf.page', { page: i + 1, pages: range.count })}`), MARGIN, doc.page.height - MARGIN / 2 - 8, { width, align: 'center', lineBreak: false });
+      .text(show(`${business} · ${t('myData.pdf.page', { page: i + 1, pages: range.count })}`), MARGIN, doc.page.height - MARGIN / 2 - 8, {
+        width,
+        align: 'center',
+        lineBreak: false,
+      });
     doc.page.margins.bottom = bottom;
   }
   doc.end();
@@ -174,7 +216,11 @@ const author = (by: string | null | undefined) => (by === 'bot' ? 'bot' : String
 
 /** Joiners, variation selectors, tags and skin tones: they change a character's look, not what it says. */
 const ignorable = (cp: number) =>
-  (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0xfe00 && cp <= 0xfe0f) || (cp >= 0xe0000 && cp <= 0xe0fff) || (cp >= 0x1f3fb && cp <= 0x1f3ff);
+  (cp >= 0x200b && cp <= 0x200f) ||
+  (cp >= 0x2060 && cp <= 0x2064) ||
+  (cp >= 0xfe00 && cp <= 0xfe0f) ||
+  (cp >= 0xe0000 && cp <= 0xe0fff) ||
+  (cp >= 0x1f3fb && cp <= 0x1f3ff);
 const control = (cp: number) => cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 

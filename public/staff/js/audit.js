@@ -1,0 +1,62 @@
+// The audit log and the chain verifications (staff audit log and rights ledger). Shown only when /me
+// lists the `audit` permission.
+import { act, api } from './api.js';
+import { $, badge, el, toast } from './dom.js';
+import { fmtDateTime } from './format.js';
+
+function verifyCard(node, title, v) {
+  node.className = `verify-card ${!v ? 'never' : v.ok ? 'ok' : 'bad'}`;
+  const status = !v
+    ? badge('Never verified', 'none')
+    : v.ok
+      ? badge('✓ Intact', 'ok')
+      : badge(`✕ Broken at #${v.firstBroken ? v.firstBroken.seq : '?'}`, 'bad');
+  const text = !v
+    ? 'No verification has run yet.'
+    : v.ok
+      ? `${v.entries} entr${v.entries === 1 ? 'y' : 'ies'} checked · ${fmtDateTime(v.at)}`
+      : `${v.firstBroken ? v.firstBroken.reason : 'chain broken'} · checked ${fmtDateTime(v.at)}`;
+  node.replaceChildren(el('h2', {}, el('span', { text: title }), status), el('p', { text }));
+}
+
+export async function loadAudit() {
+  try {
+    const { data } = await api('GET', '/staff/api/audit');
+    verifyCard($('verify-audit'), 'Staff audit log', data.verification.audit);
+    verifyCard($('verify-ledger'), 'Rights ledger', data.verification.ledger);
+    const rows = data.entries.map((e) =>
+      el(
+        'tr',
+        {},
+        el('td', { class: 'num', text: String(e.seq) }),
+        el('td', { class: 'nowrap', text: fmtDateTime(e.at) }),
+        el('td', { text: e.staff || 'system' }),
+        el('td', {}, el('span', { class: 'intent', text: e.action })),
+        el('td', { class: 'mono', text: e.subscriberToken || '—' }),
+        el('td', { class: 'detail', text: e.detail || '' }),
+      ),
+    );
+    $('audit-rows').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'empty-row', colspan: 6, text: 'No entries.' }))]));
+  } catch (x) {
+    if (x.status !== 401) toast(`Could not load the audit log: ${x.message}`, 'error');
+  }
+}
+
+export function bindAudit() {
+  $('verify-now').addEventListener('click', () =>
+    act('Verification', async () => {
+      $('verify-now').disabled = true;
+      try {
+        const { data } = await api('POST', '/staff/api/audit/verify', {});
+        verifyCard($('verify-audit'), 'Staff audit log', data.audit);
+        verifyCard($('verify-ledger'), 'Rights ledger', data.ledger);
+        toast(
+          data.audit.ok && data.ledger.ok ? 'Both chains verified: intact.' : 'Verification found a broken chain.',
+          data.audit.ok && data.ledger.ok ? 'info' : 'error',
+        );
+      } finally {
+        $('verify-now').disabled = false;
+      }
+    }),
+  );
+}

@@ -1,0 +1,52 @@
+import type { Types } from 'mongoose';
+import type { Clock } from '../lib/clock';
+import type { SecurityEvent } from '../privacy/alerts';
+import type { Pii } from '../privacy/pii';
+import type { Recipient } from '../store/subscriberStore';
+import type { Stores } from '../store/stores';
+import type { SubjectExport } from './exportData';
+import type { ReplySpec } from './outcome';
+
+/**
+ * What the use cases are given: the stores, the clock, and a few ports the edges implement. Each
+ * use case names the part it needs (`Pick<RightsContext, …>`), so its signature says what it
+ * touches. Nothing here is HTTP, i18next or a raw model.
+ */
+export interface RightsContext extends Stores {
+  clock: Clock;
+  /** Keyed hashes for ids a person must not be able to guess (question nonces, export ids). */
+  keys: Pick<Pii, 'blindIndex'>;
+  policy: {
+    defaultLocale: string;
+    /** The language of a number's country, when the person has not chosen one (chat/countryLocale.ts). */
+    countryLocales: Record<string, string>;
+    /** The business number of the simulator's chats (its people are its own). */
+    sandboxNumber: string;
+    /** The business numbers this deployment answers for; the first is the default sender. */
+    phoneNumberIds: string[];
+    business: { name: string; supportContact: string; privacyPolicyUrl: string };
+    retention: { messagesDays: number; ledgerDays: number };
+  };
+  /** A security event (counted, logged, alerted in bursts: privacy/alerts.ts). */
+  signal(event: SecurityEvent, fields?: Record<string, unknown>): void;
+  /** The MY DATA PDF in the person's language (documents/exportPdf.ts). */
+  renderPdf(locale: string, data: SubjectExport): Promise<Buffer>;
+  /** A message key in a language (the titles of our buttons, to recognise one typed out). */
+  translate(locale: string, key: string): string;
+  /** Queues messages to someone who may no longer have a profile (the erasure confirmation). */
+  queueReplies(batch: ReplyBatch): Promise<void>;
+}
+
+/** Replies queued outside a conversation turn: the caller of the use case queues the usual ones. */
+export interface ReplyBatch {
+  keyPrefix: string;
+  subscriberId: Types.ObjectId;
+  to: Recipient;
+  from: string;
+  locale: string;
+  replies: ReplySpec[];
+  /** Also write the message into the conversation staff see. */
+  record: boolean;
+  /** Delete the outbox item once sent (nothing of an erased person stays). */
+  purgeAfterSend: boolean;
+}

@@ -1,0 +1,74 @@
+import { Schema, type InferSchemaType, type Model, type Types } from 'mongoose';
+import { at, type Pii } from '../privacy/pii';
+import { insertOnce } from './insertOnce';
+import type { Recipient } from './subscriberStore';
+
+export const erasureJobSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // the erasure request id
+    subscriberId: { type: Schema.Types.ObjectId, required: true },
+    subscriberToken: { type: String, required: true },
+    toEnc: { type: String, required: true }, // to send the final confirmation after the profile is gone
+    phoneNumberId: { type: String, required: true }, // the business number to confirm from
+    locale: { type: String, required: true },
+    state: { type: String, required: true }, // running | done
+    leaseUntil: { type: Date, default: null },
+    startedAt: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'erasureJobs' },
+);
+erasureJobSchema.index({ state: 1, leaseUntil: 1 });
+
+export type ErasureJobDoc = InferSchemaType<typeof erasureJobSchema> & { _id: string };
+export type ErasureJob = Omit<ErasureJobDoc, 'toEnc'> & { to: Recipient };
+
+const LEASE_MS = 60_000;
+
+export type ErasureJobStore = ReturnType<typeof createErasureJobStore>;
+
+/**
+ * Erasures in progress: a durable job per confirmed DELETE, leased so that exactly one runner
+ * works on it and a crashed one is resumed. The recipient is kept sealed only until the final
+ * confirmation is queued.
+ */
+export function createErasureJobStore(model: Model<ErasureJobDoc>, pii: Pii) {
+  const opened = (j: ErasureJobDoc): ErasureJob => ({
+    ...j,
+    to: j.toEnc ? (JSON.parse(pii.decrypt(j.toEnc, at('erasureJobs', 'toEnc', j._id))) as Recipient) : { phone: '' },
+  });
+  return {
+    /** Starts a job; false when it was started before (the run resumes it). */
+    start: (j: { id: string; subscriberId: Types.ObjectId; subscriberToken: string; to: Recipient; phoneNumberId: string; locale: string; now: Date }) =>
+      insertOnce(model, {
+        _id: j.id,
+        subscriberId: j.subscriberId,
+        subscriberToken: j.subscriberToken,
+        toEnc: pii.encrypt(JSON.stringify(j.to), at('erasureJobs', 'toEnc', j.id)),
+        phoneNumberId: j.phoneNumberId,
+        locale: j.locale,
+        state: 'running',
+        leaseUntil: new Date(j.now.getTime() + LEASE_MS),
+        startedAt: j.now,
+      }),
+    /** A job still to run (null when unknown or done). */
+    async running(id: string): Promise<ErasureJob | null> {
+      const j = await model.findById(id).lean<ErasureJobDoc>();
+      return j && j.state !== 'done' ? opened(j) : null;
+    },
+    /** Keeps the lease while working: a long history can outlast one lease. */
+    heartbeat: (id: string, now: Date) => model.updateOne({ _id: id }, { $set: { leaseUntil: new Date(now.getTime() + LEASE_MS) } }).then(() => undefined),
+    /** Claims a running job whose runner stopped (its lease ran out). */
+    claimAbandoned: async (now: Date) =>
+      (
+        (await model
+          .findOneAndUpdate(
+            { state: 'running', leaseUntil: { $lt: now } },
+            { $set: { leaseUntil: new Date(now.getTime() + LEASE_MS) } },
+            { returnDocument: 'after' },
+          )
+          .lean()) as ErasureJobDoc | null
+      )?._id ?? null,
+    finish: (id: string) => model.updateOne({ _id: id }, { $set: { state: 'done', leaseUntil: null }, $unset: { toEnc: 1 } }).then(() => undefined),
+    sweep: async (before: Date) => (await model.deleteMany({ state: 'done', startedAt: { $lt: before } })).deletedCount,
+  };
+}

@@ -1,0 +1,143 @@
+import { Schema, type InferSchemaType, type Model, type Types } from 'mongoose';
+import { at, type Pii } from '../privacy/pii';
+import { insertOnce } from './insertOnce';
+import type { Recipient } from './subscriberStore';
+
+export const outboxSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // idempotency key: inbox id + step, or API request id
+    subscriberId: { type: Schema.Types.ObjectId, required: true },
+    toEnc: { type: String, required: true },
+    bodyEnc: { type: String, required: true }, // Graph API message body without `to`, sealed
+    category: { type: String, required: true }, // rights | service | marketing
+    kind: { type: String, required: true },
+    state: { type: String, required: true, default: 'pending' }, // pending | sending | sent | delivered | read | failed
+    order: { type: Number, required: true },
+    attempts: { type: Number, default: 0 },
+    nextAttemptAt: { type: Date, required: true },
+    leaseUntil: { type: Date, default: null },
+    phoneNumberId: { type: String, required: true }, // the business number it is sent from
+    graphKey: { type: String, default: null }, // keyed HMAC of Meta's message id (it encodes the number)
+    error: { type: new Schema({ code: Number, title: String }, { _id: false }), default: null }, // title from a fixed vocabulary
+    createdAt: { type: Date, required: true },
+    sentAt: { type: Date, default: null },
+    purgeAfterSend: { type: Boolean, default: false },
+    mediaId: { type: String, default: null }, // uploaded export, kept so a retried send does not upload twice
+    requestHash: { type: String, default: null }, // integration API: hash of the request an Idempotency-Key was first used with
+  },
+  { versionKey: false, collection: 'outbox' },
+);
+outboxSchema.index({ state: 1, nextAttemptAt: 1 }); // claim due work
+outboxSchema.index({ subscriberId: 1, order: 1 }); // per-recipient order
+outboxSchema.index({ graphKey: 1 }); // status webhooks without our callback id
+
+export type OutboxDoc = InferSchemaType<typeof outboxSchema> & { _id: string };
+export type Category = 'rights' | 'service' | 'marketing';
+
+/** States a message can still move out of (a head of its recipient's queue is one of these). */
+const OPEN = ['pending', 'sending'];
+const FINISHED = ['sent', 'delivered', 'read', 'failed'];
+
+export interface NewItem {
+  id: string;
+  subscriberId: Types.ObjectId;
+  to: Recipient;
+  from: string;
+  category: Category;
+  kind: string;
+  body: Record<string, unknown>;
+  order: number;
+  purgeAfterSend: boolean;
+  requestHash?: string;
+  now: Date;
+}
+
+export type OutboxStore = ReturnType<typeof createOutboxStore>;
+
+/**
+ * The outbox: every outbound message, written durably before it is sent, with the recipient and
+ * the Graph body sealed at their place. Sent in order per recipient, claimed with a lease.
+ */
+export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii) {
+  return {
+    /** Inserts one item; false when it exists (the idempotency key was used before). */
+    insert: (it: NewItem) =>
+      insertOnce(model, {
+        _id: it.id,
+        subscriberId: it.subscriberId,
+        toEnc: pii.encrypt(JSON.stringify(it.to), at('outbox', 'toEnc', it.id)),
+        bodyEnc: pii.encrypt(JSON.stringify(it.body), at('outbox', 'bodyEnc', it.id)),
+        phoneNumberId: it.from,
+        category: it.category,
+        kind: it.kind,
+        state: 'pending',
+        order: it.order,
+        attempts: 0,
+        nextAttemptAt: it.now,
+        leaseUntil: null,
+        graphKey: null,
+        mediaId: null,
+        requestHash: it.requestHash ?? null,
+        error: null,
+        purgeAfterSend: it.purgeAfterSend,
+        createdAt: it.now,
+        sentAt: null,
+      }),
+    byId: (id: string) => model.findById(id).lean<OutboxDoc>(),
+    byGraphKey: (graphKey: string) => model.findOne({ graphKey }).lean<OutboxDoc>(),
+    /** The item an Idempotency-Key names (null: never used), with the hash of the request it was first used with. */
+    keyUse: (id: string) => model.findById(id, { requestHash: 1 }).lean<{ requestHash: string | null }>(),
+    bodyOf: (o: Pick<OutboxDoc, '_id' | 'bodyEnc'>) => JSON.parse(pii.decrypt(o.bodyEnc, at('outbox', 'bodyEnc', o._id))) as Record<string, unknown>,
+    recipientOf: (o: Pick<OutboxDoc, '_id' | 'toEnc'>) => JSON.parse(pii.decrypt(o.toEnc, at('outbox', 'toEnc', o._id))) as { phone?: string; bsuid?: string },
+    /** Bodies of these items (the simulator shows the buttons it received). */
+    bodiesOf: async (ids: string[]) =>
+      new Map(
+        (await model.find({ _id: { $in: ids } }, { bodyEnc: 1 }).lean()).map((o) => [
+          String(o._id),
+          JSON.parse(pii.decrypt(o.bodyEnc, at('outbox', 'bodyEnc', o._id))) as Record<string, unknown>,
+        ]),
+      ),
+
+    /** Every open item in order (a recipient's head is its oldest open item). */
+    openItems: (limit: number) =>
+      model
+        .find({ state: { $in: OPEN } }, { _id: 1, subscriberId: 1, order: 1, state: 1, nextAttemptAt: 1, leaseUntil: 1 })
+        .sort({ order: 1 })
+        .limit(limit)
+        .lean<Pick<OutboxDoc, '_id' | 'subscriberId' | 'order' | 'state' | 'nextAttemptAt' | 'leaseUntil'>[]>(),
+    /** Claims a due item (pending and due, or sending with an expired lease). */
+    claim: (id: string, now: Date, leaseMs: number) =>
+      model
+        .findOneAndUpdate(
+          {
+            _id: id,
+            $or: [
+              { state: 'pending', nextAttemptAt: { $lte: now } },
+              { state: 'sending', leaseUntil: { $lt: now } },
+            ],
+          },
+          { $set: { state: 'sending', leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
+          { returnDocument: 'after' },
+        )
+        .lean<OutboxDoc>(),
+    backlog: () => model.countDocuments({ state: { $in: OPEN } }),
+    /** Records how a send ended (or moved on), releasing the lease. */
+    settle: (id: string, set: Partial<Pick<OutboxDoc, 'state' | 'graphKey' | 'sentAt' | 'error'>>) =>
+      model.updateOne({ _id: id }, { $set: { ...set, leaseUntil: null } }).then(() => undefined),
+    retryAt: (id: string, when: Date, error: { code: number; title: string }) =>
+      model.updateOne({ _id: id }, { $set: { state: 'pending', leaseUntil: null, nextAttemptAt: when, error } }).then(() => undefined),
+    rememberUpload: (id: string, mediaId: string) => model.updateOne({ _id: id }, { $set: { mediaId } }).then(() => undefined),
+    /** A status webhook: the state only moves forward (statuses arrive out of order). */
+    advance: (id: string, state: string, error: OutboxDoc['error']) => model.updateOne({ _id: id }, { $set: { state, error } }).then(() => undefined),
+    remove: (id: string) => model.deleteOne({ _id: id }).then(() => undefined),
+
+    /** Documents uploaded for this person (deleted at Meta when they are erased). */
+    uploadsOf: async (subscriberId: Types.ObjectId) =>
+      (await model.find({ subscriberId, mediaId: { $ne: null } }, { mediaId: 1, phoneNumberId: 1 }).lean()).map((o) => ({
+        mediaId: o.mediaId as string,
+        phoneNumberId: o.phoneNumberId,
+      })),
+    removeAllOf: (subscriberId: Types.ObjectId, except: string[] = []) => model.deleteMany({ subscriberId, _id: { $nin: except } }).then(() => undefined),
+    sweep: async (before: Date) => (await model.deleteMany({ state: { $in: FINISHED }, createdAt: { $lt: before } })).deletedCount,
+  };
+}

@@ -1,0 +1,84 @@
+import { Schema, type InferSchemaType, type Model } from 'mongoose';
+import { insertOnce } from './insertOnce';
+
+export const requestSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // request id (= the inbox item that asked, or a generated id)
+    subscriberToken: { type: String, required: true }, // pseudonymous: blind index of the number
+    type: { type: String, required: true }, // opt_out | opt_in | access | erasure
+    channel: { type: String, required: true }, // chat | staff | api | meta
+    receivedAt: { type: Date, required: true },
+    dueAt: { type: Date, required: true },
+    regime: { type: String, required: true },
+    state: { type: String, required: true }, // open | done | cancelled | expired
+    doneAt: { type: Date, default: null },
+    outcome: { type: String, default: null },
+  },
+  { versionKey: false, collection: 'requests' },
+);
+requestSchema.index({ subscriberToken: 1, receivedAt: 1 });
+requestSchema.index({ state: 1, dueAt: 1 });
+
+export type RequestDoc = InferSchemaType<typeof requestSchema> & { _id: string };
+export type RequestState = 'open' | 'done' | 'cancelled' | 'expired';
+
+export type RequestStore = ReturnType<typeof createRequestStore>;
+
+/**
+ * Rights requests as STATUS, the console and audits read them: pseudonymous (a keyed token of the
+ * person, never a number), each with its due date under the applicable regime.
+ */
+export function createRequestStore(model: Model<RequestDoc>) {
+  return {
+    /** Opens a request; false when it exists already (a replayed step). */
+    open: (r: { id: string; subscriberToken: string; type: string; channel: string; receivedAt: Date; dueAt: Date; regime: string }) =>
+      insertOnce(model, {
+        _id: r.id,
+        subscriberToken: r.subscriberToken,
+        type: r.type,
+        channel: r.channel,
+        receivedAt: r.receivedAt,
+        dueAt: r.dueAt,
+        regime: r.regime,
+        state: 'open',
+        doneAt: null,
+        outcome: null,
+      }),
+    exists: async (id: string) => Boolean(await model.exists({ _id: id })),
+    get: (id: string) => model.findById(id).lean<RequestDoc>(),
+    /**
+     * Closes an open request. Read, then write by `_id` alone: a request is handled by one worker at
+     * a time (per-subscriber order), and FerretDB pushes down only `_id` filters. Returns its type.
+     */
+    async close(id: string, state: Exclude<RequestState, 'open'>, outcome: string, when: Date): Promise<string | null> {
+      const current = await model.findById(id, { type: 1, state: 1 }).lean();
+      if (current?.state === 'open') await model.updateOne({ _id: id }, { $set: { state, outcome, doneAt: when } });
+      return current?.type ?? null;
+    },
+    countSince: (subscriberToken: string, type: string, since: Date) => model.countDocuments({ subscriberToken, type, receivedAt: { $gte: since } }),
+    /** A person's requests, oldest first (only the open ones when asked). */
+    ofPerson: (subscriberToken: string, o: { openOnly?: boolean; limit?: number; newestFirst?: boolean } = {}) =>
+      model
+        .find({ subscriberToken, ...(o.openOnly ? { state: 'open' } : {}) })
+        .sort({ receivedAt: o.newestFirst ? -1 : 1 })
+        .limit(o.limit ?? 0)
+        .lean<RequestDoc[]>(),
+    openOf: (tokens: string[]) => model.find({ subscriberToken: { $in: tokens }, state: 'open' }).lean<RequestDoc[]>(),
+    /** The compliance view: by type and state, or only the overdue ones; soonest due first. */
+    list: (f: { type?: string; state?: string; overdueAt?: Date }) =>
+      model
+        .find({
+          ...(f.type ? { type: f.type } : {}),
+          ...(f.state ? { state: f.state } : {}),
+          ...(f.overdueAt ? { state: 'open', dueAt: { $lt: f.overdueAt } } : {}),
+        })
+        .sort({ dueAt: 1 })
+        .limit(500)
+        .lean<RequestDoc[]>(),
+    /** The person's token changed (a new number, or their number became known): requests follow. */
+    rekey: (oldToken: string, newToken: string) =>
+      model.updateMany({ subscriberToken: oldToken }, { $set: { subscriberToken: newToken } }).then(() => undefined),
+    /** Retention: finished requests received before `before`. */
+    sweep: async (before: Date) => (await model.deleteMany({ state: { $ne: 'open' }, receivedAt: { $lt: before } })).deletedCount,
+  };
+}

@@ -1,0 +1,46 @@
+import { EventEmitter } from 'node:events';
+import type { Connection } from 'mongoose';
+import type { Config } from './config';
+import type { Deps } from './deps';
+import { createTranslator } from './i18n/i18n';
+import { systemClock, type Clock } from './lib/clock';
+import type { Logger } from './lib/logger';
+import { createMetrics } from './lib/metrics';
+import { loadKeys } from './privacy/loadKeys';
+import { createPii } from './privacy/pii';
+import { createRightsContext } from './rightsContext';
+import { createModels, ensureIndexes } from './store/models';
+import { createStores } from './store/stores';
+
+export interface WiringInput {
+  config: Config;
+  log: Logger;
+  /** An open connection; its owner closes it (buildDeps only creates collections and indexes). */
+  conn: Connection;
+  clock?: Clock;
+}
+
+/**
+ * The one place the dependencies are assembled, on an open connection. The process (runtime.ts),
+ * the test harness, the fault suite's inspector and the benchmarks all call it, so what the tests
+ * and the figures run is what production runs, and a new dependency is added here only.
+ */
+export async function buildDeps({ config, log, conn, clock = systemClock }: WiringInput): Promise<Deps> {
+  const models = createModels(conn);
+  await ensureIndexes(models);
+  const pii = createPii(loadKeys(config));
+  const deps = {
+    config,
+    log,
+    conn,
+    models,
+    stores: createStores(models, pii, clock),
+    pii,
+    metrics: createMetrics(),
+    clock,
+    i18n: createTranslator(),
+    bus: new EventEmitter().setMaxListeners(1000),
+  } satisfies Omit<Deps, 'rights'>;
+  // Added to the same object: the rights context's ports (the outbox, security signals) hold it.
+  return Object.assign(deps, { rights: createRightsContext(deps) });
+}
