@@ -28,6 +28,8 @@ export interface Turn {
   outcome: Outcome;
   /** The language to answer in. */
   locale: string;
+  /** What the message was understood as (for the log; the outcome says what was done). */
+  action: Decision['action'];
 }
 
 /**
@@ -75,7 +77,12 @@ export async function handleMessage(ctx: RightsContext, packs: KeywordPacks, ite
   // Reply in the language the keyword was written in, and remember it.
   if (detected && detected !== s.locale) await ctx.subscribers.setLocale(s._id, detected);
   const result = await carryOut(ctx, s, decision, item.id, at);
-  return { subscriber: s, outcome: result, locale: result.locale ?? detected ?? s.locale ?? countryLocale ?? ctx.policy.defaultLocale };
+  return {
+    subscriber: s,
+    outcome: result,
+    action: decision.action,
+    locale: result.locale ?? detected ?? s.locale ?? countryLocale ?? ctx.policy.defaultLocale,
+  };
 }
 
 /**

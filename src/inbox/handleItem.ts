@@ -21,7 +21,12 @@ export function createItemHandler(deps: Deps, packs: KeywordPacks): ItemHandler 
             log.info({ item: item.id }, "message not processed: written before the sender's erasure, or a sandbox message for someone else");
           return;
         }
-        log.info({ item: item.id, subscriber: turn.subscriber.key.slice(0, 12), outcome: turn.outcome.kind, locale: turn.locale }, 'message handled');
+        // The person's message is in the conversation now, answered or not (a paused one is not).
+        deps.bus.emit('conversation', String(turn.subscriber._id));
+        log.info(
+          { item: item.id, subscriber: turn.subscriber.key.slice(0, 12), action: turn.action, outcome: turn.outcome.kind, locale: turn.locale },
+          'message handled',
+        );
         return queueTurn(deps, item.id, turn);
       }
       case 'statuses':

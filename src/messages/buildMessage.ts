@@ -58,6 +58,23 @@ export function toMessage(reply: Exclude<TranslatedReply, { kind: 'document' }>)
   }
 }
 
+/**
+ * The library refuses some interactive messages a translation could produce (two buttons whose
+ * titles clip to the same 20 characters, a row title that is only spaces). The use case has
+ * already acted by then, so the answer still goes: as text that lists the choices, which the
+ * person can type back (a typed button title counts, chat/handleMessage.ts).
+ */
+function interactiveOrText(reply: Exclude<TranslatedReply, { kind: 'document' }>): Text | Interactive {
+  try {
+    return toMessage(reply);
+  } catch (err) {
+    if (reply.kind === 'text') throw err;
+    const choices: { title: string; description?: string }[] = reply.kind === 'buttons' ? reply.buttons : reply.rows;
+    const lines = choices.filter((c) => c.title.trim()).map((c) => `• ${c.description?.trim() ? `${c.title} — ${c.description}` : c.title}`);
+    return new Text(fit([reply.body, ...lines].join('\n'), 'textBody'));
+  }
+}
+
 /** A translated reply as the outbox keeps it: the Graph body (a document: before its upload) and what staff see. */
 export function buildMessage(reply: TranslatedReply): BuiltMessage {
   if (reply.kind === 'document') {
@@ -65,7 +82,7 @@ export function buildMessage(reply: TranslatedReply): BuiltMessage {
     const filename = present(reply.filename, 'a document filename');
     return { kind: 'document', body: { type: 'document', exportId: reply.exportId, document: { filename, caption } }, display: `📎 ${filename} — ${caption}` };
   }
-  const message = toMessage(reply);
+  const message = interactiveOrText(reply);
   if (message instanceof Text) return { kind: 'text', body: toGraphBody(message), display: message.body };
   return { kind: 'interactive', body: toGraphBody(message), display: displayOf(message) };
 }

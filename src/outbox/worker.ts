@@ -3,6 +3,7 @@ import type { Deps } from '../deps';
 import { headsOf } from '../lib/heads';
 import { queueWorker } from '../lib/pollingLoop';
 import type { OutboxDoc } from '../store/outboxStore';
+import { windowOpen } from '../store/subscriberStore';
 import { documentBody, isPendingDocument, templateBody, type PendingDocumentBody } from '../messages/buildMessage';
 import { graphKey } from '../privacy/ids';
 import { openExportContent } from '../rights/exportFiles';
@@ -82,7 +83,7 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     }
     let body = outbox.bodyOf(doc);
     // Meta refuses free-form messages outside the 24 h customer-service window (131047).
-    if (sub && doc.kind !== 'template' && (!sub.windowUntil || sub.windowUntil < now)) {
+    if (sub && doc.kind !== 'template' && !windowOpen(sub, now)) {
       const template = deps.config.graph.utilityTemplate;
       if (!template) {
         log.warn({ item: doc._id, code: 131047 }, 'not sent: outside the 24-hour window and no template configured');
@@ -146,7 +147,7 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
       const exp = await exports.get(body.exportId);
       if (!exp) return { result: { kind: 'failed', code: 0, title: 'export no longer available' }, mediaId: null };
       // The stored file says what it is (a PDF, or the JSON sent as text/plain): both on Meta's list.
-      const file = openExportContent(exp.content);
+      const file = openExportContent(exp.open());
       await limiter.take();
       const up = await graph.uploadMedia(doc.phoneNumberId, file.bytes, file.mime, body.document.filename);
       if (up.kind !== 'uploaded') return { result: up, mediaId: null };

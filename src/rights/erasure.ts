@@ -140,7 +140,7 @@ async function eraseSteps(ctx: EraseCtx, job: ErasureJob): Promise<void> {
   await ctx.queueReplies({
     keyPrefix: confirmation,
     subscriberId,
-    to: job.to,
+    to: ctx.erasureJobs.recipientOf(job),
     from: job.phoneNumberId,
     locale: job.locale,
     record: false, // the conversation is gone; the confirmation is not stored again

@@ -122,7 +122,7 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
       return;
     }
     // The file as WhatsApp would deliver it: the type it was uploaded with and the name it was sent under.
-    const file = openExportContent(exp.content);
+    const file = openExportContent(exp.open());
     res
       .attachment(exportFilename(file.format, exp.createdAt))
       .type(file.format === 'pdf' ? file.mime : `${file.mime}; charset=utf-8`)

@@ -27,10 +27,7 @@ export function subscribeLive(deps: Deps, listener: Listener): () => void {
   if (f.listeners.size === 1) {
     deps.bus.on('conversation', f.onBus);
     const poll = async () => {
-      const newest = await deps.models.Message.findOne({}, { _id: 1, subscriberId: 1 })
-        .sort({ at: -1 })
-        .lean()
-        .catch(() => null);
+      const newest = await deps.stores.conversation.newest().catch(() => null);
       if (!newest) return;
       const id = String(newest._id);
       if (f.last !== undefined && id !== f.last) f.onBus(String(newest.subscriberId));

@@ -20,7 +20,7 @@ export const erasureJobSchema = new Schema(
 erasureJobSchema.index({ state: 1, leaseUntil: 1 });
 
 export type ErasureJobDoc = InferSchemaType<typeof erasureJobSchema> & { _id: string };
-export type ErasureJob = Omit<ErasureJobDoc, 'toEnc'> & { to: Recipient };
+export type ErasureJob = ErasureJobDoc;
 
 const LEASE_MS = 60_000;
 
@@ -32,10 +32,6 @@ export type ErasureJobStore = ReturnType<typeof createErasureJobStore>;
  * confirmation is queued.
  */
 export function createErasureJobStore(model: Model<ErasureJobDoc>, pii: Pii) {
-  const opened = (j: ErasureJobDoc): ErasureJob => ({
-    ...j,
-    to: j.toEnc ? (JSON.parse(pii.decrypt(j.toEnc, at('erasureJobs', 'toEnc', j._id))) as Recipient) : { phone: '' },
-  });
   return {
     /** Starts a job; false when it was started before (the run resumes it). */
     start: (j: { id: string; subscriberId: Types.ObjectId; subscriberToken: string; to: Recipient; phoneNumberId: string; locale: string; now: Date }) =>
@@ -53,8 +49,10 @@ export function createErasureJobStore(model: Model<ErasureJobDoc>, pii: Pii) {
     /** A job still to run (null when unknown or done). */
     async running(id: string): Promise<ErasureJob | null> {
       const j = await model.findById(id).lean<ErasureJobDoc>();
-      return j && j.state !== 'done' ? opened(j) : null;
+      return j && j.state !== 'done' ? j : null;
     },
+    /** Where to send the final confirmation: opened last, after the data is gone (a key problem cannot hold up an erasure). */
+    recipientOf: (j: Pick<ErasureJobDoc, '_id' | 'toEnc'>) => JSON.parse(pii.decrypt(j.toEnc, at('erasureJobs', 'toEnc', j._id))) as Recipient,
     /** Keeps the lease while working: a long history can outlast one lease. */
     heartbeat: (id: string, now: Date) => model.updateOne({ _id: id }, { $set: { leaseUntil: new Date(now.getTime() + LEASE_MS) } }).then(() => undefined),
     /** Claims a running job whose runner stopped (its lease ran out). */

@@ -24,15 +24,15 @@ export function createExportStore(model: Model<ExportDoc>, pii: Pii) {
     storedAmong: async (ids: string[]) => new Set((await model.find({ _id: { $in: ids } }, { _id: 1 }).lean()).map((e) => String(e._id))),
     put: (id: string, subscriberId: Types.ObjectId, content: string, createdAt: Date, expiresAt: Date) =>
       insertOnce(model, { _id: id, subscriberId, contentEnc: pii.encrypt(content, at('exports', 'contentEnc', id)), createdAt, expiresAt }),
-    /** The stored content, opened; null when gone (expired or erased). */
-    async get(id: string): Promise<{ subscriberId: Types.ObjectId; createdAt: Date; expiresAt: Date; content: string } | null> {
+    /** An export (null when gone: expired or erased); its content is opened only when asked for. */
+    async get(id: string): Promise<{ subscriberId: Types.ObjectId; createdAt: Date; expiresAt: Date; open: () => string } | null> {
       const e = await model.findById(id).lean<ExportDoc>();
       return e
         ? {
             subscriberId: e.subscriberId,
             createdAt: e.createdAt,
             expiresAt: e.expiresAt,
-            content: pii.decrypt(e.contentEnc, at('exports', 'contentEnc', e._id)),
+            open: () => pii.decrypt(e.contentEnc, at('exports', 'contentEnc', e._id)),
           }
         : null;
     },

@@ -1,5 +1,5 @@
 import { Schema, type InferSchemaType, type Model, type Types } from 'mongoose';
-import { insertOnce } from './insertOnce';
+import { insertOnce, isDuplicateKey } from './insertOnce';
 
 export const staffSchema = new Schema(
   {
@@ -46,7 +46,7 @@ export function createStaffStore(model: Model<StaffDoc>, sessions: Model<Session
       try {
         return (await model.create({ email: a.email, name: a.name, role: a.role, passwordHash: a.passwordHash, createdAt: a.now })).toObject() as StaffDoc;
       } catch (err) {
-        if ((err as { code?: number }).code === 11000 || /duplicate/i.test(String(err))) return null;
+        if (isDuplicateKey(err)) return null;
         throw err;
       }
     },

@@ -103,6 +103,29 @@ describe('clip', () => {
   });
 });
 
+describe('a question the library refuses', () => {
+  it('two answers whose titles clip to the same 20 characters still reach the person, as text listing both', () => {
+    // A translation edit could make "Yes, erase everything…" and "Yes, erase everything but…" one title.
+    const same: Translator = { locales: ['en'], t: (_l, key) => (key === 'erase.question' ? 'Erase all your data?' : 'Yes, erase everything I have written') };
+    const r = renderReply(same, business, 'en', { kind: 'buttons', key: 'erase.question', buttons: questionButtons('erasure', 'AbC_12-xyz90') });
+    expect(r.kind).toBe('text');
+    expect(r.body).toMatchObject({
+      type: 'text',
+      text: { body: 'Erase all your data?\n• Yes, erase everything I have written\n• Yes, erase everything I have written' },
+    });
+    expect(metaProblems(r.body)).toEqual([]);
+  });
+
+  it('a list with a row title of spaces only lists the rows that have a title', () => {
+    const blank: Translator = { locales: ['en'], t: (_l, key) => (key.startsWith('help.stop') ? '   ' : key === 'help.body' ? 'What can I do for you?' : key) };
+    const r = renderReply(blank, business, 'en', help().replies[0]);
+    expect(r.kind).toBe('text');
+    expect(String((r.body as unknown as { text: { body: string } }).text.body)).toMatch(
+      /^What can I do for you\?\n• help\.start\.title — help\.start\.description\n/,
+    );
+  });
+});
+
 describe('what the outbox sends', () => {
   it('a reply is the library message as JSON, with what staff see', () => {
     const tr: Translator = {
@@ -142,9 +165,8 @@ describe('what the outbox sends', () => {
     for (const b of [textBody('Hello'), templateBody('privacy_update', 'pt'), documentBody('42', pending)]) expect(metaProblems(b)).toEqual([]);
   });
 
-  it('refuses an empty row title rather than send a list Meta would refuse', () => {
-    expect(() => buildMessage({ kind: 'list', body: 'b', button: 'Open', section: 'S', rows: [{ id: { kind: 'menu', choice: 'stop' }, title: ' ' }] })).toThrow(
-      /empty/,
-    );
+  it('never sends a list Meta would refuse: a list whose only row has no title goes as its text', () => {
+    const r = buildMessage({ kind: 'list', body: 'b', button: 'Open', section: 'S', rows: [{ id: { kind: 'menu', choice: 'stop' }, title: ' ' }] });
+    expect(r).toMatchObject({ kind: 'text', body: { type: 'text', text: { body: 'b' } } });
   });
 });

@@ -341,3 +341,33 @@ describe('an erasure interrupted by a crash', () => {
     expect(h.newReplies(DANA.waId)).toEqual([]);
   });
 });
+
+describe('an erasure whose confirmation address cannot be opened', () => {
+  it('still erases everything first; only the confirmation is left undone (the job stays to retry)', async () => {
+    await conversation();
+    await h.say(DANA.waId, 'DELETE');
+    const s = await h.deps.models.Subscriber.findOne({ key: token(DANA.waId) }).lean();
+    const requestId = s!.pending!.requestId!;
+    // A sealed recipient that no key opens (a key removed after an unfinished rotation).
+    await h.deps.models.ErasureJob.collection.insertOne({
+      _id: requestId as never,
+      subscriberId: s!._id,
+      subscriberToken: s!.key,
+      toEnc: 'e2.k9.not-a-sealed-value',
+      phoneNumberId: TEST_PHONE_NUMBER_ID,
+      locale: 'en',
+      state: 'running',
+      leaseUntil: new Date(h.clock.now().getTime() - 1),
+      startedAt: h.clock.now(),
+    });
+    await expect(runErasureJob(h.deps.rights, requestId)).rejects.toThrow();
+    expect(await h.deps.models.Subscriber.countDocuments({ key: token(DANA.waId) })).toBe(0);
+    expect(await h.deps.models.Message.countDocuments({ subscriberId: s!._id })).toBe(0);
+    expect(await h.deps.models.Consent.countDocuments({ subscriberId: s!._id })).toBe(0);
+    expect(await h.deps.models.Export.countDocuments({ subscriberId: s!._id })).toBe(0);
+    expect(await h.deps.models.Suppression.exists({ _id: token(DANA.waId) })).toBeTruthy();
+    expect(await h.deps.models.ErasureJob.findById(requestId).lean()).toMatchObject({ state: 'running' });
+    // Omar's data is untouched.
+    expect(await h.deps.models.Subscriber.countDocuments({ key: token(OMAR.waId) })).toBe(1);
+  });
+});
