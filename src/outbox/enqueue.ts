@@ -3,6 +3,7 @@ import type { Deps } from '../deps';
 import { textBody } from '../messages/buildMessage';
 import { renderReply } from '../messages/renderReply';
 import type { ReplySpec } from '../rights/outcome';
+import type { Line } from '../store/conversationStore';
 import type { Category, NewItem } from '../store/outboxStore';
 import type { Recipient } from '../store/subscriberStore';
 
@@ -92,20 +93,7 @@ export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boo
 }
 
 /** One line of the conversation staff see, either way (idempotent on its id; the text sealed at its place). */
-export async function recordLine(
-  deps: Deps,
-  l: {
-    id: string;
-    subscriberId: Types.ObjectId;
-    kind: string;
-    display?: string;
-    by: string;
-    status: string | null;
-    direction?: 'in' | 'out';
-    intent?: string | null;
-    at?: Date;
-  },
-): Promise<void> {
+export async function recordLine(deps: Deps, l: Omit<Line, 'at'> & { at?: Date }): Promise<void> {
   await deps.stores.conversation.record({ ...l, at: l.at ?? deps.clock.now() });
   deps.bus.emit('conversation', String(l.subscriberId));
 }
