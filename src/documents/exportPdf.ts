@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
 import type { Translator } from '../i18n/i18n';
-import type { SubjectExport } from '../rights/exportData';
+import type { SubjectExport } from '../rights/subjectExport';
 
 /** Characters of one message shown in the PDF; the JSON has them all. */
 export const PDF_TEXT_MAX = 1000;

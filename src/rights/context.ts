@@ -4,7 +4,8 @@ import type { SecurityEvent } from '../privacy/alerts';
 import type { Pii } from '../privacy/pii';
 import type { Recipient } from '../store/subscriberStore';
 import type { Stores } from '../store/stores';
-import type { SubjectExport } from './exportData';
+import type { Policy } from './policy';
+import type { SubjectExport } from './subjectExport';
 import type { ReplySpec } from './outcome';
 
 /**
@@ -16,17 +17,7 @@ export interface RightsContext extends Stores {
   clock: Clock;
   /** Keyed hashes for ids a person must not be able to guess (question nonces, export ids). */
   keys: Pick<Pii, 'blindIndex'>;
-  policy: {
-    defaultLocale: string;
-    /** The language of a number's country, when the person has not chosen one (chat/countryLocale.ts). */
-    countryLocales: Record<string, string>;
-    /** The business number of the simulator's chats (its people are its own). */
-    sandboxNumber: string;
-    /** The business numbers this deployment answers for; the first is the default sender. */
-    phoneNumberIds: string[];
-    business: { name: string; supportContact: string; privacyPolicyUrl: string };
-    retention: { messagesDays: number; ledgerDays: number };
-  };
+  policy: Policy;
   /** A security event (counted, logged, alerted in bursts: privacy/alerts.ts). */
   signal(event: SecurityEvent, fields?: Record<string, unknown>): void;
   /** The MY DATA PDF in the person's language (documents/exportPdf.ts). */

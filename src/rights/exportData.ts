@@ -4,14 +4,13 @@ import type { RightsContext } from './context';
 import { exportContent, exportFilename, type ExportFormat } from './exportFiles';
 import { closeRequest, openRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
+import { collectSubjectData, type CollectContext } from './subjectExport';
 
 /** MY DATA requests allowed per subscriber per 24 h; more is refused with a friendly reply. */
 export const ACCESS_LIMIT_PER_DAY = 3;
-export const EXPORT_SCHEMA_VERSION = 1;
 const EXPORT_TTL_MS = 7 * 86_400_000;
 
-type CollectCtx = Pick<RightsContext, 'subscribers' | 'consents' | 'conversation' | 'requests' | 'clock' | 'policy'>;
-type Ctx = CollectCtx & Pick<RightsContext, 'ledger' | 'exports' | 'keys' | 'signal' | 'renderPdf'>;
+type Ctx = CollectContext & Pick<RightsContext, 'ledger' | 'exports' | 'keys' | 'signal' | 'renderPdf' | 'policy'>;
 
 /**
  * MY DATA (GDPR Art. 15 and 20): an in-chat summary of the Art. 15 items, then everything held about
@@ -51,52 +50,4 @@ export async function exportData(ctx: Ctx, s: Subscriber, r: { requestId: string
     { kind: 'document', exportId: ids.pdf, captionKey: 'myData.documentPdf', filename: exportFilename('pdf', now) },
     { kind: 'document', exportId: ids.json, captionKey: 'myData.document', filename: exportFilename('json', now) },
   );
-}
-
-export type SubjectExport = Awaited<ReturnType<typeof collectSubjectData>>;
-
-/** Everything we hold about one person, decrypted, in a versioned shape. Reads only their documents. */
-export async function collectSubjectData(ctx: CollectCtx, s: Subscriber) {
-  const [consents, messages, requests] = await Promise.all([ctx.consents.historyOf(s._id), ctx.conversation.linesOf(s._id), ctx.requests.ofPerson(s.key)]);
-  const waId = ctx.subscribers.open(s, 'waIdEnc');
-  const { business, retention } = ctx.policy;
-  return {
-    schema: 'whatsapp-privacy-bot/subject-export',
-    schemaVersion: EXPORT_SCHEMA_VERSION,
-    generatedAt: ctx.clock.now().toISOString(),
-    controller: { name: business.name, contact: business.supportContact, privacyPolicy: business.privacyPolicyUrl },
-    subject: {
-      whatsappNumber: waId ? `+${waId}` : null,
-      businessScopedUserId: ctx.subscribers.open(s, 'bsuidEnc'),
-      profileName: ctx.subscribers.open(s, 'nameEnc'),
-      language: s.locale ?? null,
-      firstContactAt: s.createdAt,
-      lastActivityAt: s.lastActivityAt,
-    },
-    consent: { marketing: s.consent, since: s.consentAt ?? null, history: consents },
-    messages: messages.map((m) => ({
-      direction: m.direction,
-      kind: m.kind,
-      text: m.text,
-      at: m.at,
-      by: m.direction === 'out' ? m.by : 'you',
-      status: m.status ?? null,
-    })),
-    requests: requests.map((q) => ({
-      id: q._id,
-      type: q.type,
-      channel: q.channel,
-      receivedAt: q.receivedAt,
-      dueAt: q.dueAt,
-      state: q.state,
-      doneAt: q.doneAt,
-      outcome: q.outcome,
-    })),
-    processing: {
-      purposes: ['answering your messages', 'sending messages you agreed to', 'handling your privacy requests'],
-      recipients: ['Meta Platforms (WhatsApp Business Platform), as processor'],
-      source: 'you, through WhatsApp',
-      retention: { conversationMessagesDays: retention.messagesDays, pseudonymousRequestRecordDays: retention.ledgerDays },
-    },
-  };
 }

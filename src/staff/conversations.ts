@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import type { Deps } from '../deps';
 import { enqueueReplies, enqueueText } from '../outbox/enqueue';
 import { securitySignal } from '../privacy/alerts';
-import { collectSubjectData } from '../rights/exportData';
+import { collectSubjectData } from '../rights/subjectExport';
 import { optOut } from '../rights/optOut';
 import { senderOf } from '../rights/subscribers';
 import { windowOpen, type Subscriber } from '../store/subscriberStore';

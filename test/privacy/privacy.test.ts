@@ -5,7 +5,7 @@ import type { Deps } from '../../src/deps';
 import { createPii, parseEncryptionKeys } from '../../src/privacy/pii';
 import { sweepRetention } from '../../src/maintenance/sweepRetention';
 import { rotateKeys } from '../../src/maintenance/rotateKeys';
-import { collectSubjectData } from '../../src/rights/exportData';
+import { collectSubjectData } from '../../src/rights/subjectExport';
 import type { Subscriber } from '../../src/store/subscriberStore';
 import { createStores } from '../../src/store/stores';
 import { createChatHarness, type ChatHarness } from '../support/chat';
