@@ -76,9 +76,11 @@ const schema = z
     EMBEDDED_DB_PORT: port('EMBEDDED_DB_PORT').optional().describe('port of the embedded server (default: a free one)'),
     EMBEDDED_DB_DIR: z.string().min(1).optional().describe('data folder of the embedded server (default ./data/db)'),
     EMBEDDED_DB_ENGINE: z
-      .enum(['ferretdb', 'mongodb-memory-server'], { error: 'ferretdb or mongodb-memory-server' })
+      // `ferretdb` (before PostgreSQL was the default) meant FerretDB on SQLite.
+      .enum(['postgresql', 'sqlite', 'ferretdb', 'mongodb-memory-server'], { error: 'postgresql, sqlite or mongodb-memory-server' })
+      .transform((e) => (e === 'ferretdb' ? 'sqlite' : e))
       .optional()
-      .describe('force an embedded engine'),
+      .describe('embedded engine: FerretDB on postgresql (default) or sqlite, or mongodb-memory-server'),
     DATA_DIR: z.string().min(1).default('./data').describe('where development keys and the embedded database live'),
     WHATSAPP_APP_SECRET: optionalSecret,
     WHATSAPP_VERIFY_TOKEN: optionalSecret,
@@ -177,7 +179,7 @@ export interface Config {
   port: number;
   host: string;
   mongodbUri?: string;
-  embeddedDb: { port?: number; dir?: string; engine?: 'ferretdb' | 'mongodb-memory-server' };
+  embeddedDb: { port?: number; dir?: string; engine?: 'postgresql' | 'sqlite' | 'mongodb-memory-server' };
   dataDir: string;
   /** Sandbox: no WhatsApp credential at all and not production; replies go to the local simulator. */
   sandbox: boolean;

@@ -1,19 +1,24 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import mongoose from 'mongoose';
 import { AppError } from '../lib/errors';
+import { postgresBinaries, startPostgres } from './embeddedPostgres';
+import { freePort, OWNED_BY_PARENT, stopOwned } from './ownedProcess';
+
+export { freePort };
 
 /**
  * The embedded MongoDB-compatible server used by `npm start`, `npm test` and `npm run db` when
- * MONGODB_URI is unset: FerretDB v1.24.2 on its SQLite handler (https://github.com/FerretDB/FerretDB, v1.24.2),
- * built once into .tools/ferretdb by scripts/build-ferretdb.sh.
+ * MONGODB_URI is unset: FerretDB v1.24.2 (https://github.com/FerretDB/FerretDB, built once into
+ * .tools/ferretdb by scripts/build-ferretdb.sh) on PostgreSQL from the npm registry
+ * (db/embeddedPostgres.ts) — a multi-writer engine with MVCC, closer to what MongoDB gives in
+ * production than FerretDB's SQLite handler (one writer, only `_id` filters pushed down), which
+ * stays selectable (EMBEDDED_DB_ENGINE=sqlite; README, The embedded database).
  *
- * The server must never outlive its owner, even one killed with SIGKILL: it is started through a
- * small sh wrapper that holds our stdin pipe; when the owner dies the pipe closes and the wrapper's
- * watcher terminates the server. A pid file in the data folder lets the next start clean up after
- * anything that still escaped.
+ * The servers must never outlive their owner, even one killed with SIGKILL: they are started
+ * through a wrapper bound to our stdin pipe (db/ownedProcess.ts). A pid file in the data folder
+ * lets the next start clean up after anything that still escaped.
  */
 export interface EmbeddedDb {
   uri: string;
@@ -29,9 +34,16 @@ export interface EmbeddedOptions {
   dbName: string;
   /** Progress lines for a person waiting (build, start). */
   progress?: (line: string) => void;
-  /** Default: FerretDB, or mongodb-memory-server where FerretDB is not built and Go is missing. */
-  engine?: 'ferretdb' | 'mongodb-memory-server';
+  /**
+   * Default: FerretDB on PostgreSQL (FerretDB on SQLite where no PostgreSQL binaries exist for the
+   * platform); mongodb-memory-server where FerretDB is not built and Go is missing.
+   */
+  engine?: EmbeddedEngine;
+  /** false (the test suite): PostgreSQL without fsync; the data is thrown away anyway. Default true. */
+  durable?: boolean;
 }
+
+export type EmbeddedEngine = 'postgresql' | 'sqlite' | 'mongodb-memory-server';
 
 const WAYS_OUT =
   'Ways out: set MONGODB_URI to a MongoDB you run, install Go (>= 1.24) so FerretDB can be built, or use `docker compose up` (docker-compose.yml).';
@@ -77,24 +89,9 @@ const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const BINARY = path.join(PROJECT_ROOT, '.tools', 'ferretdb', 'bin', 'ferretdb');
 const BUILD_SCRIPT = path.join(PROJECT_ROOT, 'scripts', 'build-ferretdb.sh');
 
-// exec keeps the wrapper's pid for FerretDB. The watcher subshell polls the owner's pipe (fd 3):
-// EOF means the owner is gone (even after SIGKILL), so it stops the server; it leaves by itself as
-// soon as the server has exited. bash for `read -t` (1 = EOF, >128 = timeout).
-const WRAPPER = [
-  'exec 3<&0',
-  '( while kill -0 $$ 2>/dev/null; do',
-  '    read -r -t 1 _ <&3; rc=$?',
-  '    if [ $rc -ne 0 ] && [ $rc -le 128 ]; then',
-  '      kill -TERM $$ 2>/dev/null; for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 $$ 2>/dev/null || exit 0; sleep 0.5; done',
-  '      kill -KILL $$ 2>/dev/null; exit 0',
-  '    fi',
-  '  done ) &',
-  'exec "$0" "$@" 3<&- </dev/null',
-].join('\n');
-
 export async function startEmbeddedDb(opts: EmbeddedOptions): Promise<EmbeddedDb> {
   const progress = opts.progress ?? (() => undefined);
-  if (opts.engine === 'mongodb-memory-server' || (opts.engine !== 'ferretdb' && !existsSync(BINARY) && !hasGo())) {
+  if (opts.engine === 'mongodb-memory-server' || (!opts.engine && !existsSync(BINARY) && !hasGo())) {
     return startMemoryServer(opts, progress);
   }
   const binary = ensureBinary(progress);
@@ -102,18 +99,19 @@ export async function startEmbeddedDb(opts: EmbeddedOptions): Promise<EmbeddedDb
   mkdirSync(dir, { recursive: true });
   killStale(dir);
   const port = opts.port ?? (await freePort());
+  const engine = opts.engine ?? (postgresBinaries() ? 'postgresql' : 'sqlite');
+  const pg = engine === 'postgresql' ? await startPostgres(dir, { durable: opts.durable ?? true, progress }) : null;
   const logFile = path.join(dir, 'ferretdb.log');
   const log = createWriteStream(logFile, { flags: 'a' });
   const args = [
-    '--handler=sqlite',
-    `--sqlite-url=file:${dir}/`,
+    ...(pg ? ['--handler=postgresql', `--postgresql-url=${pg.url}`] : ['--handler=sqlite', `--sqlite-url=file:${dir}/`]),
     `--listen-addr=127.0.0.1:${port}`,
     '--debug-addr=-',
     `--state-dir=${dir}`,
     '--telemetry=disable',
     '--log-level=warn',
   ];
-  const child: ChildProcess = spawn('bash', ['-c', WRAPPER, binary, ...args], {
+  const child: ChildProcess = spawn('bash', ['-c', OWNED_BY_PARENT, binary, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     // A fixed, minimal environment: the server needs nothing of ours (and telemetry stays off).
     env: { PATH: '/usr/local/bin:/usr/bin:/bin', DO_NOT_TRACK: '1', FERRETDB_TELEMETRY: 'disable' },
@@ -134,7 +132,8 @@ export async function startEmbeddedDb(opts: EmbeddedOptions): Promise<EmbeddedDb
   try {
     await waitReady(uri, () => exited, 30_000);
   } catch (err) {
-    stopChild(child);
+    await stopOwned(child, 'SIGTERM', 5000);
+    await pg?.stop();
     const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-8).join('\n') : '';
     throw new AppError('DB.EMBEDDED_FAILED', `embedded FerretDB did not start on port ${port}: ${(err as Error).message}\n${tail}`, {
       cause: err,
@@ -142,7 +141,7 @@ export async function startEmbeddedDb(opts: EmbeddedOptions): Promise<EmbeddedDb
   }
   // Lets tools (the CLI) reach the server of a running app instead of starting a second one.
   writeFileSync(path.join(dir, 'ferretdb.uri'), uri);
-  progress(`embedded FerretDB ready on 127.0.0.1:${port} (data in ${dir})`);
+  progress(`embedded FerretDB (${engine}) ready on 127.0.0.1:${port} (data in ${dir})`);
 
   return {
     uri,
@@ -150,31 +149,12 @@ export async function startEmbeddedDb(opts: EmbeddedOptions): Promise<EmbeddedDb
     dir,
     pid,
     async stop() {
-      if (exited) return;
-      const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      stopChild(child);
-      const timer = setTimeout(() => {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }, 5000);
-      await done;
-      clearTimeout(timer);
+      if (!exited) await stopOwned(child, 'SIGTERM', 5000);
+      await pg?.stop();
       rmSync(path.join(dir, 'ferretdb.pid'), { force: true });
       rmSync(path.join(dir, 'ferretdb.uri'), { force: true });
     },
   };
-}
-
-function stopChild(child: ChildProcess): void {
-  try {
-    if (child.pid) process.kill(child.pid, 'SIGTERM');
-  } catch {
-    /* already gone */
-  }
-  child.stdin?.end();
 }
 
 /** Finds the built binary, building it from the Go module proxy when Go is available. */
@@ -216,18 +196,6 @@ function isFerret(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitReady(uri: string, exited: () => boolean, timeoutMs: number): Promise<void> {

@@ -1,7 +1,8 @@
 import type { Deps } from '../deps';
 import { errorLabel } from '../lib/errors';
-import { headsOf } from '../lib/heads';
-import { queueWorker } from '../lib/pollingLoop';
+import { IDLE_POLL_MS, queueWorker } from '../lib/pollingLoop';
+
+const EPOCH = new Date(0);
 import type { ClaimedItem } from '../store/inboxStore';
 
 export type ItemHandler = (item: ClaimedItem) => Promise<void>;
@@ -11,6 +12,8 @@ export interface WorkerOptions {
   /** Items handled at once (different subscribers only). */
   concurrency?: number;
   idleMs?: number;
+  /** Open items read per pass (the oldest). */
+  windowSize?: number;
   maxAttempts?: number;
 }
 
@@ -36,7 +39,7 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
   const log = deps.log.child({ module: 'inbox' });
   const leaseMs = opts.leaseMs ?? 30_000;
   const concurrency = opts.concurrency ?? 8;
-  const idleMs = opts.idleMs ?? 500;
+  const idleMs = opts.idleMs ?? IDLE_POLL_MS;
   const maxAttempts = opts.maxAttempts ?? 8;
 
   const claim = (id: string, now: Date) => inbox.claim(id, now, leaseMs);
@@ -70,16 +73,14 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     }
   }
 
-  // Every open item, oldest first: a subscriber's head is its oldest open item, and only a head
-  // that is pending (or whose lease ran out) may be claimed. Order: WhatsApp's timestamp (seconds)
-  // and position in the delivery; two deliveries in the same second are taken in the order they arrived.
-  const candidates = async (now: Date) =>
-    headsOf(await inbox.openItems(5000), (c) => c.subscriberKey ?? `item:${c._id}`)
-      .filter((c) => c.state === 'pending' || (c.leaseUntil && c.leaseUntil < now))
-      .slice(0, 200);
+  // Oldest first: WhatsApp's timestamp (seconds) and position in the delivery; two deliveries in
+  // the same second are taken in the order they arrived.
   return queueWorker({
     now: () => deps.clock.now(),
-    candidates,
+    window: (limit) => inbox.openItems(limit),
+    windowSize: opts.windowSize ?? 256,
+    keyOf: (c) => c.subscriberKey ?? `item:${c._id}`,
+    dueAt: (c) => (c.state === 'pending' ? EPOCH : (c.leaseUntil ?? EPOCH)),
     claim: (c, now) => claim(c._id, now),
     work: process,
     concurrency,

@@ -1,8 +1,17 @@
-import { claimAndWork } from './heads';
+import { claimAndWork, headsOf } from './heads';
 /**
  * The loop of a background worker: run a pass; when it found nothing, sleep until kicked (work was
- * just written in this process) or until `idleMs` passed (work written by another replica).
+ * just written in this process: the webhook stored an item, a reply was queued, an item finished),
+ * until the next piece of work it knows of falls due (`nextDueInMs`: a retry, a lease running out),
+ * or until `idleMs` passed (the slow fallback for work written by another replica). Idle, a worker
+ * costs one query per `idleMs`.
  */
+/**
+ * The fallback poll of the queue workers: work stored by this process wakes them at once
+ * (workers.ts, the 'inbox' and 'outbox' notices); this is how other replicas' work is found.
+ */
+export const IDLE_POLL_MS = 2000;
+
 export interface PollingLoop {
   start(): void;
   kick(): void;
@@ -11,7 +20,10 @@ export interface PollingLoop {
   readonly stopping: boolean;
 }
 
-export function createPollingLoop(pass: () => Promise<number>, opts: { idleMs: number; onError: (err: unknown) => void }): PollingLoop {
+export function createPollingLoop(
+  pass: () => Promise<number>,
+  opts: { idleMs: number; onError: (err: unknown) => void; nextDueInMs?: () => number | undefined },
+): PollingLoop {
   let running = false;
   let started = false;
   let wake: (() => void) | undefined;
@@ -38,7 +50,8 @@ export function createPollingLoop(pass: () => Promise<number>, opts: { idleMs: n
           if (n === 0 && running && !kicked) {
             await new Promise<void>((resolve) => {
               wake = resolve;
-              timer = setTimeout(resolve, opts.idleMs);
+              const due = opts.nextDueInMs?.();
+              timer = setTimeout(resolve, due === undefined ? opts.idleMs : Math.max(10, Math.min(opts.idleMs, due)));
             });
           }
         }
@@ -77,6 +90,7 @@ export function workerLoop(o: {
   inHand: Set<Promise<void>>;
   idleMs: number;
   onError: (err: unknown) => void;
+  nextDueInMs?: () => number | undefined;
 }) {
   const refresh = throttle(o.refreshBacklog, 5000);
   const loop = createPollingLoop(
@@ -85,7 +99,7 @@ export function workerLoop(o: {
       await refresh();
       return n;
     },
-    { idleMs: o.idleMs, onError: o.onError },
+    { idleMs: o.idleMs, onError: o.onError, nextDueInMs: o.nextDueInMs },
   );
   return {
     loop,
@@ -99,14 +113,21 @@ export function workerLoop(o: {
 }
 
 /**
- * A leased queue worker: each pass picks the candidates due now, claims them one by one and hands
- * what it won to `work`. `runOnce(wait)` with `wait` (tests, drains) waits for what it claimed; the
- * loop does not, so one slow item never holds back others: the next pass starts at once and
- * finished items kick the loop.
+ * A leased queue worker. Each pass reads a bounded window of the oldest open items (never the whole
+ * backlog), takes each key's head (a person's oldest open item: their earlier item always sorts
+ * before their later one, so per-person order holds within any window of the oldest), claims the
+ * heads that are due and hands what it won to `work`. `runOnce(wait)` with `wait` (tests, drains)
+ * waits for what it claimed; the loop does not, so one slow item never holds back others: finished
+ * items kick the loop, and it sleeps until the earliest head not yet due (a retry, a lease).
  */
 export function queueWorker<C, D>(o: {
   now: () => Date;
-  candidates: (now: Date) => Promise<C[]>;
+  /** The oldest open items, in queue order, at most `limit`. */
+  window: (limit: number) => Promise<C[]>;
+  windowSize: number;
+  keyOf: (c: C) => string;
+  /** When an open item may be claimed (a pending item: now; one in hand: when its lease runs out). */
+  dueAt: (c: C) => Date;
   claim: (c: C, now: Date) => Promise<D | null>;
   work: (d: D) => Promise<void>;
   concurrency: number;
@@ -115,9 +136,13 @@ export function queueWorker<C, D>(o: {
   onError: (err: unknown) => void;
 }) {
   const inHand = new Set<Promise<void>>();
+  let nextDue: number | undefined;
   async function runOnce(wait = true): Promise<number> {
     const now = o.now();
-    const candidates = await o.candidates(now);
+    const heads = headsOf(await o.window(o.windowSize), o.keyOf);
+    const later = heads.map((c) => o.dueAt(c).getTime()).filter((t) => t > now.getTime());
+    nextDue = later.length ? Math.min(...later) - now.getTime() : undefined;
+    const candidates = heads.filter((c) => o.dueAt(c) <= now);
     const stopping = () => loop.stopping;
     return claimAndWork({
       candidates,
@@ -136,6 +161,7 @@ export function queueWorker<C, D>(o: {
     inHand,
     idleMs: o.idleMs,
     onError: o.onError,
+    nextDueInMs: () => nextDue,
   });
   return { runOnce, start, kick, stop };
 }

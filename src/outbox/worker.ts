@@ -1,7 +1,6 @@
 import type { Types } from 'mongoose';
 import type { Deps } from '../deps';
-import { headsOf } from '../lib/heads';
-import { queueWorker } from '../lib/pollingLoop';
+import { IDLE_POLL_MS, queueWorker } from '../lib/pollingLoop';
 import type { OutboxDoc } from '../store/outboxStore';
 import { windowOpen } from '../store/subscriberStore';
 import { documentBody, isPendingDocument, templateBody, type PendingDocumentBody } from '../messages/buildMessage';
@@ -24,6 +23,8 @@ export interface OutboxOptions {
   leaseMs?: number;
   concurrency?: number;
   idleMs?: number;
+  /** Open items read per pass (the oldest). */
+  windowSize?: number;
   /** Give up on a message still failing after this long (it is marked failed, visible to staff). */
   maxAgeMs?: number;
 }
@@ -48,7 +49,7 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
   const log = deps.log.child({ module: 'outbox' });
   const leaseMs = opts.leaseMs ?? Math.max(30_000, deps.config.graph.timeoutMs * 3);
   const concurrency = opts.concurrency ?? 16;
-  const idleMs = opts.idleMs ?? 500;
+  const idleMs = opts.idleMs ?? IDLE_POLL_MS;
   const maxAgeMs = opts.maxAgeMs ?? 24 * 3600_000;
   // Meta's throughput limit is per business number: one bucket each.
   const limiters = new Map<string, RateLimiter>();
@@ -160,15 +161,14 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     return { result, mediaId };
   }
 
-  // Every open item, in order: a recipient's head is its oldest open item; only a head that is
-  // due (or whose sender's lease ran out) is sent, so a retry holds back what follows it.
-  const candidates = async (now: Date) =>
-    headsOf(await outbox.openItems(5000), (c) => String(c.subscriberId))
-      .filter((c) => (c.state === 'pending' && c.nextAttemptAt <= now) || (c.state === 'sending' && c.leaseUntil && c.leaseUntil < now))
-      .slice(0, 500);
+  // In order: a recipient's head is their oldest open item; only a head that is due (or whose
+  // sender's lease ran out) is sent, so a retry holds back what follows it.
   return queueWorker({
     now: () => deps.clock.now(),
-    candidates,
+    window: (limit) => outbox.openItems(limit),
+    windowSize: opts.windowSize ?? 512,
+    keyOf: (c) => String(c.subscriberId),
+    dueAt: (c) => (c.state === 'pending' ? c.nextAttemptAt : (c.leaseUntil ?? new Date(0))),
     claim: (c, now) => outbox.claim(c._id, now, leaseMs),
     work: (doc) => sendOne(doc as Item).catch((err) => log.error({ err, item: doc._id }, 'send crashed; the lease will expire and it is retried')),
     concurrency,

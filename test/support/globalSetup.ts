@@ -18,7 +18,7 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'privacybot-test-db-'));
-  const db = await startEmbeddedDb({ dir, dbName: 'test', progress: (line) => process.stderr.write(`${line}\n`) });
+  const db = await startEmbeddedDb({ dir, dbName: 'test', durable: false, progress: (line) => process.stderr.write(`${line}\n`) });
   globalThis.__EMBEDDED_DB__ = db;
   process.env.TEST_MONGODB_URI = db.uri;
   process.env.TEST_EMBEDDED_DB_DIR = dir;
