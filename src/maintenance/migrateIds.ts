@@ -232,6 +232,7 @@ export async function rechain(
   if (fresh.length) await model.collection.insertMany(fresh as never[]);
   const last = fresh[fresh.length - 1];
   if (last) await Kv.updateOne({ _id: `${spec.name}.head` }, { $set: { value: { seq: last.seq, hash: last.hash }, at: deps.clock.now() } }, { upsert: true });
+  chain.forgetHead();
   await Kv.updateOne({ _id: stateId }, { $set: { 'value.phase': 'done' } });
   await scratch.drop().catch(() => undefined);
   const content: Record<string, unknown> = Object.fromEntries(spec.fields.map((f) => [f, null]));

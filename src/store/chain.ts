@@ -44,6 +44,8 @@ export type Chain = ReturnType<typeof createChain>;
 
 export function createChain(spec: ChainSpec, model: ChainModel, kv: KvStore, clock: Clock) {
   const headId = `${spec.name}.head`;
+  // The head as this process last wrote it (null: read it from `kv`).
+  let known: { seq: number; hash: string } | null = null;
   // Appends of one chain run one at a time in this process (replicas still race, safely).
   let tail: Promise<unknown> = Promise.resolve();
   const serialised = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -55,27 +57,34 @@ export function createChain(spec: ChainSpec, model: ChainModel, kv: KvStore, clo
     spec,
     model,
     hash: (e: Entry) => chainHash(spec, e),
+    /** Forgets the head this process knows (after the chain was rewritten under it: maintenance/migrateIds.ts). */
+    forgetHead: () => {
+      known = null;
+    },
     /** Where verification starts: the genesis, or the checkpoint the retention sweep left. */
     checkpoint: async () => (await kv.get<{ seq: number; hash: string }>(`${spec.name}.checkpoint`)) ?? { seq: 0, hash: GENESIS },
 
     /**
      * Appends one entry under `id` (a replayed step with the same id appends nothing). The head
-     * (last position and hash) is kept in `kv` so an append reads by `_id` only; if it is stale
+     * (last position and hash) is kept in `kv` so a start reads it by `_id` only, and in this
+     * process after that: an append is one insert and one head write. If the head is stale
      * (another replica appended, or a crash came between the insert and the head update), the
      * insert collides on `seq` and the head is walked forward before trying again.
      */
     append: (content: Record<string, unknown>, id: string, extra: Record<string, unknown> = {}): Promise<void> =>
       serialised(async () => {
         for (let attempt = 0; attempt < 100; attempt++) {
-          const head = (await kv.get<{ seq: number; hash: string }>(headId)) ?? (await chain.checkpoint());
+          const head = known ?? (await kv.get<{ seq: number; hash: string }>(headId)) ?? (await chain.checkpoint());
           const entry = { seq: head.seq + 1, at: clock.now(), ...Object.fromEntries(spec.fields.map((f) => [f, content[f] ?? null])), prevHash: head.hash };
           const hash = chainHash(spec, entry);
           try {
             await model.collection.insertOne({ _id: id as never, ...entry, ...extra, hash });
-            await kv.set(headId, { seq: entry.seq, hash }, entry.at);
+            known = { seq: entry.seq, hash };
+            await kv.set(headId, known, entry.at);
             return;
           } catch (err) {
             if (!isDuplicateKey(err)) throw err;
+            known = null;
             if (await model.exists({ _id: id })) return; // this very event was appended before
             // The position is taken: move the head to the entry there, then try again.
             const taken = await model.findOne({ seq: entry.seq }, { seq: 1, hash: 1 }).lean<{ seq: number; hash: string }>();
