@@ -2,14 +2,18 @@ import type { Server } from 'node:http';
 import { createApp } from './app';
 import { loadConfigOrExit } from './config';
 import { AppError } from './lib/errors';
-import { createLogger } from './lib/logger';
+import { createLogger, stdoutDestination } from './lib/logger';
 import { describeUri, openRuntime } from './runtime';
 import { startWorkers } from './workers';
 
 /** The process entry: config → database → app → listen → workers; graceful stop on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const log = createLogger(config.logLevel);
+  // Logging never blocks (a stalled log shipper must not stop the service): lines the reader of
+  // stdout cannot take in time are dropped, counted in /metrics and reported once it catches up.
+  const out = stdoutDestination();
+  const log = createLogger(config.logLevel, out);
+  out.onCaughtUp((lines) => log.warn({ lines }, 'log lines dropped: stdout was not read in time'));
   let runtime;
   try {
     runtime = await openRuntime(config, log);
@@ -18,9 +22,12 @@ async function main(): Promise<void> {
     const reason = err instanceof AppError ? err.message : String(err);
     process.stderr.write(`cannot start: database at ${where} unavailable: ${reason.split('\n')[0]}\n`);
     log.fatal({ code: (err as AppError).code }, 'start-up failed');
+    await out.flush(1000);
     process.exit(1);
   }
   const { deps } = runtime;
+  deps.metrics.logLinesDropped.inc(out.dropped); // those of the start-up
+  out.onDrop(() => deps.metrics.logLinesDropped.inc());
   const app = createApp(deps);
   const workers = config.workers ? startWorkers(deps) : undefined;
   const server: Server = app.listen(config.port, config.host, () => {
@@ -35,12 +42,18 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'stopping');
+    // Armed before anything that could wait, logging included. Unref'd: it fires while anything
+    // (a socket, a database call, a queued stdout write) keeps the process alive; with nothing
+    // left, the process ends by itself.
     const hardExit = setTimeout(() => {
-      log.error('graceful stop took longer than 9 s; exiting');
-      process.exit(1);
+      try {
+        log.error('graceful stop took longer than 9 s; exiting');
+      } finally {
+        process.exit(1);
+      }
     }, 9000);
     hardExit.unref();
+    log.info({ signal }, 'stopping');
     // Stop taking new requests, let in-flight ones finish, then release leases and close the database.
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -49,13 +62,15 @@ async function main(): Promise<void> {
     await workers?.stop();
     await runtime.close();
     log.info('stopped');
+    // The last lines get a moment to reach a reader, never a wait on one that is not reading.
+    await out.flush(1000);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, 'uncaught exception');
-    process.exit(1);
+    void out.flush(500).finally(() => process.exit(1));
   });
 }
 

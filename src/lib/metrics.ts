@@ -63,6 +63,11 @@ export function createMetrics() {
       labelNames: ['event'],
       registers: [registry],
     }),
+    logLinesDropped: new Counter({
+      name: 'log_lines_dropped_total',
+      help: 'Log lines dropped because stdout was not read fast enough (a stalled log shipper); logging never blocks',
+      registers: [registry],
+    }),
   };
 }
 
