@@ -61,8 +61,9 @@ async function queueTurn(deps: Deps, itemId: string, turn: Turn): Promise<void> 
   const open = windowOpen(s, deps.clock.now());
   const sendable = open ? outcome.replies : deps.config.graph.utilityTemplate ? outcome.replies.slice(0, 1) : [];
   const common = { subscriberId: s._id, to: deps.stores.subscribers.recipientOf(s), from: senderOf(deps.rights, s), locale, category: 'rights' as const };
-  if (sendable.length) await enqueueReplies(deps, { ...common, keyPrefix: itemId, replies: sendable });
+  // One write reserves the replies' places in the person's queue and marks them answered.
+  const firstOrder = await deps.stores.subscribers.reserveOrderAnswering(s, deps.clock.now().getTime() * 100, sendable.length);
+  if (sendable.length) await enqueueReplies(deps, { ...common, keyPrefix: itemId, replies: sendable, firstOrder });
   const rest = outcome.replies.slice(sendable.length);
   if (rest.length) await enqueueReplies(deps, { ...common, keyPrefix: `${itemId}:late`, replies: rest, unsendable: true });
-  await deps.stores.subscribers.markAnswered(s._id);
 }

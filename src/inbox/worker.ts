@@ -3,7 +3,7 @@ import { errorLabel } from '../lib/errors';
 import { IDLE_POLL_MS, queueWorker } from '../lib/pollingLoop';
 
 const EPOCH = new Date(0);
-import type { ClaimedItem } from '../store/inboxStore';
+import type { ClaimedItem, InboxDoc } from '../store/inboxStore';
 
 export type ItemHandler = (item: ClaimedItem) => Promise<void>;
 
@@ -29,7 +29,8 @@ export interface InboxWorker {
 
 /**
  * Processes inbox items after the webhook's 200. Several replicas may run this on one database:
- * an item is claimed with a lease (findOneAndUpdate, no projection: FerretDB-safe), and a crash
+ * an item is claimed by a unique insert (store/claimStore.ts: atomic on MongoDB and FerretDB alike)
+ * and then leased, and a crash
  * mid-processing only means the lease runs out and the item is claimed again. Handlers are
  * idempotent, so a replay does no harm twice. Order per subscriber: only the oldest open item of a
  * subscriber may be claimed.
@@ -42,9 +43,7 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
   const idleMs = opts.idleMs ?? IDLE_POLL_MS;
   const maxAttempts = opts.maxAttempts ?? 8;
 
-  const claim = (id: string, now: Date) => inbox.claim(id, now, leaseMs);
-
-  async function process(doc: NonNullable<Awaited<ReturnType<typeof claim>>>): Promise<void> {
+  async function process(doc: InboxDoc): Promise<void> {
     const item: ClaimedItem = {
       id: doc._id,
       field: doc.field,
@@ -81,7 +80,7 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     windowSize: opts.windowSize ?? 256,
     keyOf: (c) => c.subscriberKey ?? `item:${c._id}`,
     dueAt: (c) => (c.state === 'pending' ? EPOCH : (c.leaseUntil ?? EPOCH)),
-    claim: (c, now) => claim(c._id, now),
+    claim: (c, now) => inbox.claim(c, now, leaseMs),
     work: process,
     concurrency,
     idleMs,

@@ -46,6 +46,8 @@ export async function sweepRetention(deps: Deps): Promise<SweepReport> {
   const requests = await st.requests.sweep(ledgerCutoff);
   // Expired staff sessions: already refused at use, removed so a dump holds no stale ones.
   const staffSessions = await st.staff.sweepSessions(new Date(now));
+  // Claims of items long finished (a claim matters only while its item is open).
+  await st.claims.sweep(inboxCutoff);
 
   // The ledger is cut from its start; the checkpoint keeps what remains verifiable.
   const ledger = await st.ledger.chain.cut(ledgerCutoff);

@@ -29,6 +29,8 @@ export interface EnqueueRequest {
    * the conversation, marked `could_not_confirm`, so staff see what the person was not told.
    */
   unsendable?: boolean;
+  /** Positions already reserved for these replies (store/subscriberStore.ts reserveOrderAnswering). */
+  firstOrder?: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface EnqueueRequest {
  */
 export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<string[]> {
   const ids: string[] = [];
-  const first = await nextOrder(deps, r.subscriberId, r.replies.length);
+  const first = r.firstOrder ?? (r.unsendable ? 0 : await nextOrder(deps, r.subscriberId, r.replies.length));
   for (const [i, spec] of r.replies.entries()) {
     const rendered = renderReply(deps.i18n, deps.config, r.locale, spec);
     const id = `${r.keyPrefix}:${i}`;
@@ -66,6 +68,7 @@ export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<str
       record: r.record ?? true,
       purgeAfterSend: r.purgeAfterSend ?? false,
       by: r.by ?? 'bot',
+      lineOnReplay: true,
     });
   }
   if (ids.length) deps.bus.emit('outbox');
@@ -82,14 +85,16 @@ export async function nextOrder(deps: Deps, subscriberId: Types.ObjectId, count 
 }
 
 /** An outbox item with its conversation line: what staff see, who wrote it, and whether to record it. */
-export type RenderedItem = Omit<NewItem, 'now'> & { display: string; record: boolean; by: string };
+export type RenderedItem = Omit<NewItem, 'now'> & { display: string; record: boolean; by: string; lineOnReplay?: boolean };
 
 /** Inserts one outbox item (and its conversation line); false when it already exists. */
 export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boolean> {
   const fresh = await deps.stores.outbox.insert({ ...it, now: deps.clock.now() });
-  if (!fresh) return false;
+  // A replayed step (the process died between the item and its line) writes the missing line; a
+  // reused key with other content (the integration API) must not.
+  if (!fresh && !it.lineOnReplay) return false;
   if (it.record) await recordLine(deps, { id: it.id, subscriberId: it.subscriberId, kind: it.kind, display: it.display, by: it.by, status: 'queued' });
-  return true;
+  return fresh;
 }
 
 /** One line of the conversation staff see, either way (idempotent on its id; the text sealed at its place). */

@@ -169,7 +169,7 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     windowSize: opts.windowSize ?? 512,
     keyOf: (c) => String(c.subscriberId),
     dueAt: (c) => (c.state === 'pending' ? c.nextAttemptAt : (c.leaseUntil ?? new Date(0))),
-    claim: (c, now) => outbox.claim(c._id, now, leaseMs),
+    claim: (c, now) => outbox.claim(c, now, leaseMs),
     work: (doc) => sendOne(doc as Item).catch((err) => log.error({ err, item: doc._id }, 'send crashed; the lease will expire and it is retried')),
     concurrency,
     idleMs,

@@ -39,7 +39,7 @@ export async function exportData(ctx: Ctx, s: Subscriber, r: { requestId: string
     const content = format === 'pdf' ? await ctx.renderPdf(current.locale ?? ctx.policy.defaultLocale, data) : JSON.stringify(data, null, 2);
     await ctx.exports.put(ids[format], s._id, exportContent(format, content), now, new Date(now.getTime() + EXPORT_TTL_MS));
   }
-  await closeRequest(ctx, r.requestId, s.key, 'done', 'summary and export delivered');
+  await closeRequest(ctx, r.requestId, s.key, 'done', 'summary and export delivered', 'access');
   return outcome(
     'access_done',
     text('myData.summary', {

@@ -15,7 +15,14 @@ export async function openRequest(ctx: Ctx, r: { id: string; subscriberToken: st
 }
 
 /** Closes a request (once) and notes how it ended in the ledger (a replay appends nothing). */
-export async function closeRequest(ctx: Ctx, id: string, subscriberToken: string, state: 'done' | 'cancelled' | 'expired', outcome: string): Promise<void> {
-  const type = (await ctx.requests.close(id, state, outcome, ctx.clock.now())) ?? 'request';
-  await ctx.ledger.append({ requestId: id, subscriberToken, event: `${type}.${state}`, detail: outcome });
+export async function closeRequest(
+  ctx: Ctx,
+  id: string,
+  subscriberToken: string,
+  state: 'done' | 'cancelled' | 'expired',
+  outcome: string,
+  type?: RequestType,
+): Promise<void> {
+  const closedType = (await ctx.requests.close(id, state, outcome, ctx.clock.now(), type)) ?? 'request';
+  await ctx.ledger.append({ requestId: id, subscriberToken, event: `${closedType}.${state}`, detail: outcome });
 }

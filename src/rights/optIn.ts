@@ -26,10 +26,10 @@ export async function optIn(
   await ctx.consents.record({ id: consentId, subscriberId: s._id, action: 'grant', source: r.source, detail: r.detail, at: r.at });
   const applied = replay || (await ctx.subscribers.applyConsent(s._id, 'opted_in', r.at));
   if (!applied) {
-    await closeRequest(ctx, r.requestId, s.key, 'done', 'superseded by a newer choice');
+    await closeRequest(ctx, r.requestId, s.key, 'done', 'superseded by a newer choice', 'opt_in');
     return outcome('opt_in_superseded');
   }
   if (r.source === 'keyword' || r.source === 'button') await ctx.suppressions.lift(s.key);
-  await closeRequest(ctx, r.requestId, s.key, 'done', `marketing consent granted (${r.source})`);
+  await closeRequest(ctx, r.requestId, s.key, 'done', `marketing consent granted (${r.source})`, 'opt_in');
   return outcome('opted_in', text('optIn.confirmed'));
 }

@@ -31,11 +31,11 @@ export async function optOut(
   await ctx.consents.record({ id: consentId, subscriberId: s._id, action: 'withdraw', source: r.source, detail: r.detail, at: r.at });
   const applied = replay || (await ctx.subscribers.applyConsent(s._id, 'opted_out', r.at));
   // The clarifying question is answered by this; a pending erasure is not touched.
-  await ctx.subscribers.clearQuestion(s._id, 'opt_out_question');
+  if (s.pending?.kind === 'opt_out_question') await ctx.subscribers.clearQuestion(s._id, 'opt_out_question');
   if (!applied) {
-    await closeRequest(ctx, r.requestId, s.key, 'done', 'superseded by a newer choice');
+    await closeRequest(ctx, r.requestId, s.key, 'done', 'superseded by a newer choice', 'opt_out');
     return outcome('opt_out_superseded');
   }
-  await closeRequest(ctx, r.requestId, s.key, 'done', `marketing consent withdrawn (${r.source})`);
+  await closeRequest(ctx, r.requestId, s.key, 'done', `marketing consent withdrawn (${r.source})`, 'opt_out');
   return outcome('opted_out', ...(r.silent ? [] : [text('optOut.confirmed')]));
 }

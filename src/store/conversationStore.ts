@@ -13,11 +13,17 @@ export const messageSchema = new Schema(
     by: { type: String, default: 'bot' }, // bot | staff:<id> | api
     status: { type: String, default: null }, // outbound: queued | sent | delivered | read | failed
     at: { type: Date, required: true },
+    // Written order, for lines stamped alike (WhatsApp's timestamps are whole seconds; an engine returns ties in any order).
+    seq: { type: Number, default: 0 },
   },
   { versionKey: false, collection: 'messages' },
 );
 messageSchema.index({ subscriberId: 1, at: 1 }); // a conversation, an export, an erasure
 messageSchema.index({ at: 1 }); // live feed, retention sweeper
+
+/** Increasing within a process (microseconds of wall time, then a counter); across processes, close to the time written. */
+let lastSeq = 0;
+const nextSeq = () => (lastSeq = Math.max(lastSeq + 1, Date.now() * 1000));
 
 export type MessageDoc = InferSchemaType<typeof messageSchema> & { _id: string };
 
@@ -43,6 +49,7 @@ export function createConversationStore(model: Model<MessageDoc>, pii: Pii) {
     /** Writes a line (idempotent on its id); false when it was there already. */
     record: (l: Line) =>
       insertOnce(model, {
+        seq: nextSeq(),
         _id: l.id,
         subscriberId: l.subscriberId,
         direction: l.direction ?? 'out',
@@ -57,13 +64,14 @@ export function createConversationStore(model: Model<MessageDoc>, pii: Pii) {
     setStatus: async (id: string, status: string) =>
       ((await model.findOneAndUpdate({ _id: id }, { $set: { status } }, { returnDocument: 'after' }).lean()) as MessageDoc | null)?.subscriberId ?? null,
     /**
-     * A person's lines with their text opened: oldest first, or the newest `limit` (newest first;
-     * ties, a reply stamped in the same millisecond as the message it answers: inbound first).
+     * A person's lines with their text opened: oldest first, or the newest `limit` (newest first);
+     * lines stamped alike (a reply in the same millisecond as the message it answers) in the order written
+     * (lines written before that order was kept: a message before its reply).
      */
     async linesOf(subscriberId: Types.ObjectId, o: { newestFirst?: boolean; limit?: number } = {}) {
       const rows = await model
         .find({ subscriberId })
-        .sort(o.newestFirst ? { at: -1, direction: -1 } : { at: 1 })
+        .sort(o.newestFirst ? { at: -1, seq: -1, direction: -1 } : { at: 1, seq: 1, direction: 1 })
         .limit(o.limit ?? 0)
         .lean<MessageDoc[]>();
       return rows.map((m) => ({ ...m, text: open(m) }));

@@ -1,5 +1,6 @@
 import { Schema, type InferSchemaType, type Model } from 'mongoose';
 import { at, type Pii } from '../privacy/pii';
+import type { ClaimStore } from './claimStore';
 
 export const inboxSchema = new Schema(
   {
@@ -45,7 +46,7 @@ export interface ClaimedItem {
 }
 
 export type InboxDoc = InferSchemaType<typeof inboxSchema> & { _id: string };
-type Head = Pick<InboxDoc, '_id' | 'subscriberKey' | 'order' | 'state' | 'leaseUntil'>;
+type Head = Pick<InboxDoc, '_id' | 'subscriberKey' | 'order' | 'state' | 'leaseUntil' | 'attempts'>;
 
 const OPEN = ['pending', 'processing'];
 const FINISHED = ['done', 'ignored', 'failed', 'erased'];
@@ -56,25 +57,23 @@ export type InboxStore = ReturnType<typeof createInboxStore>;
  * The inbox: every webhook item, stored (sealed) before the 200, deduplicated by a keyed id of
  * Meta's, and processed in order per person after it.
  */
-export function createInboxStore(model: Model<InboxDoc>, pii: Pii) {
+export function createInboxStore(model: Model<InboxDoc>, pii: Pii, claims: ClaimStore) {
   return {
     model,
     /** Inserts a batch; duplicates (redeliveries) are skipped by the unordered insert. */
     insertMany: (docs: Record<string, unknown>[]) => model.collection.insertMany(docs as never[], { ordered: false }),
     openItems: (limit: number) =>
       model
-        .find({ state: { $in: OPEN } }, { _id: 1, subscriberKey: 1, order: 1, state: 1, leaseUntil: 1 })
+        .find({ state: { $in: OPEN } }, { _id: 1, subscriberKey: 1, order: 1, state: 1, leaseUntil: 1, attempts: 1 })
         .sort({ order: 1, receivedAt: 1 })
         .limit(limit)
         .lean<Head[]>(),
-    claim: (id: string, now: Date, leaseMs: number) =>
-      model
-        .findOneAndUpdate(
-          { _id: id, $or: [{ state: 'pending' }, { state: 'processing', leaseUntil: { $lt: now } }] },
-          { $set: { state: 'processing', leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
-          { returnDocument: 'after' },
-        )
-        .lean<InboxDoc>(),
+    /** Claims an open item seen in the window: one replica wins it (store/claimStore.ts), and leases it. */
+    async claim(item: Pick<Head, '_id' | 'attempts'>, now: Date, leaseMs: number): Promise<InboxDoc | null> {
+      if (!(await claims.win('inbox', item._id, item.attempts ?? 0, now, leaseMs))) return null;
+      const update = { $set: { state: 'processing', leaseUntil: new Date(now.getTime() + leaseMs), attempts: (item.attempts ?? 0) + 1 } };
+      return model.findOneAndUpdate({ _id: item._id }, update, { returnDocument: 'after' }).lean<InboxDoc>();
+    },
     payloadOf: (doc: Pick<InboxDoc, '_id' | 'payloadEnc'>) => JSON.parse(pii.decrypt(doc.payloadEnc!, at('inbox', 'payloadEnc', doc._id))) as InboundPayload,
     // By _id alone (FerretDB pushes down nothing else); marking done twice after a lost lease is harmless.
     done: (id: string, now: Date) =>

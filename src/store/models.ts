@@ -1,5 +1,6 @@
 import type { Connection, Model } from 'mongoose';
 import { staffAuditSchema } from './auditStore';
+import { claimSchema } from './claimStore';
 import { consentSchema } from './consentStore';
 import { messageSchema } from './conversationStore';
 import { erasureJobSchema } from './erasureJobStore';
@@ -36,6 +37,7 @@ export function createModels(conn: Connection) {
     ErasureJob: conn.model('ErasureJob', erasureJobSchema),
     Export: conn.model('Export', exportSchema),
     Kv: conn.model('Kv', kvSchema),
+    Claim: conn.model('Claim', claimSchema),
     Staff: conn.model('Staff', staffSchema),
     StaffSession: conn.model('StaffSession', staffSessionSchema),
     StaffAudit: conn.model('StaffAudit', staffAuditSchema),

@@ -1,5 +1,6 @@
 import { Schema, type InferSchemaType, type Model, type Types } from 'mongoose';
 import { at, type Pii } from '../privacy/pii';
+import type { ClaimStore } from './claimStore';
 import { insertOnce } from './insertOnce';
 import type { Recipient } from './subscriberStore';
 
@@ -58,7 +59,7 @@ export type OutboxStore = ReturnType<typeof createOutboxStore>;
  * The outbox: every outbound message, written durably before it is sent, with the recipient and
  * the Graph body sealed at their place. Sent in order per recipient, claimed with a lease.
  */
-export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii) {
+export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: ClaimStore) {
   return {
     /** Inserts one item; false when it exists (the idempotency key was used before). */
     insert: (it: NewItem) =>
@@ -101,25 +102,16 @@ export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii) {
     /** Every open item in order (a recipient's head is its oldest open item). */
     openItems: (limit: number) =>
       model
-        .find({ state: { $in: OPEN } }, { _id: 1, subscriberId: 1, order: 1, state: 1, nextAttemptAt: 1, leaseUntil: 1 })
+        .find({ state: { $in: OPEN } }, { _id: 1, subscriberId: 1, order: 1, state: 1, nextAttemptAt: 1, leaseUntil: 1, attempts: 1 })
         .sort({ order: 1 })
         .limit(limit)
-        .lean<Pick<OutboxDoc, '_id' | 'subscriberId' | 'order' | 'state' | 'nextAttemptAt' | 'leaseUntil'>[]>(),
-    /** Claims a due item (pending and due, or sending with an expired lease). */
-    claim: (id: string, now: Date, leaseMs: number) =>
-      model
-        .findOneAndUpdate(
-          {
-            _id: id,
-            $or: [
-              { state: 'pending', nextAttemptAt: { $lte: now } },
-              { state: 'sending', leaseUntil: { $lt: now } },
-            ],
-          },
-          { $set: { state: 'sending', leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
-          { returnDocument: 'after' },
-        )
-        .lean<OutboxDoc>(),
+        .lean<Pick<OutboxDoc, '_id' | 'subscriberId' | 'order' | 'state' | 'nextAttemptAt' | 'leaseUntil' | 'attempts'>[]>(),
+    /** Claims an open item seen in the window: one replica wins it (store/claimStore.ts), and leases it. */
+    async claim(item: Pick<OutboxDoc, '_id' | 'attempts'>, now: Date, leaseMs: number): Promise<OutboxDoc | null> {
+      if (!(await claims.win('outbox', item._id, item.attempts ?? 0, now, leaseMs))) return null;
+      const update = { $set: { state: 'sending', leaseUntil: new Date(now.getTime() + leaseMs), attempts: (item.attempts ?? 0) + 1 } };
+      return model.findOneAndUpdate({ _id: item._id }, update, { returnDocument: 'after' }).lean<OutboxDoc>();
+    },
     backlog: () => model.countDocuments({ state: { $in: OPEN } }),
     /** Records how a send ended (or moved on), releasing the lease. */
     settle: (id: string, set: Partial<Pick<OutboxDoc, 'state' | 'graphKey' | 'sentAt' | 'error'>>) =>

@@ -50,7 +50,12 @@ export function createRequestStore(model: Model<RequestDoc>) {
      * Closes an open request. Read, then write by `_id` alone: a request is handled by one worker at
      * a time (per-subscriber order), and FerretDB pushes down only `_id` filters. Returns its type.
      */
-    async close(id: string, state: Exclude<RequestState, 'open'>, outcome: string, when: Date): Promise<string | null> {
+    async close(id: string, state: Exclude<RequestState, 'open'>, outcome: string, when: Date, type?: string): Promise<string | null> {
+      // The caller that knows the type closes with one conditional write.
+      if (type) {
+        await model.updateOne({ _id: id, state: 'open' }, { $set: { state, outcome, doneAt: when } });
+        return type;
+      }
       const current = await model.findById(id, { type: 1, state: 1 }).lean();
       if (current?.state === 'open') await model.updateOne({ _id: id }, { $set: { state, outcome, doneAt: when } });
       return current?.type ?? null;

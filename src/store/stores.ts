@@ -2,6 +2,7 @@ import type { Model } from 'mongoose';
 import type { Clock } from '../lib/clock';
 import type { Pii } from '../privacy/pii';
 import { createAuditStore } from './auditStore';
+import { createClaimStore } from './claimStore';
 import { createConsentStore } from './consentStore';
 import { createConversationStore } from './conversationStore';
 import { createErasureJobStore } from './erasureJobStore';
@@ -26,8 +27,10 @@ const as = <T>(m: Model<any>) => m as unknown as Model<T>;
 /** One owner per collection: everything else reads and writes through these. */
 export function createStores(models: Models, pii: Pii, clock: Clock) {
   const kv = createKvStore(as(models.Kv), clock);
+  const claims = createClaimStore(as(models.Claim));
   return {
     kv,
+    claims,
     subscribers: createSubscriberStore(as(models.Subscriber), pii),
     suppressions: createSuppressionStore(as(models.Suppression), as(models.OptOutSignal)),
     consents: createConsentStore(as(models.Consent), pii),
@@ -36,8 +39,8 @@ export function createStores(models: Models, pii: Pii, clock: Clock) {
     conversation: createConversationStore(as(models.Message), pii),
     exports: createExportStore(as(models.Export), pii),
     erasureJobs: createErasureJobStore(as(models.ErasureJob), pii),
-    outbox: createOutboxStore(as(models.Outbox), pii),
-    inbox: createInboxStore(as(models.Inbox), pii),
+    outbox: createOutboxStore(as(models.Outbox), pii, claims),
+    inbox: createInboxStore(as(models.Inbox), pii, claims),
     mediaDeletions: createMediaDeletionStore(as(models.MediaDeletion)),
     staff: createStaffStore(as<StaffDoc>(models.Staff), as(models.StaffSession)),
     audit: createAuditStore(as(models.StaffAudit), kv, pii, clock),

@@ -210,6 +210,15 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
      * Positions for the next `count` outbound messages to this person: after everything queued so
      * far, even when clocks tie or differ between replicas. Reads and writes by `_id` only.
      */
+    /**
+     * The same for a profile just read (a conversation turn holds it): one write, which also marks
+     * the person as answered.
+     */
+    async reserveOrderAnswering(s: Pick<Subscriber, '_id' | 'outOrder'>, floor: number, count: number): Promise<number> {
+      const first = Math.max(floor, (s.outOrder ?? 0) + 1);
+      await model.updateOne({ _id: s._id }, { $max: { outOrder: first + count - 1 }, $set: { unanswered: false } });
+      return first;
+    },
     async nextOrder(id: Types.ObjectId, floor: number, count: number): Promise<number> {
       const s = await model.findById(id, { outOrder: 1 }).lean();
       const first = Math.max(floor, (s?.outOrder ?? 0) + 1);

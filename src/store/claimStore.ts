@@ -1,0 +1,41 @@
+import { Schema, type Model } from 'mongoose';
+import { insertOnce } from './insertOnce';
+
+/**
+ * Who may work on a queue item, decided by a unique insert. A conditional `findOneAndUpdate` is a
+ * lease on MongoDB, but not on FerretDB v1, where it is a read followed by a write: several
+ * replicas win the same item (https://github.com/FerretDB/FerretDB/issues/3040). An insert of a
+ * unique `_id` is atomic on every engine, so each claim of an item is one document:
+ * `<queue>:<item>:<generation>`, where the generation is the item's count of claims so far. Only
+ * one replica can insert a given generation; the winner then moves the item on to the next.
+ *
+ * A winner that died between its claim and moving the item leaves that generation taken: once the
+ * claim is older than the lease, the next claim is `<id>:<time of the stale claim>`, the same for
+ * every replica that finds it stale, so again one of them wins.
+ */
+export const claimSchema = new Schema(
+  { _id: { type: String, required: true }, at: { type: Date, required: true, index: true } },
+  { versionKey: false, collection: 'claims' },
+);
+
+type ClaimDoc = { _id: string; at: Date };
+
+export type ClaimStore = ReturnType<typeof createClaimStore>;
+
+export function createClaimStore(model: Model<ClaimDoc>) {
+  return {
+    /** True when this caller won generation `generation` of the item. */
+    async win(queue: string, itemId: string, generation: number, now: Date, leaseMs: number): Promise<boolean> {
+      let id = `${queue}:${itemId}:${generation}`;
+      for (let depth = 0; depth < 8; depth++) {
+        if (await insertOnce(model, { _id: id, at: now })) return true;
+        const held = await model.findById(id).lean<ClaimDoc>();
+        if (held && held.at.getTime() > now.getTime() - leaseMs) return false;
+        id = `${id}:${held ? held.at.getTime() : 'gone'}`;
+      }
+      return false;
+    },
+    /** Retention: claims are needed only while their item can still be claimed. */
+    sweep: async (before: Date) => (await model.deleteMany({ at: { $lt: before } })).deletedCount,
+  };
+}
