@@ -19,6 +19,6 @@ module.exports = {
   globalTeardown: base.globalTeardown,
   testTimeout: 15 * 60_000,
   maxWorkers: 1,
-  // The scenarios in a fixed, meaningful order (kill, database, Graph, fuzz).
+  // The scenarios in a fixed, meaningful order (kill, database, Graph, fuzz, scale-out, stalled stdout).
   testSequencer: '<rootDir>/test/faults/sequencer.js',
 };

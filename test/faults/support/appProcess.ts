@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../../src/db/embedded';
 import { testEnv } from '../../support/env';
 import { ROOT } from '../../support/proc';
 import { httpGet } from './http';
@@ -29,6 +30,14 @@ export function appEnv(o: AppEnvOptions): Record<string, string> {
     DATA_DIR: path.join(os.tmpdir(), 'privacybot-faults-data'),
     ...o.extra,
   });
+}
+
+export interface AppProcessOptions {
+  /**
+   * 'unread': stdout is a pipe this side never reads, as when a log shipper stalls (its lines are
+   * then not in the log file, and a fatal line is not seen as a crash; stderr still is).
+   */
+  stdout?: 'read' | 'unread';
 }
 
 interface Life {
@@ -58,6 +67,7 @@ export class AppProcess {
   constructor(
     readonly env: Record<string, string>,
     readonly logFile: string,
+    readonly options: AppProcessOptions = {},
   ) {
     writeFileSync(logFile, '');
   }
@@ -103,7 +113,7 @@ export class AppProcess {
         if (stream === 'err') this.stderr.push(`[${life.pid}] ${line.slice(0, 500)}`);
       }
     };
-    child.stdout!.on('data', onData('out'));
+    if (this.options.stdout !== 'unread') child.stdout!.on('data', onData('out'));
     child.stderr!.on('data', onData('err'));
     this.exited = new Promise((resolve) =>
       child.on('exit', (code, signal) => {
@@ -153,4 +163,16 @@ export class AppProcess {
     await this.exited;
     clearTimeout(t);
   }
+}
+
+/**
+ * `n` replicas of the service on one database and one fake Graph API, as a deployment scales out:
+ * the same environment but each its own port and log file (`app-<i>.log`), started together (their
+ * start-ups race on creating the collections and indexes, as replicas' do). Resolves once all are
+ * healthy, with each one's start-up time.
+ */
+export async function startReplicas(n: number, o: Omit<AppEnvOptions, 'port'> & { logDir: string }): Promise<{ apps: AppProcess[]; startupMs: number[] }> {
+  const apps: AppProcess[] = [];
+  for (let i = 0; i < n; i++) apps.push(new AppProcess(appEnv({ ...o, port: await freePort() }), path.join(o.logDir, `app-${i}.log`)));
+  return { apps, startupMs: await Promise.all(apps.map((a) => a.start())) };
 }

@@ -33,9 +33,10 @@ export async function openInspector(uri: string): Promise<Inspector> {
   return { ...deps, close: () => conn.close() };
 }
 
-/** Stops the service and the fake Graph API; drops the test database unless FAULTS_KEEP_DB is set. */
-export async function tearDown(r: { app?: AppProcess; ins?: Inspector; fake?: FakeGraph }): Promise<void> {
+/** Stops the service (or its replicas) and the fake Graph API; drops the test database unless FAULTS_KEEP_DB is set. */
+export async function tearDown(r: { app?: AppProcess; apps?: AppProcess[]; ins?: Inspector; fake?: FakeGraph }): Promise<void> {
   await r.app?.stop();
+  await Promise.all((r.apps ?? []).map((a) => a.stop()));
   // Test databases (their names contain "test") are dropped unless FAULTS_KEEP_DB is set.
   if (!process.env.FAULTS_KEEP_DB) await r.ins?.conn.dropDatabase().catch(() => undefined);
   await r.ins?.close();
