@@ -28,7 +28,6 @@ export function createPollingLoop(
   let started = false;
   let wake: (() => void) | undefined;
   let kicked = false; // a kick that came during a pass: skip the next sleep
-  let timer: NodeJS.Timeout | undefined;
   let loop: Promise<void> | undefined;
   return {
     get stopping() {
@@ -49,9 +48,13 @@ export function createPollingLoop(
           }
           if (n === 0 && running && !kicked) {
             await new Promise<void>((resolve) => {
-              wake = resolve;
               const due = opts.nextDueInMs?.();
-              timer = setTimeout(resolve, due === undefined ? opts.idleMs : Math.max(10, Math.min(opts.idleMs, due)));
+              const sleep = setTimeout(resolve, due === undefined ? opts.idleMs : Math.max(10, Math.min(opts.idleMs, due)));
+              // Woken early: the sleep's timer goes too (a stale one would keep a stopped process alive).
+              wake = () => {
+                clearTimeout(sleep);
+                resolve();
+              };
             });
           }
         }
@@ -63,7 +66,6 @@ export function createPollingLoop(
     },
     async stop() {
       running = false;
-      if (timer) clearTimeout(timer);
       wake?.();
       await loop;
     },

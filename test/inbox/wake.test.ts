@@ -1,0 +1,55 @@
+import request from 'supertest';
+import type { Clock } from '../../src/lib/clock';
+import { createGraphClient } from '../../src/outbox/graphClient';
+import { createWorkers, type WorkerSet } from '../../src/workers';
+import { createChatHarness, type ChatHarness } from '../support/chat';
+import type { TestClock } from '../support/harness';
+import { waitFor } from '../support/proc';
+import { signedText } from '../support/whatsapp';
+
+/**
+ * Wake, don't poll: a stored delivery wakes the inbox worker and a queued reply wakes the sender at
+ * once, and a retry wakes the sender when it falls due. The workers here poll only every 10
+ * minutes, so anything that happens within the test happened because something woke them.
+ */
+const realClock: Clock = { now: () => new Date() };
+const HOUR_LONG_POLL = 600_000;
+
+let h: ChatHarness;
+let workers: WorkerSet;
+beforeEach(async () => {
+  h = await createChatHarness('wake', { clock: realClock as TestClock });
+  workers = createWorkers(h.deps, { graph: createGraphClient(h.deps.config), inbox: { idleMs: HOUR_LONG_POLL }, outbox: { idleMs: HOUR_LONG_POLL } });
+  workers.start();
+});
+afterEach(async () => {
+  await workers.stop();
+  await h.close();
+});
+
+async function deliver(waId: string, text: string): Promise<void> {
+  const { raw, signature } = signedText(waId, text);
+  await request(h.app).post('/webhook').set('content-type', 'application/json').set('x-hub-signature-256', signature).send(raw).expect(200);
+}
+
+const consentOf = async (waId: string) => (await h.deps.stores.subscribers.find({ waId }))?.consent;
+
+describe('the workers are woken, not polled', () => {
+  it('a STOP is carried out and confirmed with the workers asleep for 10 minutes', async () => {
+    const waId = '15550008801';
+    await deliver(waId, 'STOP');
+    await waitFor(() => h.fake.deliveredTo(waId).length === 1, 20_000);
+    expect(await consentOf(waId)).toBe('opted_out');
+    expect(await h.deps.models.Inbox.countDocuments({ state: 'done' })).toBe(1);
+  });
+
+  it('a send Meta refuses for now is retried when it falls due, not at the next poll', async () => {
+    const waId = '15550008802';
+    h.fake.failNext({ kind: 'status', status: 503 });
+    await deliver(waId, 'START');
+    await waitFor(() => h.fake.deliveredTo(waId).length === 1, 20_000);
+    expect(await consentOf(waId)).toBe('opted_in');
+    const item = await h.deps.models.Outbox.findOne({}).lean();
+    expect(item).toMatchObject({ state: 'sent', attempts: 2 });
+  });
+});
