@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Types, type Connection } from 'mongoose';
+import { Types } from 'mongoose';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import type { Models } from '../../src/store/models';
@@ -61,7 +61,6 @@ function resetPeakRss(): boolean {
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
 export function rightsHandlers(opts: RightsOptions) {
-  let conn: Connection;
   let deps: Deps;
   let models: Models;
   let profiler: CommandProfiler;
@@ -72,7 +71,7 @@ export function rightsHandlers(opts: RightsOptions) {
       // The product's dependencies, with command monitoring for the evidence (bench/lib/profiler.ts).
       const p = await openProfiledDeps(loadConfig(opts.env), createLogger('warn', pino.destination({ dest: opts.logFile, sync: true, mkdir: true })));
       ({ deps, profiler, close } = p);
-      ({ conn, models } = deps);
+      ({ models } = deps);
       return { pid: process.pid, gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function' };
     },
 
@@ -95,16 +94,11 @@ export function rightsHandlers(opts: RightsOptions) {
       const erase = await measure('erasure confirm (runs the job)', () => confirmErasure(deps.rights, s2));
 
       // The erasure must have removed this person's data and nothing else: the delete's own count,
-      // the collection's document count (collStats: a full count would scan the collection again),
-      // and the profile.
+      // an exact count of what is left (after the timing: an estimated count or collStats can lag a
+      // delete on some engines), and the profile.
       progress('checking the erasure…');
       const deletedMessages = erase.topCommands.find((c) => c.command.startsWith('delete messages'))?.docs ?? NaN;
-      let messagesLeft: number;
-      try {
-        messagesLeft = Number((await conn.db!.command({ collStats: 'messages' })).count);
-      } catch {
-        messagesLeft = await models.Message.estimatedDocumentCount();
-      }
+      const messagesLeft = await models.Message.countDocuments({});
       const subscriberLeft = (await models.Subscriber.findById(seed.ownId, { _id: 1 }).lean()) ? 1 : 0;
       return {
         args,
