@@ -23,6 +23,19 @@ export interface CommandRecord {
   filter: string;
   ms: number;
   docs?: number;
+  /** Set for the workers' polling (see pollingKind): what is left is the work the messages cause. */
+  polling?: string;
+}
+
+export interface CommandProfile {
+  commands: number;
+  totalMs: number;
+  /** Every command, grouped by shape, slowest total first. */
+  top: CommandStat[];
+  /** The polling queries (pollingKind), grouped by shape. */
+  polling?: { commands: number; totalMs: number; shapes: CommandStat[] };
+  /** Everything else, grouped by shape, most frequent first (where the round trips go). */
+  work?: { commands: number; totalMs: number; shapes: CommandStat[] };
 }
 
 function shapeOf(v: unknown): string {
@@ -40,6 +53,8 @@ function shapeOf(v: unknown): string {
 }
 
 export function describeCommand(cmd: Record<string, unknown>, name: string): { collection: string; filter: string } {
+  // getMore names its cursor, not its collection: grouped by collection, or every cursor is a shape of its own.
+  if (name === 'getMore') return { collection: String(cmd.collection ?? ''), filter: '(next batch)' };
   const collection = String(cmd[name] ?? '');
   let filter: unknown;
   let extra = '';
@@ -56,15 +71,46 @@ export function describeCommand(cmd: Record<string, unknown>, name: string): { c
   return { collection, filter: `${filter ? shapeOf(filter) : '{}'}${extra}` };
 }
 
+const keysOf = (o: unknown): string[] => (o instanceof Map ? [...o.keys()].map(String) : o && typeof o === 'object' && !Array.isArray(o) ? Object.keys(o) : []);
+
+/** `{state: {$in: [...]}}` and nothing else: the open-items filter of src/store/inboxStore.ts and outboxStore.ts. */
+function isOpenStateFilter(f: unknown): boolean {
+  const k = keysOf(f);
+  if (k.length !== 1 || k[0] !== 'state') return false;
+  const v = f instanceof Map ? f.get('state') : (f as Record<string, unknown>).state;
+  return keysOf(v).includes('$in');
+}
+
+/**
+ * The workers' polling, which runs whether or not messages arrive: the inbox/outbox window reads
+ * (`openItems`: find `{state: {$in}}` sorted by order), their backlog counts (`backlog`:
+ * countDocuments, an aggregate of `$match` + `$group`, or `count`), and the staff live feed's
+ * newest-message read (find on messages sorted by at). Undefined for everything else.
+ */
+export function pollingKind(name: string, cmd: Record<string, unknown>): string | undefined {
+  const collection = String(cmd[name] ?? '');
+  const queue = collection === 'inbox' || collection === 'outbox';
+  if (name === 'find' && queue && isOpenStateFilter(cmd.filter) && keysOf(cmd.sort).includes('order')) return `${collection} window read`;
+  if (name === 'count' && queue && isOpenStateFilter(cmd.query)) return `${collection} backlog count`;
+  if (name === 'aggregate' && queue) {
+    const pipeline = (cmd.pipeline as Record<string, unknown>[] | undefined) ?? [];
+    const counts = pipeline.some((st) => keysOf(st).some((k) => k === '$group' || k === '$count'));
+    if (counts && isOpenStateFilter(pipeline[0]?.$match)) return `${collection} backlog count`;
+  }
+  if (name === 'find' && collection === 'messages' && keysOf(cmd.sort).includes('at') && keysOf(cmd.filter).length === 0) return 'live feed';
+  return undefined;
+}
+
 export class CommandProfiler {
-  private started = new Map<number, { name: string; collection: string; filter: string }>();
+  private started = new Map<number, { name: string; collection: string; filter: string; polling?: string }>();
   records: CommandRecord[] | null = null;
 
   attach(conn: Connection): void {
     const client = conn.getClient();
     client.on('commandStarted', (e) => {
       if (!this.records) return;
-      this.started.set(e.requestId, { name: e.commandName, ...describeCommand(e.command as Record<string, unknown>, e.commandName) });
+      const cmd = e.command as Record<string, unknown>;
+      this.started.set(e.requestId, { name: e.commandName, ...describeCommand(cmd, e.commandName), polling: pollingKind(e.commandName, cmd) });
     });
     client.on('commandSucceeded', (e) => {
       const s = this.started.get(e.requestId);
@@ -84,11 +130,25 @@ export class CommandProfiler {
     this.records = [];
   }
 
-  /** Stops recording and returns the commands grouped, slowest total first. */
-  stop(): { commands: number; totalMs: number; top: CommandStat[] } {
+  /** Stops recording and returns the commands grouped: all, slowest total first; then polling and the rest apart. */
+  stop(): CommandProfile {
     const records = this.records ?? [];
     this.records = null;
-    return summarizeCommands(records);
+    const polling = summarizeCommands(
+      records.filter((r) => r.polling),
+      30,
+      'count',
+    );
+    const work = summarizeCommands(
+      records.filter((r) => !r.polling),
+      40,
+      'count',
+    );
+    return {
+      ...summarizeCommands(records),
+      polling: { commands: polling.commands, totalMs: polling.totalMs, shapes: polling.top },
+      work: { commands: work.commands, totalMs: work.totalMs, shapes: work.top },
+    };
   }
 
   /** Grouped view of what was recorded so far, without stopping. */
@@ -97,7 +157,11 @@ export class CommandProfiler {
   }
 }
 
-export function summarizeCommands(records: CommandRecord[], limit = 15): { commands: number; totalMs: number; top: CommandStat[] } {
+export function summarizeCommands(
+  records: CommandRecord[],
+  limit = 15,
+  by: 'totalMs' | 'count' = 'totalMs',
+): { commands: number; totalMs: number; top: CommandStat[] } {
   const byKind = new Map<string, { count: number; ms: number; maxMs: number; docs: number }>();
   for (const c of records) {
     const k = `${c.name} ${c.collection} ${c.filter}`;
@@ -111,7 +175,7 @@ export function summarizeCommands(records: CommandRecord[], limit = 15): { comma
   const r1 = (x: number) => Math.round(x * 10) / 10;
   const top = [...byKind.entries()]
     .map(([command, e]) => ({ command, count: e.count, totalMs: r1(e.ms), meanMs: r1(e.ms / e.count), maxMs: r1(e.maxMs), docs: e.docs }))
-    .sort((x, y) => y.totalMs - x.totalMs)
+    .sort((x, y) => (by === 'count' ? y.count - x.count || y.totalMs - x.totalMs : y.totalMs - x.totalMs))
     .slice(0, limit);
   return { commands: records.length, totalMs: r1(records.reduce((s, c) => s + c.ms, 0)), top };
 }

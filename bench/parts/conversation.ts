@@ -8,9 +8,9 @@ import { openLoop } from '../lib/openLoop';
 import { spawnChild, type ChildHandle } from '../lib/rpc';
 import { ms, round, sleep, summarize, waitFor, type Summary } from '../lib/stats';
 import { performance } from 'node:perf_hooks';
-import { cpuUsageMs, processCpuMs } from '../lib/cpu';
+import { cpuUsageMs, processTreeCpuMs } from '../lib/cpu';
 import { logFile, type BenchContext } from './context';
-import type { CommandStat } from '../lib/profiler';
+import type { CommandProfile } from '../lib/profiler';
 
 /**
  * Conversations against the running product (workers on, Graph API faked on loopback): STOP and
@@ -43,14 +43,33 @@ export interface PhaseResult {
 export interface ConversationResult {
   sendRatePerSecond: number;
   drainTimeoutMs: number;
-  /** Database commands of the app during the measured phase, grouped by shape, slowest total first. */
-  profile: { commands: number; totalMs: number; top: CommandStat[] };
-  /** Average cores busy from the first send to the end of the wait for confirmations. */
-  cpu: { app: number; database: number; generator: number; seconds: number };
+  /** Database commands of the app during the measured phase, grouped by shape (all; polling; the rest). */
+  profile: CommandProfile;
+  /** Average cores busy from the first send to the end of the wait for confirmations; appMs/databaseMs: CPU time used. */
+  cpu: { app: number; database: number; generator: number; seconds: number; appMs?: number; databaseMs?: number };
+  /**
+   * Issue 16's cost figures, over the measured phase, divided by the confirmations that arrived
+   * (each a STOP or a START and its confirmation: the two take the same path).
+   */
+  perConfirmation?: PerConfirmation;
   warmup: PhaseResult | null;
   measured: PhaseResult;
   serverAckHistogram: { le: string; share: number }[];
   backlogAfter: { inbox: number; inboxOpen: number; outboxOpen: number };
+}
+
+export interface PerConfirmation {
+  confirmations: number;
+  /** The app's database commands, the workers' polling excluded (profiler.ts pollingKind). */
+  commandsExcludingPolling: number;
+  pollingCommands: number;
+  /** commandsExcludingPolling / confirmations */
+  commands: number;
+  /** pollingCommands / confirmations (shown, not counted) */
+  polling: number;
+  /** The app process's CPU time (user + system) / confirmations, ms. */
+  appCpuMs: number;
+  databaseCpuMs: number;
 }
 
 export async function runConversations(
@@ -99,14 +118,14 @@ export async function runConversations(
     await child.call('profileStart');
     const cpu0 = {
       app: cpuUsageMs(await child.call<NodeJS.CpuUsage>('cpu')),
-      db: processCpuMs(ctx.db.pid),
+      db: processTreeCpuMs(ctx.db.pids),
       generator: cpuUsageMs(process.cpuUsage()),
       at: performance.now(),
     };
     const measured = await phase(ctx, child, sink, expected, { ...o, subscriberBase: 0, label: o.name });
     const cpu1 = {
       app: cpuUsageMs(await child.call<NodeJS.CpuUsage>('cpu')),
-      db: processCpuMs(ctx.db.pid),
+      db: processTreeCpuMs(ctx.db.pids),
       generator: cpuUsageMs(process.cpuUsage()),
       at: performance.now(),
     };
@@ -116,6 +135,8 @@ export async function runConversations(
       database: (cpu1.db - cpu0.db) / wall,
       generator: (cpu1.generator - cpu0.generator) / wall,
       seconds: wall / 1000,
+      appMs: cpu1.app - cpu0.app,
+      databaseMs: cpu1.db - cpu0.db,
     };
     ctx.log(
       `${o.name}: CPU while measured (cores busy): app ${cpu.app.toFixed(2)}, database ${cpu.database.toFixed(2)}, load generator + fake Graph ${cpu.generator.toFixed(2)} over ${cpu.seconds.toFixed(0)} s`,
@@ -123,6 +144,25 @@ export async function runConversations(
     const profile = await child.call<ConversationResult['profile']>('profileStop');
     ctx.log(`${o.name}: database commands during the measured phase: ${profile.commands} taking ${ms(profile.totalMs)} in all; slowest in total:`);
     for (const c of profile.top.slice(0, 6)) ctx.log(`    ${c.count} × ${c.command}: mean ${ms(c.meanMs)}, max ${ms(c.maxMs)}, total ${ms(c.totalMs)}`);
+    const confirmations = measured.confirmationsArrived;
+    const work = profile.work?.commands ?? profile.commands;
+    const pollingCommands = profile.polling?.commands ?? 0;
+    const perConfirmation: PerConfirmation = {
+      confirmations,
+      commandsExcludingPolling: work,
+      pollingCommands,
+      commands: confirmations ? work / confirmations : NaN,
+      polling: confirmations ? pollingCommands / confirmations : NaN,
+      appCpuMs: confirmations ? cpu.appMs / confirmations : NaN,
+      databaseCpuMs: confirmations ? cpu.databaseMs / confirmations : NaN,
+    };
+    ctx.log(
+      `${o.name}: per confirmed conversation (${confirmations} confirmed): ${round(perConfirmation.commands, 2)} database commands, polling excluded ` +
+        `(${work} commands; ${pollingCommands} polling commands besides, ${round(perConfirmation.polling, 2)} each); ` +
+        `app CPU ${round(perConfirmation.appCpuMs, 2)} ms, database CPU ${round(perConfirmation.databaseCpuMs, 2)} ms`,
+    );
+    for (const c of profile.work?.shapes.slice(0, 8) ?? [])
+      ctx.log(`    ${round(confirmations ? c.count / confirmations : NaN, 2)} per conversation: ${c.command} (${c.count}, mean ${ms(c.meanMs)})`);
     const metricsText = await child.call<string>('metrics');
     const backlogAfter = await child.call<ConversationResult['backlogAfter']>('counts');
     return {
@@ -132,6 +172,7 @@ export async function runConversations(
       measured,
       cpu,
       profile,
+      perConfirmation,
       serverAckHistogram: ackHistogram(metricsText),
       backlogAfter,
     };

@@ -5,7 +5,7 @@ import mongoose from 'mongoose';
 import { appEnv } from '../lib/env';
 import { deliveryHeaders, textDelivery, waIdOf } from '../lib/deliveries';
 import { spawnChild } from '../lib/rpc';
-import { cpuUsageMs, processCpuMs } from '../lib/cpu';
+import { cpuUsageMs, processTreeCpuMs } from '../lib/cpu';
 import { int, ms, round, sleep } from '../lib/stats';
 import { envInt, logFile, type BenchContext } from './context';
 
@@ -133,7 +133,7 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
       ctx.log(`ingest: ${target}: ${connections} connections for ${durationS} s…`);
       const cpu0 = {
         server: cpuUsageMs(await child.call<NodeJS.CpuUsage>('cpu')),
-        database: processCpuMs(ctx.db.pid),
+        database: processTreeCpuMs(ctx.db.pids),
         generator: cpuUsageMs(process.cpuUsage()),
       };
       const t0 = performance.now();
@@ -141,7 +141,7 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
       const wall = (performance.now() - t0) / 1000;
       const cpu1 = {
         server: cpuUsageMs(await child.call<NodeJS.CpuUsage>('cpu')),
-        database: processCpuMs(ctx.db.pid),
+        database: processTreeCpuMs(ctx.db.pids),
         generator: cpuUsageMs(process.cpuUsage()),
       };
       const answered = Math.max(1, r['2xx'] + r.non2xx);
