@@ -1,5 +1,6 @@
 import { Schema, type InferSchemaType, type Model, type Types } from 'mongoose';
 import { at, type Pii } from '../privacy/pii';
+import type { ClaimStore } from './claimStore';
 import { insertOnce } from './insertOnce';
 import type { Recipient } from './subscriberStore';
 
@@ -31,7 +32,7 @@ export type ErasureJobStore = ReturnType<typeof createErasureJobStore>;
  * works on it and a crashed one is resumed. The recipient is kept sealed only until the final
  * confirmation is queued.
  */
-export function createErasureJobStore(model: Model<ErasureJobDoc>, pii: Pii) {
+export function createErasureJobStore(model: Model<ErasureJobDoc>, pii: Pii, claims: ClaimStore) {
   return {
     /** Starts a job; false when it was started before (the run resumes it). */
     start: (j: { id: string; subscriberId: Types.ObjectId; subscriberToken: string; to: Recipient; phoneNumberId: string; locale: string; now: Date }) =>
@@ -55,17 +56,18 @@ export function createErasureJobStore(model: Model<ErasureJobDoc>, pii: Pii) {
     recipientOf: (j: Pick<ErasureJobDoc, '_id' | 'toEnc'>) => JSON.parse(pii.decrypt(j.toEnc, at('erasureJobs', 'toEnc', j._id))) as Recipient,
     /** Keeps the lease while working: a long history can outlast one lease. */
     heartbeat: (id: string, now: Date) => model.updateOne({ _id: id }, { $set: { leaseUntil: new Date(now.getTime() + LEASE_MS) } }).then(() => undefined),
-    /** Claims a running job whose runner stopped (its lease ran out). */
-    claimAbandoned: async (now: Date) =>
-      (
-        (await model
-          .findOneAndUpdate(
-            { state: 'running', leaseUntil: { $lt: now } },
-            { $set: { leaseUntil: new Date(now.getTime() + LEASE_MS) } },
-            { returnDocument: 'after' },
-          )
-          .lean()) as ErasureJobDoc | null
-      )?._id ?? null,
+    /**
+     * Claims a running job whose runner stopped (its lease ran out): the lease that ran out names
+     * the claim, so of the replicas that find it, one wins (store/claimStore.ts).
+     */
+    async claimAbandoned(now: Date): Promise<string | null> {
+      const job = await model
+        .findOne({ state: 'running', leaseUntil: { $lt: now } }, { _id: 1, leaseUntil: 1 })
+        .lean<Pick<ErasureJobDoc, '_id' | 'leaseUntil'>>();
+      if (!job || !(await claims.win('erasure', job._id, job.leaseUntil?.getTime() ?? 0, now, LEASE_MS))) return null;
+      await model.updateOne({ _id: job._id }, { $set: { leaseUntil: new Date(now.getTime() + LEASE_MS) } });
+      return job._id;
+    },
     finish: (id: string) => model.updateOne({ _id: id }, { $set: { state: 'done', leaseUntil: null }, $unset: { toEnc: 1 } }).then(() => undefined),
     sweep: async (before: Date) => (await model.deleteMany({ state: 'done', startedAt: { $lt: before } })).deletedCount,
   };

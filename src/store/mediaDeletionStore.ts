@@ -1,4 +1,5 @@
 import { Schema, type Model } from 'mongoose';
+import type { ClaimStore } from './claimStore';
 import { upsertTolerant } from './insertOnce';
 
 /** Documents uploaded to Meta (MY DATA) that must be deleted there once delivered or failed. */
@@ -18,7 +19,7 @@ type MediaDeletionDoc = { _id: string; phoneNumberId: string; dueAt: Date; attem
 
 export type MediaDeletionStore = ReturnType<typeof createMediaDeletionStore>;
 
-export function createMediaDeletionStore(model: Model<MediaDeletionDoc>) {
+export function createMediaDeletionStore(model: Model<MediaDeletionDoc>, claims: ClaimStore) {
   return {
     /** Scheduling is an upsert by media id; an earlier due date wins. */
     async schedule(items: { mediaId: string; phoneNumberId: string }[], dueAt: Date): Promise<void> {
@@ -36,15 +37,14 @@ export function createMediaDeletionStore(model: Model<MediaDeletionDoc>) {
           .limit(limit)
           .lean()
       ).map((d) => d._id),
-    /** Claims one due deletion with a lease (several replicas may run deletions). */
-    claim: (id: string, now: Date, leaseMs: number) =>
-      model
-        .findOneAndUpdate(
-          { _id: id, dueAt: { $lte: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] },
-          { $set: { leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
-          { returnDocument: 'after' },
-        )
-        .lean<MediaDeletionDoc>(),
+    /** Claims one due deletion with a lease (several replicas may run deletions; one wins: store/claimStore.ts). */
+    async claim(id: string, now: Date, leaseMs: number): Promise<MediaDeletionDoc | null> {
+      const d = await model.findById(id).lean<MediaDeletionDoc>();
+      if (!d || d.dueAt > now || (d.leaseUntil && d.leaseUntil >= now)) return null;
+      if (!(await claims.win('media', id, d.attempts ?? 0, now, leaseMs))) return null;
+      const update = { $set: { leaseUntil: new Date(now.getTime() + leaseMs), attempts: (d.attempts ?? 0) + 1 } };
+      return model.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after' }).lean<MediaDeletionDoc>();
+    },
     done: (id: string) => model.deleteOne({ _id: id }).then(() => undefined),
     later: (id: string, dueAt: Date) => model.updateOne({ _id: id }, { $set: { leaseUntil: null, dueAt } }).then(() => undefined),
   };

@@ -38,10 +38,10 @@ export function createStores(models: Models, pii: Pii, clock: Clock) {
     ledger: createLedgerStore(as(models.Ledger), kv, clock),
     conversation: createConversationStore(as(models.Message), pii),
     exports: createExportStore(as(models.Export), pii),
-    erasureJobs: createErasureJobStore(as(models.ErasureJob), pii),
+    erasureJobs: createErasureJobStore(as(models.ErasureJob), pii, claims),
     outbox: createOutboxStore(as(models.Outbox), pii, claims),
     inbox: createInboxStore(as(models.Inbox), pii, claims),
-    mediaDeletions: createMediaDeletionStore(as(models.MediaDeletion)),
+    mediaDeletions: createMediaDeletionStore(as(models.MediaDeletion), claims),
     staff: createStaffStore(as<StaffDoc>(models.Staff), as(models.StaffSession)),
     audit: createAuditStore(as(models.StaffAudit), kv, pii, clock),
   };
