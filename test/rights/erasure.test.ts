@@ -16,6 +16,29 @@ const DANA = { waId: '15550004444', name: 'Dana Erasure-Example' };
 const OMAR = { waId: '15550005555', name: 'Omar Keeps-His-Data' };
 const token = (waId: string) => h.deps.pii.blindIndex(`wa:${waId}`);
 
+/**
+ * Dana asks to be erased, and the job is left as a process that died mid-way leaves it: recorded,
+ * running, with the lease it last held and the sealed recipient given (default: one that opens).
+ */
+async function abandonedJob(o: { leaseUntil: Date; toEnc?: string }) {
+  await conversation();
+  await h.say(DANA.waId, 'DELETE');
+  const s = await h.deps.models.Subscriber.findOne({ key: token(DANA.waId) }).lean();
+  const requestId = s!.pending!.requestId!;
+  await h.deps.models.ErasureJob.collection.insertOne({
+    _id: requestId as never,
+    subscriberId: s!._id,
+    subscriberToken: s!.key,
+    toEnc: o.toEnc ?? h.deps.pii.encrypt(JSON.stringify({ phone: `+${DANA.waId}` }), at('erasureJobs', 'toEnc', requestId)),
+    phoneNumberId: TEST_PHONE_NUMBER_ID,
+    locale: 'en',
+    state: 'running',
+    leaseUntil: o.leaseUntil,
+    startedAt: h.clock.now(),
+  });
+  return { s: s!, requestId };
+}
+
 /** Both talk to us; Dana also gets her data. Returns the ids (wamids) of the messages Dana wrote. */
 async function conversation(): Promise<string[]> {
   await h.say(OMAR.waId, 'START', { name: OMAR.name });
@@ -300,24 +323,10 @@ describe('DELETE → cancel, and DELETE → confirmation after 15 minutes', () =
 
 describe('an erasure interrupted by a crash', () => {
   it('is finished by the next run, never half-done, and confirmed once', async () => {
-    await conversation();
-    await h.say(DANA.waId, 'DELETE');
-    const s = await h.deps.models.Subscriber.findOne({ key: token(DANA.waId) }).lean();
-    const requestId = s!.pending!.requestId!;
     // The state a process killed right after deleting the messages leaves behind: the job is
     // recorded, its lease still held, part of the data gone.
-    await h.deps.models.ErasureJob.collection.insertOne({
-      _id: requestId as never,
-      subscriberId: s!._id,
-      subscriberToken: s!.key,
-      toEnc: h.deps.pii.encrypt(JSON.stringify({ phone: `+${DANA.waId}` }), at('erasureJobs', 'toEnc', requestId)),
-      phoneNumberId: TEST_PHONE_NUMBER_ID,
-      locale: 'en',
-      state: 'running',
-      leaseUntil: new Date(h.clock.now().getTime() + 60_000),
-      startedAt: h.clock.now(),
-    });
-    await h.deps.models.Message.deleteMany({ subscriberId: s!._id });
+    const { s, requestId } = await abandonedJob({ leaseUntil: new Date(h.clock.now().getTime() + 60_000) });
+    await h.deps.models.Message.deleteMany({ subscriberId: s._id });
 
     await h.workers.drain();
     expect(await h.deps.models.Subscriber.countDocuments({ key: token(DANA.waId) })).toBe(1); // lease still held
@@ -325,7 +334,7 @@ describe('an erasure interrupted by a crash', () => {
     h.clock.advance(61_000); // the lease of the dead process runs out
     await h.workers.drain();
     expect(await h.deps.models.Subscriber.countDocuments({ key: token(DANA.waId) })).toBe(0);
-    expect(await h.deps.models.Consent.countDocuments({ subscriberId: s!._id })).toBe(0);
+    expect(await h.deps.models.Consent.countDocuments({ subscriberId: s._id })).toBe(0);
     expect(await h.deps.models.Suppression.exists({ _id: token(DANA.waId) })).toBeTruthy();
     expect(await h.deps.models.Inbox.countDocuments({ subscriberKey: token(DANA.waId) })).toBe(0);
     expect(await h.deps.models.Inbox.countDocuments({ state: 'erased', payloadEnc: null })).toBeGreaterThanOrEqual(4); // START, the secret, MY DATA, DELETE
@@ -344,27 +353,13 @@ describe('an erasure interrupted by a crash', () => {
 
 describe('an erasure whose confirmation address cannot be opened', () => {
   it('still erases everything first; only the confirmation is left undone (the job stays to retry)', async () => {
-    await conversation();
-    await h.say(DANA.waId, 'DELETE');
-    const s = await h.deps.models.Subscriber.findOne({ key: token(DANA.waId) }).lean();
-    const requestId = s!.pending!.requestId!;
     // A sealed recipient that no key opens (a key removed after an unfinished rotation).
-    await h.deps.models.ErasureJob.collection.insertOne({
-      _id: requestId as never,
-      subscriberId: s!._id,
-      subscriberToken: s!.key,
-      toEnc: 'e2.k9.not-a-sealed-value',
-      phoneNumberId: TEST_PHONE_NUMBER_ID,
-      locale: 'en',
-      state: 'running',
-      leaseUntil: new Date(h.clock.now().getTime() - 1),
-      startedAt: h.clock.now(),
-    });
+    const { s, requestId } = await abandonedJob({ leaseUntil: new Date(h.clock.now().getTime() - 1), toEnc: 'e2.k9.not-a-sealed-value' });
     await expect(runErasureJob(h.deps.rights, requestId)).rejects.toThrow();
     expect(await h.deps.models.Subscriber.countDocuments({ key: token(DANA.waId) })).toBe(0);
-    expect(await h.deps.models.Message.countDocuments({ subscriberId: s!._id })).toBe(0);
-    expect(await h.deps.models.Consent.countDocuments({ subscriberId: s!._id })).toBe(0);
-    expect(await h.deps.models.Export.countDocuments({ subscriberId: s!._id })).toBe(0);
+    expect(await h.deps.models.Message.countDocuments({ subscriberId: s._id })).toBe(0);
+    expect(await h.deps.models.Consent.countDocuments({ subscriberId: s._id })).toBe(0);
+    expect(await h.deps.models.Export.countDocuments({ subscriberId: s._id })).toBe(0);
     expect(await h.deps.models.Suppression.exists({ _id: token(DANA.waId) })).toBeTruthy();
     expect(await h.deps.models.ErasureJob.findById(requestId).lean()).toMatchObject({ state: 'running' });
     // Omar's data is untouched.
