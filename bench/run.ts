@@ -18,6 +18,8 @@ import { carryFromReport, renderReport, type PartRecord, type Results } from './
  */
 const PARTS = ['ingest', 'keyword', 'rights', 'sendrate', 'ack'] as const;
 type Part = (typeof PARTS)[number];
+/** The embedded engines `--engines` compares; the first is the default (src/db/embedded.ts). */
+const ENGINES = ['postgresql', 'sqlite'] as const;
 
 /** The compiled copy (tsconfig.bench.json: node_modules/.cache/privacybot-bench) and the project it came from. */
 const DIST_ROOT = path.resolve(__dirname, '..');
@@ -54,6 +56,7 @@ function usage(): string {
   return [
     'usage: npm run bench [-- <part> …]     parts: ' + PARTS.join(', ') + ' (default: all)',
     '       npm run bench -- --report-only   rewrite the report from results.json, running nothing',
+    '       npm run bench -- --engines [<part> …]   the parts on each embedded engine (postgresql, then sqlite), with a side-by-side table',
     '',
     'environment (all optional):',
     '  MONGODB_URI                   run against this server (databases named bench_…, dropped afterwards); default: own embedded FerretDB',
@@ -83,7 +86,9 @@ async function main(): Promise<void> {
     return;
   }
   const reportOnly = args.includes('--report-only');
-  const unknown = args.filter((a) => a !== '--report-only' && !(PARTS as readonly string[]).includes(a));
+  // --engines: the same parts on each embedded engine in one run, side by side (issue 16).
+  const engines = args.includes('--engines') ? ENGINES : [undefined];
+  const unknown = args.filter((a) => a !== '--report-only' && a !== '--engines' && !(PARTS as readonly string[]).includes(a));
   if (unknown.length) {
     process.stderr.write(`unknown part(s): ${unknown.join(', ')}\n${usage()}\n`);
     process.exit(2);
@@ -131,37 +136,46 @@ async function main(): Promise<void> {
     return;
   }
 
-  const db = await openBenchDbServer(log);
-  const machine: Machine = describeMachine(db.description, ROOT);
-  log(`machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}`);
-  log(`database: ${machine.database}; code: ${machine.revision}`);
-  const ctx: BenchContext = { db, outDir, logDir, log, env: process.env };
-
   let failed = false;
-  try {
-    for (const part of parts) {
-      const t0 = performance.now();
-      log(`── ${part} ──`);
-      try {
-        const result = await runPart(part, ctx);
-        const rec: PartRecord = { ranAt: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, machine, result };
-        results.parts[part] = rec;
-        save();
-        log(`${part} done in ${rec.seconds.toFixed(0)} s`);
-      } catch (err) {
-        failed = true;
-        log(`${part} FAILED: ${(err as Error).stack ?? err}`);
-        results.parts[part] = {
-          ranAt: new Date().toISOString(),
-          seconds: (performance.now() - t0) / 1000,
-          machine,
-          error: String((err as Error).message ?? err),
-        };
-        save();
-      }
+  for (const engine of engines) {
+    if (engine) {
+      if (process.env.MONGODB_URI) throw new Error('--engines compares the embedded engines: unset MONGODB_URI');
+      process.env.EMBEDDED_DB_ENGINE = engine;
+      log(`══ engine: ${engine} ══`);
     }
-  } finally {
-    await db.stop();
+    const db = await openBenchDbServer(log);
+    const machine: Machine = describeMachine(db.description, ROOT);
+    log(`machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}`);
+    log(`database: ${machine.database}; code: ${machine.revision}`);
+    const ctx: BenchContext = { db, outDir, logDir: engine ? path.join(logDir, engine) : logDir, log, env: process.env };
+    mkdirSync(ctx.logDir, { recursive: true });
+    // The default engine's figures are the report's; every engine's go to the side-by-side table.
+    const record = (part: Part, rec: PartRecord) => {
+      if (!engine || engine === ENGINES[0]) results.parts[part] = rec;
+      if (engine) {
+        results.engines ??= {};
+        results.engines[engine] = { database: machine.database, parts: { ...(results.engines[engine]?.parts ?? {}), [part]: rec } };
+      }
+      save();
+    };
+    try {
+      for (const part of parts) {
+        const t0 = performance.now();
+        log(`── ${part} ──`);
+        try {
+          const result = await runPart(part, ctx);
+          const rec: PartRecord = { ranAt: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, machine, result };
+          record(part, rec);
+          log(`${part} done in ${rec.seconds.toFixed(0)} s`);
+        } catch (err) {
+          failed = true;
+          log(`${part} FAILED: ${(err as Error).stack ?? err}`);
+          record(part, { ranAt: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, machine, error: String((err as Error).message ?? err) });
+        }
+      }
+    } finally {
+      await db.stop();
+    }
   }
   log(
     `report: ${path.join(outDir, 'report.md')}${process.env.BENCH_OUT ? '' : ' (also docs/benchmarks.md)'}, data: ${resultsFile}; total ${((performance.now() - started) / 1000).toFixed(0)} s`,

@@ -59,7 +59,7 @@ export function createApp(deps: Deps): express.Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
-  app.use(webhookRouter(deps, () => deps.bus.emit('inbox')));
+  app.use(webhookRouter(deps, (docs) => deps.bus.emit('inbox', docs)));
   app.use(apiRouter(deps));
   app.use(staffRouter(deps));
   // Sandbox mode is refused in production (config.ts), so the simulator never ships live.

@@ -11,6 +11,7 @@ import { createPii } from './privacy/pii';
 import { createRightsContext } from './rightsContext';
 import { createModels, ensureIndexes } from './store/models';
 import { createStores } from './store/stores';
+import { upgradeSchema } from './maintenance/upgradeSchema';
 
 export interface WiringInput {
   config: Config;
@@ -29,12 +30,14 @@ export async function buildDeps({ config, log, conn, clock = systemClock }: Wiri
   const models = createModels(conn);
   await ensureIndexes(models);
   const pii = createPii(loadKeys(config));
+  const stores = createStores(models, pii, clock);
+  await upgradeSchema(stores);
   const deps = {
     config,
     log,
     conn,
     models,
-    stores: createStores(models, pii, clock),
+    stores,
     pii,
     metrics: createMetrics(),
     clock,

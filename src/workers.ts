@@ -8,6 +8,8 @@ import { runMediaDeletions } from './outbox/media';
 import { createOutboxWorker, type OutboxOptions } from './outbox/worker';
 import { sweepRetention } from './maintenance/sweepRetention';
 import { resumeErasureJobs } from './rights/erasure';
+import type { InboxDoc } from './store/inboxStore';
+import type { OutboxDoc } from './store/outboxStore';
 
 export interface Workers {
   stop(): Promise<void>;
@@ -30,8 +32,9 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
   const graph = opts.graph ?? graphClientFor(deps);
   const inbox = createInboxWorker(deps, createItemHandler(deps, loadKeywordPacks()), opts.inbox);
   const outbox = createOutboxWorker(deps, graph, opts.outbox);
-  const onInbox = () => inbox.kick();
-  const onOutbox = () => outbox.kick();
+  // A notice may carry what was just written: claimed then without being read again.
+  const onInbox = (docs?: InboxDoc[]) => (docs?.length ? inbox.offer(docs) : inbox.kick());
+  const onOutbox = (docs?: OutboxDoc[]) => (docs?.length ? outbox.offer(docs) : outbox.kick());
   let erasureTimer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   return {

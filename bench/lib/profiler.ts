@@ -73,9 +73,10 @@ export function describeCommand(cmd: Record<string, unknown>, name: string): { c
 
 const keysOf = (o: unknown): string[] => (o instanceof Map ? [...o.keys()].map(String) : o && typeof o === 'object' && !Array.isArray(o) ? Object.keys(o) : []);
 
-/** `{state: {$in: [...]}}` and nothing else: the open-items filter of src/store/inboxStore.ts and outboxStore.ts. */
+/** `{open: true}` (or, before it, `{state: {$in: [...]}}`) and nothing else: the open-items filter of src/store/inboxStore.ts and outboxStore.ts. */
 function isOpenStateFilter(f: unknown): boolean {
   const k = keysOf(f);
+  if (k.length === 1 && k[0] === 'open') return true;
   if (k.length !== 1 || k[0] !== 'state') return false;
   const v = f instanceof Map ? f.get('state') : (f as Record<string, unknown>).state;
   return keysOf(v).includes('$in');
@@ -83,7 +84,7 @@ function isOpenStateFilter(f: unknown): boolean {
 
 /**
  * The workers' polling, which runs whether or not messages arrive: the inbox/outbox window reads
- * (`openItems`: find `{state: {$in}}` sorted by order), their backlog counts (`backlog`:
+ * (`openItems`: find `{open: true}` sorted by order), their backlog counts (`backlog`:
  * countDocuments, an aggregate of `$match` + `$group`, or `count`), and the staff live feed's
  * newest-message read (find on messages sorted by at). Undefined for everything else.
  */

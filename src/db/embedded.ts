@@ -22,6 +22,8 @@ export { freePort };
  */
 export interface EmbeddedDb {
   uri: string;
+  /** The PostgreSQL under FerretDB, when it runs on one (maintenance and tests). */
+  postgresUrl?: string;
   port: number;
   dir: string;
   pid: number;
@@ -145,6 +147,7 @@ export async function startEmbeddedDb(opts: EmbeddedOptions): Promise<EmbeddedDb
 
   return {
     uri,
+    postgresUrl: pg?.url,
     port,
     dir,
     pid,

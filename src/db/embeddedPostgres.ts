@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../lib/errors';
 import { freePort, OWNED_BY_PARENT, stopOwned } from './ownedProcess';
+import { mirrorIndexesForFerret } from './postgresIndexes';
 
 /**
  * The PostgreSQL under the embedded FerretDB: the server binaries come from the npm registry
@@ -138,9 +139,16 @@ export async function startPostgres(dir: string, o: { durable: boolean; progress
     child.stderr?.on('data', onData);
     child.once('exit', onExit);
   });
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  try {
+    await mirrorIndexesForFerret(url);
+  } catch (err) {
+    await stopOwned(child, 'SIGINT', 15_000);
+    throw new AppError('DB.EMBEDDED_FAILED', `could not prepare the embedded PostgreSQL's indexes: ${(err as Error).message}`, { cause: err });
+  }
   o.progress(`embedded PostgreSQL ready on 127.0.0.1:${port}`);
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url,
     port,
     pid: child.pid ?? 0,
     // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, work is checkpointed.

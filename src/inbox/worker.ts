@@ -23,6 +23,8 @@ export interface InboxWorker {
   start(): void;
   /** Wakes the loop (a delivery was just stored). */
   kick(): void;
+  /** Items this process just stored, as stored: claimed without being read again. */
+  offer(docs: InboxDoc[]): void;
   /** Stops claiming; waits for items in hand; gives back nothing else (leases expire on their own). */
   stop(): Promise<void>;
 }
@@ -39,7 +41,7 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
   const inbox = deps.stores.inbox;
   const log = deps.log.child({ module: 'inbox' });
   const leaseMs = opts.leaseMs ?? 30_000;
-  const concurrency = opts.concurrency ?? 8;
+  const concurrency = opts.concurrency ?? 16;
   const idleMs = opts.idleMs ?? IDLE_POLL_MS;
   const maxAttempts = opts.maxAttempts ?? 8;
 
@@ -55,7 +57,7 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     };
     try {
       await handle(item);
-      await inbox.done(doc._id, deps.clock.now());
+      await inbox.done(doc._id, deps.clock.now(), doc.attempts);
       deps.metrics.inboxProcessed.inc({ outcome: 'done' });
     } catch (err) {
       const failed = doc.attempts >= maxAttempts;
@@ -64,9 +66,8 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
       const backoff = Math.min(60_000, 1000 * 2 ** doc.attempts);
       // Only an error code or class is stored: a message can quote personal data.
       const lastError = errorLabel(err);
-      await (failed ? inbox.failed(doc._id, lastError) : inbox.retryAfter(doc._id, new Date(deps.clock.now().getTime() + backoff), lastError)).catch(
-        () => undefined,
-      );
+      const retryAt = new Date(deps.clock.now().getTime() + backoff);
+      await (failed ? inbox.failed(doc._id, lastError) : inbox.retryAfter(doc._id, retryAt, lastError, doc.attempts)).catch(() => undefined);
       deps.metrics.inboxProcessed.inc({ outcome: failed ? 'failed' : 'retry' });
       log.error({ err, item: doc._id, attempts: doc.attempts, failed }, 'inbox item failed');
     }
@@ -78,9 +79,12 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     now: () => deps.clock.now(),
     window: (limit) => inbox.openItems(limit),
     windowSize: opts.windowSize ?? 256,
+    idOf: (c) => c._id,
     keyOf: (c) => c.subscriberKey ?? `item:${c._id}`,
     dueAt: (c) => (c.state === 'pending' ? EPOCH : (c.leaseUntil ?? EPOCH)),
     claim: (c, now) => inbox.claim(c, now, leaseMs),
+    claimOffered: (c, offered, now) => inbox.claimOffered(c, offered, now, leaseMs),
+    leaseMs,
     work: process,
     concurrency,
     idleMs,

@@ -16,8 +16,10 @@ export function headsOf<T>(sorted: T[], keyOf: (item: T) => string): T[] {
 }
 
 /**
- * Claims each candidate in turn and hands what it won to `work`, keeping at most `concurrency`
- * in hand. Resolves with the number claimed; with `wait`, only once their work has finished.
+ * Claims candidates and hands what it won to `work`, keeping at most `concurrency` in hand. The
+ * claims for the free places go out together (concurrent inserts share one write:
+ * store/insertOnce.ts), so claiming never becomes the worker's bottleneck. Resolves with the number
+ * claimed; with `wait`, only once their work has finished.
  */
 export async function claimAndWork<C, D>(o: {
   candidates: C[];
@@ -30,17 +32,28 @@ export async function claimAndWork<C, D>(o: {
   wait: boolean;
 }): Promise<number> {
   const batch: Promise<void>[] = [];
-  for (const c of o.candidates) {
-    if (o.stopping()) break;
-    const d = await o.claim(c);
-    if (!d) continue; // another replica was faster
-    const p: Promise<void> = o.work(d).finally(() => {
-      o.inHand.delete(p);
-      o.onSettled();
-    });
-    o.inHand.add(p);
-    batch.push(p);
-    if (o.inHand.size >= o.concurrency) await Promise.race([...o.inHand]);
+  let next = 0;
+  while (next < o.candidates.length && !o.stopping()) {
+    const free = o.concurrency - o.inHand.size;
+    if (free <= 0) {
+      await Promise.race([...o.inHand]);
+      continue;
+    }
+    const slice = o.candidates.slice(next, next + free);
+    next += slice.length;
+    const claimed = await Promise.allSettled(slice.map((c) => o.claim(c)));
+    for (const r of claimed) {
+      const d = r.status === 'fulfilled' ? r.value : null;
+      if (!d) continue; // another replica was faster (or the claim failed: reported below)
+      const p: Promise<void> = o.work(d).finally(() => {
+        o.inHand.delete(p);
+        o.onSettled();
+      });
+      o.inHand.add(p);
+      batch.push(p);
+    }
+    const failed = claimed.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason; // what was won is in hand; the loop reports this and retries
   }
   if (o.wait) await Promise.all(batch);
   return batch.length;

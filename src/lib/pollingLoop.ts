@@ -12,6 +12,9 @@ import { claimAndWork, headsOf } from './heads';
  */
 export const IDLE_POLL_MS = 2000;
 
+/** The pause between two passes of a busy queue worker (it adds at most this to a reply's latency). */
+export const BUSY_GAP_MS = 20;
+
 export interface PollingLoop {
   start(): void;
   kick(): void;
@@ -22,7 +25,7 @@ export interface PollingLoop {
 
 export function createPollingLoop(
   pass: () => Promise<number>,
-  opts: { idleMs: number; onError: (err: unknown) => void; nextDueInMs?: () => number | undefined },
+  opts: { idleMs: number; onError: (err: unknown) => void; nextDueInMs?: () => number | undefined; busyGapMs?: number },
 ): PollingLoop {
   let running = false;
   let started = false;
@@ -46,7 +49,11 @@ export function createPollingLoop(
           } catch (err) {
             opts.onError(err);
           }
-          if (n === 0 && running && !kicked) {
+          if ((n > 0 || kicked) && running && opts.busyGapMs) {
+            // Busy: a short gap lets the kicks of several finished or stored items share one pass
+            // (one window read for many items instead of one each).
+            await new Promise<void>((resolve) => setTimeout(resolve, opts.busyGapMs));
+          } else if (n === 0 && running && !kicked) {
             await new Promise<void>((resolve) => {
               const due = opts.nextDueInMs?.();
               const sleep = setTimeout(resolve, due === undefined ? opts.idleMs : Math.max(10, Math.min(opts.idleMs, due)));
@@ -101,7 +108,7 @@ export function workerLoop(o: {
       await refresh();
       return n;
     },
-    { idleMs: o.idleMs, onError: o.onError, nextDueInMs: o.nextDueInMs },
+    { idleMs: o.idleMs, onError: o.onError, nextDueInMs: o.nextDueInMs, busyGapMs: BUSY_GAP_MS },
   );
   return {
     loop,
@@ -114,6 +121,9 @@ export function workerLoop(o: {
   };
 }
 
+/** Items handed over in this process wait at most this many at a time (the rest take the usual path). */
+const MAX_OFFERED = 10_000;
+
 /**
  * A leased queue worker. Each pass reads a bounded window of the oldest open items (never the whole
  * backlog), takes each key's head (a person's oldest open item: their earlier item always sorts
@@ -121,16 +131,25 @@ export function workerLoop(o: {
  * heads that are due and hands what it won to `work`. `runOnce(wait)` with `wait` (tests, drains)
  * waits for what it claimed; the loop does not, so one slow item never holds back others: finished
  * items kick the loop, and it sleeps until the earliest head not yet due (a retry, a lease).
+ *
+ * Items this process has just written are `offer`ed with their full document: when such an item is
+ * a head, winning its claim is enough, with no second round trip to load and lease it
+ * (`claimOffered`); the window still decides order. A claim another replica won is not tried again
+ * until its lease could have run out.
  */
 export function queueWorker<C, D>(o: {
   now: () => Date;
   /** The oldest open items, in queue order, at most `limit`. */
   window: (limit: number) => Promise<C[]>;
   windowSize: number;
+  idOf: (c: C | D) => string;
   keyOf: (c: C) => string;
   /** When an open item may be claimed (a pending item: now; one in hand: when its lease runs out). */
   dueAt: (c: C) => Date;
   claim: (c: C, now: Date) => Promise<D | null>;
+  /** Claims an item offered in this process, as it was written (null: not fresh any more, or lost). */
+  claimOffered?: (seen: C, offered: D, now: Date) => Promise<D | null>;
+  leaseMs: number;
   work: (d: D) => Promise<void>;
   concurrency: number;
   idleMs: number;
@@ -138,18 +157,31 @@ export function queueWorker<C, D>(o: {
   onError: (err: unknown) => void;
 }) {
   const inHand = new Set<Promise<void>>();
+  const held = new Set<string>();
+  const lostUntil = new Map<string, number>();
+  const offered = new Map<string, D>();
   let nextDue: number | undefined;
+  async function claimOne(c: C, now: Date): Promise<D | null> {
+    const id = o.idOf(c);
+    const mine = offered.get(id);
+    offered.delete(id);
+    const d = mine && o.claimOffered ? await o.claimOffered(c, mine, now) : await o.claim(c, now);
+    if (d) held.add(id);
+    else lostUntil.set(id, now.getTime() + o.leaseMs);
+    return d;
+  }
   async function runOnce(wait = true): Promise<number> {
     const now = o.now();
+    for (const [id, until] of lostUntil) if (until <= now.getTime()) lostUntil.delete(id);
     const heads = headsOf(await o.window(o.windowSize), o.keyOf);
     const later = heads.map((c) => o.dueAt(c).getTime()).filter((t) => t > now.getTime());
     nextDue = later.length ? Math.min(...later) - now.getTime() : undefined;
-    const candidates = heads.filter((c) => o.dueAt(c) <= now);
+    const candidates = heads.filter((c) => o.dueAt(c) <= now && !held.has(o.idOf(c)) && !lostUntil.has(o.idOf(c)));
     const stopping = () => loop.stopping;
     return claimAndWork({
       candidates,
-      claim: (c) => o.claim(c, now),
-      work: o.work,
+      claim: (c) => claimOne(c, now),
+      work: (d) => o.work(d).finally(() => held.delete(o.idOf(d))),
       inHand,
       concurrency: o.concurrency,
       stopping,
@@ -165,5 +197,10 @@ export function queueWorker<C, D>(o: {
     onError: o.onError,
     nextDueInMs: () => nextDue,
   });
-  return { runOnce, start, kick, stop };
+  /** Items just written by this process, as written: they are claimed without being read again. */
+  const offer = (items: D[]) => {
+    for (const d of items) if (offered.size < MAX_OFFERED) offered.set(o.idOf(d), d);
+    kick();
+  };
+  return { runOnce, start, kick, stop, offer };
 }

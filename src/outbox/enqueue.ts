@@ -89,12 +89,14 @@ export type RenderedItem = Omit<NewItem, 'now'> & { display: string; record: boo
 
 /** Inserts one outbox item (and its conversation line); false when it already exists. */
 export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boolean> {
-  const fresh = await deps.stores.outbox.insert({ ...it, now: deps.clock.now() });
+  const stored = await deps.stores.outbox.insert({ ...it, now: deps.clock.now() });
   // A replayed step (the process died between the item and its line) writes the missing line; a
   // reused key with other content (the integration API) must not.
-  if (!fresh && !it.lineOnReplay) return false;
+  if (!stored && !it.lineOnReplay) return false;
   if (it.record) await recordLine(deps, { id: it.id, subscriberId: it.subscriberId, kind: it.kind, display: it.display, by: it.by, status: 'queued' });
-  return fresh;
+  // The sender of this process takes it from here without reading it again.
+  if (stored) deps.bus.emit('outbox', [stored]);
+  return Boolean(stored);
 }
 
 /** One line of the conversation staff see, either way (idempotent on its id; the text sealed at its place). */

@@ -1,33 +1,36 @@
 /**
  * Paces sends to a steady rate per business number (Meta's default throughput is 80 messages/s;
- * https://developers.facebook.com/docs/whatsapp/throughput). A token bucket.
+ * https://developers.facebook.com/docs/whatsapp/throughput): evenly spaced, and never more than
+ * `perSecond` in any one-second window (a token bucket lets its capacity through on top of the
+ * rate: 81 in a first second was measured, docs/benchmarks.md).
  */
 export interface RateLimiter {
   take(): Promise<void>;
 }
 
-export function createRateLimiter(perSecond: number): RateLimiter {
-  // The bucket holds a tenth of a second's worth and starts empty but for one token, so no second
-  // ever carries more than about perSecond + a tenth (a full bucket at start let 2× through).
-  const capacity = Math.max(1, perSecond / 10);
-  let tokens = 1;
-  let last = Date.now();
+export function createRateLimiter(perSecond: number, now: () => number = Date.now): RateLimiter {
+  const interval = 1000 / perSecond;
+  const perWindow = Math.max(1, Math.floor(perSecond));
+  // When the last `perWindow` sends went, oldest first: the next may go only more than 1 s after the oldest.
+  const recent: number[] = [];
+  let next = 0;
   let queue = Promise.resolve();
-  const refill = () => {
-    const now = Date.now();
-    tokens = Math.min(capacity, tokens + ((now - last) / 1000) * perSecond);
-    last = now;
-  };
   return {
     take() {
-      // Serialise waiters so the rate holds under concurrency.
+      // Serialised, so the rate holds under concurrency.
       const turn = queue.then(async () => {
-        refill();
-        while (tokens < 1) {
-          await new Promise((r) => setTimeout(r, Math.ceil(((1 - tokens) / perSecond) * 1000)));
-          refill();
+        for (;;) {
+          const t = now();
+          const window = recent.length >= perWindow ? recent[0] + 1000 - t : -1;
+          const wait = Math.max(next - t, window >= 0 ? window + 1 : -1);
+          if (wait <= 0) {
+            recent.push(t);
+            if (recent.length > perWindow) recent.shift();
+            next = Math.max(t, next) + interval;
+            return;
+          }
+          await new Promise((r) => setTimeout(r, Math.ceil(wait)));
         }
-        tokens -= 1;
       });
       queue = turn.catch(() => undefined);
       return turn;

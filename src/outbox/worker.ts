@@ -16,6 +16,8 @@ export interface OutboxWorker {
   runOnce(): Promise<number>;
   start(): void;
   kick(): void;
+  /** Items this process just queued, as queued: claimed without being read again. */
+  offer(docs: OutboxDoc[]): void;
   stop(): Promise<void>;
 }
 
@@ -59,10 +61,12 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     return l;
   };
 
-  async function finish(id: string, set: Record<string, unknown>, messageStatus: string, purge: boolean) {
+  async function finish(doc: Item, set: Record<string, unknown>, messageStatus: string) {
+    const id = doc._id;
     // A purged item (the erasure confirmation) goes whatever happened: nothing of the person stays.
-    if (purge) await outbox.remove(id);
-    else await outbox.settle(id, set);
+    if (doc.purgeAfterSend) await outbox.remove(id);
+    // With the claims so far: an item claimed as offered was never leased in the database.
+    else await outbox.settle(id, { ...set, attempts: doc.attempts });
     const subscriberId = await conversation.setStatus(id, messageStatus);
     if (subscriberId) deps.bus.emit('conversation', String(subscriberId));
   }
@@ -74,7 +78,7 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
       const gate = await consentGate(deps.stores, { token: sub.key, category: doc.category as 'rights' | 'service' | 'marketing' });
       if (!gate.allowed) {
         deps.metrics.gateRefusals.inc({ reason: gate.reason });
-        await finish(doc._id, { state: 'failed', error: { code: 0, title: `refused by the consent gate: ${gate.reason}` } }, 'failed', doc.purgeAfterSend);
+        await finish(doc, { state: 'failed', error: { code: 0, title: `refused by the consent gate: ${gate.reason}` } }, 'failed');
         return;
       }
     } else if (!doc.purgeAfterSend) {
@@ -88,12 +92,7 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
       const template = deps.config.graph.utilityTemplate;
       if (!template) {
         log.warn({ item: doc._id, code: 131047 }, 'not sent: outside the 24-hour window and no template configured');
-        await finish(
-          doc._id,
-          { state: 'failed', error: { code: 131047, title: 'outside the 24-hour window and no utility template configured' } },
-          'failed',
-          doc.purgeAfterSend,
-        );
+        await finish(doc, { state: 'failed', error: { code: 131047, title: 'outside the 24-hour window and no utility template configured' } }, 'failed');
         return;
       }
       body = templateBody(template, sub.locale ?? deps.config.defaultLocale);
@@ -117,18 +116,18 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
 
     // An uploaded document is deleted at Meta once delivered or failed (handleStatus), or after a day.
     if (result.kind === 'sent') {
-      await finish(doc._id, { state: 'sent', graphKey: graphKey(deps.pii, result.graphId), sentAt: deps.clock.now(), error: null }, 'sent', doc.purgeAfterSend);
+      await finish(doc, { state: 'sent', graphKey: graphKey(deps.pii, result.graphId), sentAt: deps.clock.now(), error: null }, 'sent');
       if (mediaId) await mediaDeletions.schedule([{ mediaId, phoneNumberId: from }], new Date(deps.clock.now().getTime() + MEDIA_FALLBACK_MS));
       return;
     }
     if (result.kind === 'retry' && now.getTime() - new Date(doc.createdAt).getTime() < maxAgeMs) {
       deps.metrics.sendRetries.inc();
       const wait = backoffMs(doc.attempts, result.retryAfterMs);
-      await outbox.retryAt(doc._id, new Date(deps.clock.now().getTime() + wait), { code: result.code, title: result.title });
+      await outbox.retryAt(doc._id, new Date(deps.clock.now().getTime() + wait), { code: result.code, title: result.title }, doc.attempts);
       log.warn({ item: doc._id, code: result.code, attempt: doc.attempts, waitMs: Math.round(wait) }, 'send will be retried');
       return;
     }
-    await finish(doc._id, { state: 'failed', error: { code: result.code, title: failureTitle(result.code) } }, 'failed', doc.purgeAfterSend);
+    await finish(doc, { state: 'failed', error: { code: result.code, title: failureTitle(result.code) } }, 'failed');
     if (mediaId) await mediaDeletions.schedule([{ mediaId, phoneNumberId: from }], deps.clock.now());
     log.warn({ item: doc._id, code: result.code }, 'send failed permanently');
     // The person stopped marketing in WhatsApp itself; record it as their opt-out.
@@ -167,9 +166,12 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     now: () => deps.clock.now(),
     window: (limit) => outbox.openItems(limit),
     windowSize: opts.windowSize ?? 512,
+    idOf: (c) => c._id,
     keyOf: (c) => String(c.subscriberId),
     dueAt: (c) => (c.state === 'pending' ? c.nextAttemptAt : (c.leaseUntil ?? new Date(0))),
     claim: (c, now) => outbox.claim(c, now, leaseMs),
+    claimOffered: (c, offered, now) => outbox.claimOffered(c, offered, now, leaseMs),
+    leaseMs,
     work: (doc) => sendOne(doc as Item).catch((err) => log.error({ err, item: doc._id }, 'send crashed; the lease will expire and it is retried')),
     concurrency,
     idleMs,

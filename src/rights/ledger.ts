@@ -26,3 +26,25 @@ export async function closeRequest(
   const closedType = (await ctx.requests.close(id, state, outcome, ctx.clock.now(), type)) ?? 'request';
   await ctx.ledger.append({ requestId: id, subscriberToken, event: `${closedType}.${state}`, detail: outcome });
 }
+
+/**
+ * A request carried out in the same turn it arrived (STOP, START): written closed, and its receipt
+ * and outcome noted in the ledger as two consecutive entries in one write. A replay writes nothing
+ * new (both are keyed by the request id).
+ */
+export async function recordCompletedRequest(
+  ctx: Ctx,
+  r: { id: string; subscriberToken: string; type: RequestType; channel: string },
+  state: 'done' | 'cancelled',
+  outcome: string,
+): Promise<void> {
+  const receivedAt = ctx.clock.now();
+  const { dueAt, regime } = dueDate(r.type, receivedAt);
+  // Exists already: a replay, possibly of a step that opened it without closing it.
+  if (!(await ctx.requests.open({ ...r, receivedAt, dueAt, regime }, { state, outcome, at: receivedAt })))
+    await ctx.requests.close(r.id, state, outcome, receivedAt, r.type);
+  await ctx.ledger.appendAll([
+    { requestId: r.id, subscriberToken: r.subscriberToken, event: `${r.type}.received`, detail: r.channel },
+    { requestId: r.id, subscriberToken: r.subscriberToken, event: `${r.type}.${state}`, detail: outcome },
+  ]);
+}

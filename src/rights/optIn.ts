@@ -1,7 +1,7 @@
 import type { ConsentSource } from '../store/consentStore';
 import type { Subscriber } from '../store/subscriberStore';
 import type { RightsContext } from './context';
-import { closeRequest, openRequest } from './ledger';
+import { recordCompletedRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
 
 /**
@@ -22,14 +22,11 @@ export async function optIn(
     return outcome('already_opted_in', text('optIn.already'));
   }
 
-  await openRequest(ctx, { id: r.requestId, subscriberToken: s.key, type: 'opt_in', channel: r.channel });
   await ctx.consents.record({ id: consentId, subscriberId: s._id, action: 'grant', source: r.source, detail: r.detail, at: r.at });
   const applied = replay || (await ctx.subscribers.applyConsent(s._id, 'opted_in', r.at));
-  if (!applied) {
-    await closeRequest(ctx, r.requestId, s.key, 'done', 'superseded by a newer choice', 'opt_in');
-    return outcome('opt_in_superseded');
-  }
-  if (r.source === 'keyword' || r.source === 'button') await ctx.suppressions.lift(s.key);
-  await closeRequest(ctx, r.requestId, s.key, 'done', `marketing consent granted (${r.source})`, 'opt_in');
-  return outcome('opted_in', text('optIn.confirmed'));
+  if (applied && (r.source === 'keyword' || r.source === 'button')) await ctx.suppressions.lift(s.key);
+  // Carried out at once: the request is recorded with how it ended.
+  const request = { id: r.requestId, subscriberToken: s.key, type: 'opt_in' as const, channel: r.channel };
+  await recordCompletedRequest(ctx, request, 'done', applied ? `marketing consent granted (${r.source})` : 'superseded by a newer choice');
+  return applied ? outcome('opted_in', text('optIn.confirmed')) : outcome('opt_in_superseded');
 }

@@ -1,7 +1,7 @@
 import type { ConsentSource } from '../store/consentStore';
 import type { Subscriber } from '../store/subscriberStore';
 import type { RightsContext } from './context';
-import { closeRequest, openRequest } from './ledger';
+import { recordCompletedRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
 
 export type OptOutContext = Pick<RightsContext, 'subscribers' | 'consents' | 'requests' | 'ledger' | 'clock'>;
@@ -27,15 +27,13 @@ export async function optOut(
     return outcome('already_opted_out', ...(r.silent ? [] : [text('optOut.already')]));
   }
 
-  await openRequest(ctx, { id: r.requestId, subscriberToken: s.key, type: 'opt_out', channel: r.channel });
   await ctx.consents.record({ id: consentId, subscriberId: s._id, action: 'withdraw', source: r.source, detail: r.detail, at: r.at });
   const applied = replay || (await ctx.subscribers.applyConsent(s._id, 'opted_out', r.at));
   // The clarifying question is answered by this; a pending erasure is not touched.
   if (s.pending?.kind === 'opt_out_question') await ctx.subscribers.clearQuestion(s._id, 'opt_out_question');
-  if (!applied) {
-    await closeRequest(ctx, r.requestId, s.key, 'done', 'superseded by a newer choice', 'opt_out');
-    return outcome('opt_out_superseded');
-  }
-  await closeRequest(ctx, r.requestId, s.key, 'done', `marketing consent withdrawn (${r.source})`, 'opt_out');
+  // Carried out at once: the request is recorded with how it ended.
+  const request = { id: r.requestId, subscriberToken: s.key, type: 'opt_out' as const, channel: r.channel };
+  await recordCompletedRequest(ctx, request, 'done', applied ? `marketing consent withdrawn (${r.source})` : 'superseded by a newer choice');
+  if (!applied) return outcome('opt_out_superseded');
   return outcome('opted_out', ...(r.silent ? [] : [text('optOut.confirmed')]));
 }

@@ -76,7 +76,7 @@ async function createProfile(
     await ctx.consents.record({ id: `${String(_id)}:signal`, subscriberId: _id, action: 'withdraw', source: signal.source, at: signal.at });
     await ctx.suppressions.dropSignals([f.key]);
   }
-  return (await ctx.subscribers.byId(_id)) as Subscriber;
+  return created;
 }
 
 /** The business number to write to this person from: the one they last wrote to, if it is still ours. */

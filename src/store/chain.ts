@@ -8,7 +8,8 @@ import type { KvStore } from './kvStore';
 /**
  * A tamper-evident, append-only chain in a collection (the rights ledger, the staff audit log):
  * every entry carries the hash of the one before it. Appending is an insert at position last+1
- * under a unique index on `seq`, so concurrent writers (several replicas) never fork the chain;
+ * under a unique index on `seq`, so concurrent writers (several replicas) never fork the chain
+ * (docs/scaling.md: one chain per partition past one database);
  * an entry's `_id` is its idempotency key, so a replayed step appends nothing. Retention may cut
  * the chain from its start; the cut is remembered as a checkpoint (`<name>.checkpoint`), so it
  * still verifies.
@@ -42,17 +43,96 @@ export function chainHash(spec: ChainSpec, e: Entry): string {
 
 export type Chain = ReturnType<typeof createChain>;
 
+/** How often the head is written to `kv` (at most): on start, the chain is walked from there. */
+const PERSIST_EVERY_MS = 1000;
+
 export function createChain(spec: ChainSpec, model: ChainModel, kv: KvStore, clock: Clock) {
   const headId = `${spec.name}.head`;
-  // The head as this process last wrote it (null: read it from `kv`).
+  // The head as this process last wrote or saw it (null: read it from `kv`).
   let known: { seq: number; hash: string } | null = null;
-  // Appends of one chain run one at a time in this process (replicas still race, safely).
-  let tail: Promise<unknown> = Promise.resolve();
-  const serialised = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => undefined);
-    return run;
+  let persistedAt = 0;
+  // Appends waiting for the batch in flight; one batch at a time per process (replicas still race, safely).
+  let queue: { items: Item[]; done: (err?: unknown) => void }[] = [];
+  let flushing = false;
+
+  type Item = { content: Record<string, unknown>; id: string; extra: Record<string, unknown> };
+  const entryOf = (item: Item, head: { seq: number; hash: string }, at: Date) => {
+    const entry = { seq: head.seq + 1, at, ...Object.fromEntries(spec.fields.map((f) => [f, item.content[f] ?? null])), prevHash: head.hash };
+    return { _id: item.id, ...entry, ...item.extra, hash: chainHash(spec, entry) };
   };
+  const headNow = async () => known ?? (await kv.get<{ seq: number; hash: string }>(headId)) ?? (await chain.checkpoint());
+
+  /**
+   * One entry, the careful way: if the head is stale (another replica appended, or this process
+   * restarted from a head persisted a moment earlier), the insert collides on `seq`, and the head
+   * is walked forward to the entry there before trying again.
+   */
+  async function appendOne(item: Item): Promise<void> {
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const doc = entryOf(item, await headNow(), clock.now());
+      try {
+        await model.collection.insertOne(doc as never);
+        known = { seq: doc.seq, hash: doc.hash };
+        return;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        known = null;
+        if (await model.exists({ _id: item.id })) return; // this very event was appended before
+        const taken = await model.findOne({ seq: doc.seq }, { seq: 1, hash: 1 }).lean<{ seq: number; hash: string }>();
+        if (taken) known = { seq: taken.seq, hash: taken.hash };
+      }
+    }
+    throw new AppError('LEDGER.APPEND_FAILED', `${spec.name}: append kept colliding`);
+  }
+
+  /**
+   * Everything queued while the previous batch was in flight goes as one ordered insert of
+   * consecutive entries (group commit: the chain costs one round trip per batch, not per entry).
+   * On a collision the inserted prefix stands and the rest goes one by one (appendOne).
+   */
+  async function flush(): Promise<void> {
+    flushing = true;
+    try {
+      while (queue.length) {
+        const batch = queue;
+        queue = [];
+        const items = batch.flatMap((b) => b.items);
+        let failure: unknown;
+        try {
+          let head = await headNow();
+          const at = clock.now();
+          const docs = items.map((item) => {
+            const doc = entryOf(item, head, at);
+            head = { seq: doc.seq, hash: doc.hash };
+            return doc;
+          });
+          try {
+            await model.collection.insertMany(docs as never[], { ordered: true });
+            known = head;
+          } catch (err) {
+            if (!isDuplicateKey(err)) throw err;
+            // Ordered: everything before the first failed entry is in (MongoBulkWriteError.writeErrors).
+            const written = (err as { writeErrors?: { index: number } | { index: number }[] }).writeErrors;
+            const inserted = (Array.isArray(written) ? written[0] : written)?.index ?? 0;
+            known = inserted > 0 ? { seq: docs[inserted - 1].seq, hash: docs[inserted - 1].hash } : null;
+            for (const item of items.slice(inserted)) await appendOne(item);
+          }
+          if (known && clock.now().getTime() - persistedAt >= PERSIST_EVERY_MS) {
+            // The persisted head is a hint for the next start: a stale one costs a short walk, not a fork.
+            await kv.set(headId, known);
+            persistedAt = clock.now().getTime();
+          }
+        } catch (err) {
+          known = null;
+          failure = err;
+        }
+        for (const b of batch) b.done(failure);
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
   const chain = {
     spec,
     model,
@@ -60,39 +140,24 @@ export function createChain(spec: ChainSpec, model: ChainModel, kv: KvStore, clo
     /** Forgets the head this process knows (after the chain was rewritten under it: maintenance/migrateIds.ts). */
     forgetHead: () => {
       known = null;
+      persistedAt = 0;
     },
     /** Where verification starts: the genesis, or the checkpoint the retention sweep left. */
     checkpoint: async () => (await kv.get<{ seq: number; hash: string }>(`${spec.name}.checkpoint`)) ?? { seq: 0, hash: GENESIS },
 
     /**
-     * Appends one entry under `id` (a replayed step with the same id appends nothing). The head
-     * (last position and hash) is kept in `kv` so a start reads it by `_id` only, and in this
-     * process after that: an append is one insert and one head write. If the head is stale
-     * (another replica appended, or a crash came between the insert and the head update), the
-     * insert collides on `seq` and the head is walked forward before trying again.
+     * Appends entries in the order given, each under its `id` (a replayed step with the same id
+     * appends nothing). Concurrent callers share one insert; unrelated people's requests wait for
+     * no more than the batch in flight.
      */
-    append: (content: Record<string, unknown>, id: string, extra: Record<string, unknown> = {}): Promise<void> =>
-      serialised(async () => {
-        for (let attempt = 0; attempt < 100; attempt++) {
-          const head = known ?? (await kv.get<{ seq: number; hash: string }>(headId)) ?? (await chain.checkpoint());
-          const entry = { seq: head.seq + 1, at: clock.now(), ...Object.fromEntries(spec.fields.map((f) => [f, content[f] ?? null])), prevHash: head.hash };
-          const hash = chainHash(spec, entry);
-          try {
-            await model.collection.insertOne({ _id: id as never, ...entry, ...extra, hash });
-            known = { seq: entry.seq, hash };
-            await kv.set(headId, known, entry.at);
-            return;
-          } catch (err) {
-            if (!isDuplicateKey(err)) throw err;
-            known = null;
-            if (await model.exists({ _id: id })) return; // this very event was appended before
-            // The position is taken: move the head to the entry there, then try again.
-            const taken = await model.findOne({ seq: entry.seq }, { seq: 1, hash: 1 }).lean<{ seq: number; hash: string }>();
-            if (taken) await kv.set(headId, { seq: taken.seq, hash: taken.hash });
-          }
-        }
-        throw new AppError('LEDGER.APPEND_FAILED', `${spec.name}: append kept colliding`);
+    appendAll: (items: { content: Record<string, unknown>; id: string; extra?: Record<string, unknown> }[]): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        queue.push({ items: items.map((i) => ({ extra: {}, ...i })), done: (err) => (err ? reject(err) : resolve()) });
+        if (!flushing) void flush();
       }),
+
+    /** Appends one entry under `id` (chain.appendAll). */
+    append: (content: Record<string, unknown>, id: string, extra: Record<string, unknown> = {}): Promise<void> => chain.appendAll([{ content, id, extra }]),
 
     /** Walks the chain in order; names the first entry whose position, link or content does not hold. */
     async verify(describe: (e: Record<string, unknown>) => Record<string, unknown>): Promise<VerifyResult> {

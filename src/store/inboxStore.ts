@@ -12,6 +12,9 @@ export const inboxSchema = new Schema(
     order: { type: Number, required: true }, // WhatsApp timestamp * 1000 + position in the delivery
     receivedAt: { type: Date, required: true },
     state: { type: String, required: true, default: 'pending' }, // pending | processing | done | failed | ignored | erased (dedupe key only)
+    // true while the state is pending or processing: the workers' window is an equality filter, which
+    // every engine serves from an index (FerretDB v1 pushes down equality, never `$in`).
+    open: { type: Boolean, default: true },
     leaseUntil: { type: Date, default: null },
     attempts: { type: Number, default: 0 },
     lastError: { type: String, default: null },
@@ -19,7 +22,7 @@ export const inboxSchema = new Schema(
   },
   { versionKey: false, collection: 'inbox' },
 );
-inboxSchema.index({ state: 1, order: 1 }); // claim: oldest pending first
+inboxSchema.index({ open: 1, order: 1 }); // claim: oldest open first
 inboxSchema.index({ subscriberKey: 1, order: 1 }); // per-subscriber order: is an earlier item still open?
 inboxSchema.index({ state: 1, leaseUntil: 1 }); // reclaim expired leases
 inboxSchema.index({ receivedAt: 1 }); // retention sweeper
@@ -61,10 +64,14 @@ export function createInboxStore(model: Model<InboxDoc>, pii: Pii, claims: Claim
   return {
     model,
     /** Inserts a batch; duplicates (redeliveries) are skipped by the unordered insert. */
-    insertMany: (docs: Record<string, unknown>[]) => model.collection.insertMany(docs as never[], { ordered: false }),
+    insertMany: (docs: Record<string, unknown>[]) =>
+      model.collection.insertMany(docs.map((d) => ({ ...d, open: OPEN.includes(String(d.state)) })) as never[], { ordered: false }),
+    isEmpty: async () => (await model.estimatedDocumentCount()) === 0,
+    /** Items stored before `open` existed get it (once, at start-up; later starts find none). */
+    markOpen: () => model.updateMany({ open: { $exists: false }, state: { $in: OPEN } }, { $set: { open: true } }).then(() => undefined),
     openItems: (limit: number) =>
       model
-        .find({ state: { $in: OPEN } }, { _id: 1, subscriberKey: 1, order: 1, state: 1, leaseUntil: 1, attempts: 1 })
+        .find({ open: true }, { _id: 1, subscriberKey: 1, order: 1, state: 1, leaseUntil: 1, attempts: 1 })
         .sort({ order: 1, receivedAt: 1 })
         .limit(limit)
         .lean<Head[]>(),
@@ -74,23 +81,44 @@ export function createInboxStore(model: Model<InboxDoc>, pii: Pii, claims: Claim
       const update = { $set: { state: 'processing', leaseUntil: new Date(now.getTime() + leaseMs), attempts: (item.attempts ?? 0) + 1 } };
       return model.findOneAndUpdate({ _id: item._id }, update, { returnDocument: 'after' }).lean<InboxDoc>();
     },
+    /**
+     * Claims an item this process stored a moment ago, from the document as written: winning the
+     * claim is enough (no read, no lease write; store/claimStore.ts keeps others off it, and a
+     * crash leaves the claim to go stale). If the item moved on since (another replica retried
+     * it), the usual claim decides.
+     */
+    async claimOffered(seen: Pick<Head, '_id' | 'attempts' | 'state'>, offered: InboxDoc, now: Date, leaseMs: number): Promise<InboxDoc | null> {
+      if (seen.state !== 'pending' || (seen.attempts ?? 0) !== (offered.attempts ?? 0)) return this.claim(seen, now, leaseMs);
+      if (!(await claims.win('inbox', seen._id, offered.attempts ?? 0, now, leaseMs))) return null;
+      return { ...offered, state: 'processing', leaseUntil: new Date(now.getTime() + leaseMs), attempts: (offered.attempts ?? 0) + 1 };
+    },
     payloadOf: (doc: Pick<InboxDoc, '_id' | 'payloadEnc'>) => JSON.parse(pii.decrypt(doc.payloadEnc!, at('inbox', 'payloadEnc', doc._id))) as InboundPayload,
     // By _id alone (FerretDB pushes down nothing else); marking done twice after a lost lease is harmless.
-    done: (id: string, now: Date) =>
-      model.updateOne({ _id: id }, { $set: { state: 'done', processedAt: now, leaseUntil: null, lastError: null } }).then(() => undefined),
-    failed: (id: string, lastError: string) => model.updateOne({ _id: id }, { $set: { state: 'failed', leaseUntil: null, lastError } }).then(() => undefined),
-    retryAfter: (id: string, until: Date, lastError: string) => model.updateOne({ _id: id }, { $set: { leaseUntil: until, lastError } }).then(() => undefined),
-    backlog: () => model.countDocuments({ state: { $in: OPEN } }),
+    /** Finished; `attempts` is recorded too (an item claimed as offered was never leased in the database). */
+    done: (id: string, now: Date, attempts: number) =>
+      model
+        .updateOne({ _id: id }, { $set: { state: 'done', open: false, processedAt: now, leaseUntil: null, lastError: null, attempts } })
+        .then(() => undefined),
+    failed: (id: string, lastError: string) =>
+      model.updateOne({ _id: id }, { $set: { state: 'failed', open: false, leaseUntil: null, lastError } }).then(() => undefined),
+    /** Retry once `until` has passed; `attempts` (claims so far) names the next claim (store/claimStore.ts). */
+    retryAfter: (id: string, until: Date, lastError: string, attempts: number) =>
+      model.updateOne({ _id: id }, { $set: { state: 'processing', leaseUntil: until, lastError, attempts } }).then(() => undefined),
+    backlog: () => model.countDocuments({ open: true }),
     /** The person's token changed: their items follow (so per-person order and erasure find them). */
     rekey: (oldKey: string, newKey: string) => model.updateMany({ subscriberKey: oldKey }, { $set: { subscriberKey: newKey } }).then(() => undefined),
     /** Erasure: items keep only their keyed dedupe id until the retention sweep, nothing of the person. */
-    eraseOf: (keys: string[]) =>
-      model
-        .updateMany(
-          { subscriberKey: { $in: keys } },
-          { $set: { state: 'erased', field: 'erased', type: 'erased', leaseUntil: null }, $unset: { payloadEnc: 1, subscriberKey: 1, lastError: 1 } },
-        )
-        .then(() => undefined),
+    // One equality update per key (not `$in`): FerretDB v1 reads the whole collection for an `$in`.
+    eraseOf: async (keys: string[]) => {
+      for (const subscriberKey of new Set(keys))
+        await model.updateMany(
+          { subscriberKey },
+          {
+            $set: { state: 'erased', open: false, field: 'erased', type: 'erased', leaseUntil: null },
+            $unset: { payloadEnc: 1, subscriberKey: 1, lastError: 1 },
+          },
+        );
+    },
     sweep: async (before: Date) => (await model.deleteMany({ state: { $in: FINISHED }, receivedAt: { $lt: before } })).deletedCount,
   };
 }

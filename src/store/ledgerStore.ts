@@ -55,6 +55,8 @@ export function createLedgerStore(model: Model<LedgerDoc>, kv: KvStore, clock: C
   return {
     chain,
     append: (ev: LedgerEvent) => chain.append({ ...ev }, `${ev.requestId}:${ev.event}`),
+    /** Several events, consecutive in the chain, in one write. */
+    appendAll: (evs: LedgerEvent[]) => chain.appendAll(evs.map((ev) => ({ content: { ...ev }, id: `${ev.requestId}:${ev.event}` }))),
     verify: (): Promise<VerifyResult> => chain.verify((e) => ({ requestId: e.requestId, event: e.event })),
     lastVerification: () => chain.lastVerification(),
     /** A request's history, in order. */

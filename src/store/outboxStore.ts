@@ -13,6 +13,7 @@ export const outboxSchema = new Schema(
     category: { type: String, required: true }, // rights | service | marketing
     kind: { type: String, required: true },
     state: { type: String, required: true, default: 'pending' }, // pending | sending | sent | delivered | read | failed
+    open: { type: Boolean, default: true }, // pending or sending: the workers' window is an equality filter (inboxStore.ts)
     order: { type: Number, required: true },
     attempts: { type: Number, default: 0 },
     nextAttemptAt: { type: Date, required: true },
@@ -28,7 +29,7 @@ export const outboxSchema = new Schema(
   },
   { versionKey: false, collection: 'outbox' },
 );
-outboxSchema.index({ state: 1, nextAttemptAt: 1 }); // claim due work
+outboxSchema.index({ open: 1, order: 1 }); // claim due work, oldest first
 outboxSchema.index({ subscriberId: 1, order: 1 }); // per-recipient order
 outboxSchema.index({ graphKey: 1 }); // status webhooks without our callback id
 
@@ -61,9 +62,9 @@ export type OutboxStore = ReturnType<typeof createOutboxStore>;
  */
 export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: ClaimStore) {
   return {
-    /** Inserts one item; false when it exists (the idempotency key was used before). */
-    insert: (it: NewItem) =>
-      insertOnce(model, {
+    /** Inserts one item and returns it as stored; null when it exists (the idempotency key was used before). */
+    async insert(it: NewItem): Promise<OutboxDoc | null> {
+      const doc = {
         _id: it.id,
         subscriberId: it.subscriberId,
         toEnc: pii.encrypt(JSON.stringify(it.to), at('outbox', 'toEnc', it.id)),
@@ -72,6 +73,7 @@ export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: Cla
         category: it.category,
         kind: it.kind,
         state: 'pending',
+        open: true,
         order: it.order,
         attempts: 0,
         nextAttemptAt: it.now,
@@ -83,7 +85,9 @@ export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: Cla
         purgeAfterSend: it.purgeAfterSend,
         createdAt: it.now,
         sentAt: null,
-      }),
+      };
+      return (await insertOnce(model, doc)) ? (doc as unknown as OutboxDoc) : null;
+    },
     byId: (id: string) => model.findById(id).lean<OutboxDoc>(),
     byGraphKey: (graphKey: string) => model.findOne({ graphKey }).lean<OutboxDoc>(),
     /** The item an Idempotency-Key names (null: never used), with the hash of the request it was first used with. */
@@ -99,10 +103,13 @@ export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: Cla
         ]),
       ),
 
+    isEmpty: async () => (await model.estimatedDocumentCount()) === 0,
+    /** Items stored before `open` existed get it (once, at start-up; later starts find none). */
+    markOpen: () => model.updateMany({ open: { $exists: false }, state: { $in: OPEN } }, { $set: { open: true } }).then(() => undefined),
     /** Every open item in order (a recipient's head is its oldest open item). */
     openItems: (limit: number) =>
       model
-        .find({ state: { $in: OPEN } }, { _id: 1, subscriberId: 1, order: 1, state: 1, nextAttemptAt: 1, leaseUntil: 1, attempts: 1 })
+        .find({ open: true }, { _id: 1, subscriberId: 1, order: 1, state: 1, nextAttemptAt: 1, leaseUntil: 1, attempts: 1 })
         .sort({ order: 1 })
         .limit(limit)
         .lean<Pick<OutboxDoc, '_id' | 'subscriberId' | 'order' | 'state' | 'nextAttemptAt' | 'leaseUntil' | 'attempts'>[]>(),
@@ -112,15 +119,23 @@ export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: Cla
       const update = { $set: { state: 'sending', leaseUntil: new Date(now.getTime() + leaseMs), attempts: (item.attempts ?? 0) + 1 } };
       return model.findOneAndUpdate({ _id: item._id }, update, { returnDocument: 'after' }).lean<OutboxDoc>();
     },
-    backlog: () => model.countDocuments({ state: { $in: OPEN } }),
+    /** Claims an item this process queued a moment ago, from the document as written (inboxStore.claimOffered). */
+    async claimOffered(seen: Pick<OutboxDoc, '_id' | 'attempts' | 'state'>, offered: OutboxDoc, now: Date, leaseMs: number): Promise<OutboxDoc | null> {
+      if (seen.state !== 'pending' || (seen.attempts ?? 0) !== (offered.attempts ?? 0)) return this.claim(seen, now, leaseMs);
+      if (!(await claims.win('outbox', seen._id, offered.attempts ?? 0, now, leaseMs))) return null;
+      return { ...offered, state: 'sending', leaseUntil: new Date(now.getTime() + leaseMs), attempts: (offered.attempts ?? 0) + 1 };
+    },
+    backlog: () => model.countDocuments({ open: true }),
     /** Records how a send ended (or moved on), releasing the lease. */
-    settle: (id: string, set: Partial<Pick<OutboxDoc, 'state' | 'graphKey' | 'sentAt' | 'error'>>) =>
-      model.updateOne({ _id: id }, { $set: { ...set, leaseUntil: null } }).then(() => undefined),
-    retryAt: (id: string, when: Date, error: { code: number; title: string }) =>
-      model.updateOne({ _id: id }, { $set: { state: 'pending', leaseUntil: null, nextAttemptAt: when, error } }).then(() => undefined),
+    settle: (id: string, set: Partial<Pick<OutboxDoc, 'state' | 'graphKey' | 'sentAt' | 'error' | 'attempts'>>) =>
+      model.updateOne({ _id: id }, { $set: { ...set, ...(set.state ? { open: OPEN.includes(set.state) } : {}), leaseUntil: null } }).then(() => undefined),
+    /** Retry at `when`; `attempts` (claims so far) names the next claim (store/claimStore.ts). */
+    retryAt: (id: string, when: Date, error: { code: number; title: string }, attempts: number) =>
+      model.updateOne({ _id: id }, { $set: { state: 'pending', open: true, leaseUntil: null, nextAttemptAt: when, error, attempts } }).then(() => undefined),
     rememberUpload: (id: string, mediaId: string) => model.updateOne({ _id: id }, { $set: { mediaId } }).then(() => undefined),
     /** A status webhook: the state only moves forward (statuses arrive out of order). */
-    advance: (id: string, state: string, error: OutboxDoc['error']) => model.updateOne({ _id: id }, { $set: { state, error } }).then(() => undefined),
+    advance: (id: string, state: string, error: OutboxDoc['error']) =>
+      model.updateOne({ _id: id }, { $set: { state, open: OPEN.includes(state), error } }).then(() => undefined),
     remove: (id: string) => model.deleteOne({ _id: id }).then(() => undefined),
 
     /** Documents uploaded for this person (deleted at Meta when they are erased). */

@@ -30,8 +30,14 @@ export type RequestStore = ReturnType<typeof createRequestStore>;
  */
 export function createRequestStore(model: Model<RequestDoc>) {
   return {
-    /** Opens a request; false when it exists already (a replayed step). */
-    open: (r: { id: string; subscriberToken: string; type: string; channel: string; receivedAt: Date; dueAt: Date; regime: string }) =>
+    /**
+     * Opens a request; false when it exists already (a replayed step). A request carried out at
+     * once (STOP, START) is written closed: one insert instead of an insert and an update.
+     */
+    open: (
+      r: { id: string; subscriberToken: string; type: string; channel: string; receivedAt: Date; dueAt: Date; regime: string },
+      closed?: { state: Exclude<RequestState, 'open'>; outcome: string; at: Date },
+    ) =>
       insertOnce(model, {
         _id: r.id,
         subscriberToken: r.subscriberToken,
@@ -40,9 +46,9 @@ export function createRequestStore(model: Model<RequestDoc>) {
         receivedAt: r.receivedAt,
         dueAt: r.dueAt,
         regime: r.regime,
-        state: 'open',
-        doneAt: null,
-        outcome: null,
+        state: closed?.state ?? 'open',
+        doneAt: closed?.at ?? null,
+        outcome: closed?.outcome ?? null,
       }),
     exists: async (id: string) => Boolean(await model.exists({ _id: id })),
     get: (id: string) => model.findById(id).lean<RequestDoc>(),

@@ -112,7 +112,7 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
     keyTaken: async (key: string) => Boolean(await model.exists({ key })),
     consentOf: async (key: string) => ((await model.findOne({ key }, { consent: 1 }).lean()) as { consent: ConsentState } | null)?.consent ?? null,
 
-    /** Inserts a new profile; false when another replica created it first. */
+    /** Inserts a new profile and returns it as stored; null when another replica created it first. */
     async create(
       id: Identity,
       f: {
@@ -125,8 +125,8 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
         businessNumberId?: string;
         window?: { lastInboundAt: Date; windowUntil: Date };
       },
-    ): Promise<boolean> {
-      return insertOnce(model, {
+    ): Promise<Subscriber | null> {
+      const doc = {
         _id: f._id as never,
         key: f.key,
         bsuidKey: id.bsuid ? store.tokenOf({ bsuid: id.bsuid }) : null,
@@ -149,7 +149,8 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
         previousKeys: [],
         origin: f.origin,
         createdAt: f.now,
-      });
+      };
+      return (await insertOnce(model, doc)) ? (doc as unknown as Subscriber) : null;
     },
 
     /**

@@ -2,6 +2,8 @@ import type { Deps } from '../deps';
 
 export interface WriteResult {
   duplicates: number;
+  /** The documents stored by this write (not the duplicates), as stored. */
+  stored: Doc[];
 }
 
 type Doc = Record<string, unknown> & { _id: string };
@@ -46,9 +48,8 @@ export function inboxWriter(deps: Deps): (docs: Doc[]) => Promise<WriteResult> {
         const mine = p.docs.length;
         if (failure) p.reject(failure);
         else {
-          let duplicates = 0;
-          for (let i = offset; i < offset + mine; i++) if (dupIndexes.has(i)) duplicates += 1;
-          p.resolve({ duplicates });
+          const stored = p.docs.filter((_, i) => !dupIndexes.has(offset + i));
+          p.resolve({ duplicates: mine - stored.length, stored });
         }
         offset += mine;
       }

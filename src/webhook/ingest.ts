@@ -3,9 +3,17 @@ import { AppError } from '../lib/errors';
 import { at } from '../privacy/pii';
 import type { Envelope } from './envelope';
 import { explode } from './explode';
-import { inboxWriter } from './inboxWriter';
+import { inboxWriter, type WriteResult } from './inboxWriter';
+import type { InboxDoc } from '../store/inboxStore';
 
-export type IngestOutcome = { kind: 'stored'; items: number; fresh: number; duplicates: number };
+export type IngestOutcome = {
+  kind: 'stored';
+  items: number;
+  fresh: number;
+  duplicates: number;
+  /** The fresh items to process, as stored. */
+  stored: InboxDoc[];
+};
 
 /**
  * Persists every item of a delivery before anyone answers 200: a STOP that was acknowledged but
@@ -57,12 +65,14 @@ export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<In
     if (d.aside) deps.metrics.webhookKeptAside.inc({ reason: d.aside });
   }
   if (docs.length < drafts.length) deps.log.child({ module: 'webhook' }).debug({ dropped: drafts.length - docs.length }, 'statuses for erased numbers dropped');
-  if (docs.length === 0) return { kind: 'stored', items: drafts.length, fresh: 0, duplicates: 0 };
-  let duplicates = 0;
+  if (docs.length === 0) return { kind: 'stored', items: drafts.length, fresh: 0, duplicates: 0, stored: [] };
+  let written: WriteResult;
   try {
-    duplicates = (await inboxWriter(deps)(docs)).duplicates;
+    written = await inboxWriter(deps)(docs);
   } catch (err) {
     throw new AppError('DB.UNAVAILABLE', 'could not store the delivery', { httpStatus: 503, cause: err });
   }
-  return { kind: 'stored', items: docs.length, fresh: docs.length - duplicates, duplicates };
+  // The ones to process, as the inbox holds them (inboxStore.insertMany adds `open`): the worker claims these without reading them.
+  const stored = written.stored.filter((d) => d.state === 'pending').map((d) => ({ ...d, open: true }) as unknown as InboxDoc);
+  return { kind: 'stored', items: docs.length, fresh: written.stored.length, duplicates: written.duplicates, stored };
 }

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler } from 'express';
 import type { Deps } from '../deps';
+import type { InboxDoc } from '../store/inboxStore';
 import { AppError } from '../lib/errors';
 import { securitySignal } from '../privacy/alerts';
 import { envelopeSchema } from './envelope';
@@ -14,7 +15,7 @@ export const MAX_DELIVERY_BYTES = 3 * 1024 * 1024;
  * The WhatsApp webhook edge: verification handshake, then signed deliveries stored in the inbox
  * before the 200. Processing happens later, from the inbox (inbox/worker.ts).
  */
-export function webhookRouter(deps: Deps, onStored: () => void): Router {
+export function webhookRouter(deps: Deps, onStored: (docs: InboxDoc[]) => void): Router {
   const router = Router();
   const log = deps.log.child({ module: 'webhook' });
   const { metrics } = deps;
@@ -68,7 +69,7 @@ export function webhookRouter(deps: Deps, onStored: () => void): Router {
       const outcome = await ingestDelivery(deps, parsed.data);
       log.debug({ items: outcome.items, fresh: outcome.fresh, duplicates: outcome.duplicates }, 'delivery stored');
       done(200, outcome.fresh === 0 && outcome.items > 0 ? 'duplicate' : 'stored', { received: outcome.items });
-      if (outcome.fresh > 0) onStored();
+      if (outcome.fresh > 0) onStored(outcome.stored);
     } catch (err) {
       // Never a 200 for something not stored: Meta retries on 5xx.
       log.error({ err, code: (err as AppError).code }, 'delivery not stored');

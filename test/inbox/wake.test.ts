@@ -50,6 +50,23 @@ describe('the workers are woken, not polled', () => {
     await waitFor(() => h.fake.deliveredTo(waId).length === 1, 20_000);
     expect(await consentOf(waId)).toBe('opted_in');
     const item = await h.deps.models.Outbox.findOne({}).lean();
-    expect(item).toMatchObject({ state: 'sent', attempts: 2 });
+    expect(item).toMatchObject({ state: 'sent', open: false, attempts: 2 });
+    // Claimed as this process queued it (no lease written), then again for the retry: one claim per generation.
+    const claims = (await h.db.conn.db!.collection('claims').find({}).toArray()).map((c) => String(c._id));
+    expect(claims.filter((c) => c.startsWith(`outbox:${item!._id}:`)).sort()).toEqual([`outbox:${item!._id}:0`, `outbox:${item!._id}:1`]);
+  });
+
+  it('a delivery this process stored is claimed as stored, once, and its record says so when done', async () => {
+    const waId = '15550008803';
+    await deliver(waId, 'STOP');
+    await waitFor(() => h.fake.deliveredTo(waId).length === 1, 20_000);
+    const item = await h.deps.models.Inbox.findOne({ field: 'messages' }).lean();
+    await waitFor(async () => (await h.deps.models.Inbox.findById(item!._id).lean())?.state === 'done', 10_000);
+    expect(await h.deps.models.Inbox.findById(item!._id).lean()).toMatchObject({ state: 'done', open: false, attempts: 1 });
+    const claims = (await h.db.conn.db!.collection('claims').find({}).toArray()).map((c) => String(c._id));
+    expect(claims.filter((c) => c.startsWith('inbox:'))).toEqual([`inbox:${item!._id}:0`]);
+    // Nothing left that a worker could claim again.
+    expect(await h.deps.models.Inbox.countDocuments({ open: true })).toBe(0);
+    expect(await h.deps.models.Outbox.countDocuments({ open: true })).toBe(0);
   });
 });

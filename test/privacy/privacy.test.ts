@@ -156,6 +156,31 @@ describe('the tamper-evident ledger', () => {
       await h.close();
     }
   });
+  it('stays one unforked chain when two processes append at once, one from a stale head, and a replayed step appends nothing', async () => {
+    const h = await createChatHarness('ledgerrace');
+    try {
+      // Two replicas of the ledger on one database: each keeps its own idea of the head.
+      const a = h.deps.stores.ledger;
+      const b = createStores(h.deps.models, h.deps.pii, h.deps.clock).ledger;
+      const event = (i: number) => ({ requestId: `race${i}`, subscriberToken: 'tok', event: 'opt_out.received', detail: 'chat' });
+      await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).append(event(i))));
+      // Replays, from either side, and pairs written as one (a STOP's receipt and outcome).
+      await Promise.all([a.append(event(3)), b.append(event(4)), a.appendAll([event(40), { ...event(40), event: 'opt_out.done' }])]);
+      // A process started later reads the head persisted a moment ago (possibly behind) and walks on.
+      const c = createStores(h.deps.models, h.deps.pii, h.deps.clock).ledger;
+      await c.append(event(41));
+
+      const entries = await h.deps.models.Ledger.find({ requestId: /^race/ }).sort({ seq: 1 }).lean();
+      expect(entries.map((e) => e._id).sort()).toEqual([...Array.from({ length: 42 }, (_, i) => `race${i}:opt_out.received`), 'race40:opt_out.done'].sort());
+      const all = await h.deps.models.Ledger.find({}, { seq: 1 }).sort({ seq: 1 }).lean();
+      expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
+      const done = entries.find((e) => e._id === 'race40:opt_out.done')!;
+      expect(done.seq).toBe(entries.find((e) => e._id === 'race40:opt_out.received')!.seq + 1);
+      expect(await a.verify()).toMatchObject({ ok: true, entries: all.length });
+    } finally {
+      await h.close();
+    }
+  });
 });
 
 describe('the retention sweeper', () => {
