@@ -121,8 +121,9 @@ export function workerLoop(o: {
   };
 }
 
-/** Items handed over in this process wait at most this many at a time (the rest take the usual path). */
+/** Items handed over in this process wait at most this many at a time, and this long (the rest take the usual path). */
 const MAX_OFFERED = 10_000;
+const OFFER_KEPT_MS = 60_000;
 
 /**
  * A leased queue worker. Each pass reads a bounded window of the oldest open items (never the whole
@@ -159,11 +160,12 @@ export function queueWorker<C, D>(o: {
   const inHand = new Set<Promise<void>>();
   const held = new Set<string>();
   const lostUntil = new Map<string, number>();
-  const offered = new Map<string, D>();
+  // What was offered, with when: an item another replica finished first never comes up here, so it is dropped after a while.
+  const offered = new Map<string, { d: D; at: number }>();
   let nextDue: number | undefined;
   async function claimOne(c: C, now: Date): Promise<D | null> {
     const id = o.idOf(c);
-    const mine = offered.get(id);
+    const mine = offered.get(id)?.d;
     offered.delete(id);
     const d = mine && o.claimOffered ? await o.claimOffered(c, mine, now) : await o.claim(c, now);
     if (d) held.add(id);
@@ -173,6 +175,11 @@ export function queueWorker<C, D>(o: {
   async function runOnce(wait = true): Promise<number> {
     const now = o.now();
     for (const [id, until] of lostUntil) if (until <= now.getTime()) lostUntil.delete(id);
+    // Oldest first (insertion order): stop at the first one still fresh.
+    for (const [id, o] of offered) {
+      if (o.at >= Date.now() - OFFER_KEPT_MS) break;
+      offered.delete(id);
+    }
     const heads = headsOf(await o.window(o.windowSize), o.keyOf);
     const later = heads.map((c) => o.dueAt(c).getTime()).filter((t) => t > now.getTime());
     nextDue = later.length ? Math.min(...later) - now.getTime() : undefined;
@@ -199,7 +206,7 @@ export function queueWorker<C, D>(o: {
   });
   /** Items just written by this process, as written: they are claimed without being read again. */
   const offer = (items: D[]) => {
-    for (const d of items) if (offered.size < MAX_OFFERED) offered.set(o.idOf(d), d);
+    for (const d of items) if (offered.size < MAX_OFFERED) offered.set(o.idOf(d), { d, at: Date.now() });
     kick();
   };
   return { runOnce, start, kick, stop, offer };
