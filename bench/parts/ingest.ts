@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import mongoose from 'mongoose';
+import { loadConfig } from '../../src/config';
+import { loadKeys } from '../../src/privacy/loadKeys';
+import { createPii } from '../../src/privacy/pii';
+import { messageKey } from '../../src/privacy/ids';
 import { appEnv } from '../lib/env';
 import { deliveryHeaders, textDelivery, waIdOf } from '../lib/deliveries';
 import { spawnChild } from '../lib/rpc';
@@ -206,6 +210,9 @@ export async function runIngest(ctx: BenchContext): Promise<IngestResult> {
 
 async function checkDurability(uri: string, prefix: string, sent: string[], acked: string[], connections: number): Promise<IngestResult['durability']> {
   const client = new mongoose.mongo.MongoClient(uri);
+  // The inbox keys items by a keyed hash of Meta's id (src/privacy/ids.ts), with the app's keys.
+  const pii = createPii(loadKeys(loadConfig(appEnv({ mongodbUri: uri }))));
+  const keyOf = new Map([...sent, ...acked].filter((id) => id.startsWith(prefix)).map((id) => [messageKey(pii, id), id]));
   try {
     await client.connect();
     const stored = new Set<string>();
@@ -214,7 +221,8 @@ async function checkDurability(uri: string, prefix: string, sent: string[], acke
       .db()
       .collection<{ _id: string }>('inbox')
       .find({}, { projection: { _id: 1 } })) {
-      if (d._id.startsWith(prefix)) stored.add(d._id);
+      const metaId = keyOf.get(d._id);
+      stored.add(metaId ?? d._id);
     }
     const sentSet = new Set(sent);
     const ackedSet = new Set(acked);

@@ -182,12 +182,15 @@ export function queueWorker<C, D>(o: {
     }
     const heads = headsOf(await o.window(o.windowSize), o.keyOf);
     const later = heads.map((c) => o.dueAt(c).getTime()).filter((t) => t > now.getTime());
+    // A claim lost to another replica is looked at again when its lease could have run out.
+    for (const until of lostUntil.values()) later.push(until);
     nextDue = later.length ? Math.min(...later) - now.getTime() : undefined;
     const candidates = heads.filter((c) => o.dueAt(c) <= now && !held.has(o.idOf(c)) && !lostUntil.has(o.idOf(c)));
     const stopping = () => loop.stopping;
     return claimAndWork({
       candidates,
-      claim: (c) => claimOne(c, now),
+      // The time of the claim itself: a pass may wait for a free place before claiming the rest.
+      claim: (c) => claimOne(c, o.now()),
       work: (d) => o.work(d).finally(() => held.delete(o.idOf(d))),
       inHand,
       concurrency: o.concurrency,

@@ -39,6 +39,9 @@ export async function sweepRetention(deps: Deps): Promise<SweepReport> {
     for (const id of ids) messages += await st.conversation.removeAllOf(id);
   }
 
+  // Queue items an older replica wrote without the `open` flag (a rolling deploy) are found again here.
+  await st.inbox.markOpen();
+  await st.outbox.markOpen();
   const inbox = await st.inbox.sweep(inboxCutoff);
   const outbox = await st.outbox.sweep(inboxCutoff);
   const exports = await st.exports.sweep(new Date(now));

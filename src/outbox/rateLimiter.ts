@@ -5,7 +5,8 @@
  * rate: 81 in a first second was measured, docs/benchmarks.md).
  */
 export interface RateLimiter {
-  take(): Promise<void>;
+  /** Resolves when a send may go, with the time (ms) it was let through. */
+  take(): Promise<number>;
 }
 
 export function createRateLimiter(perSecond: number, now: () => number = Date.now): RateLimiter {
@@ -14,7 +15,7 @@ export function createRateLimiter(perSecond: number, now: () => number = Date.no
   // When the last `perWindow` sends went, oldest first: the next may go only more than 1 s after the oldest.
   const recent: number[] = [];
   let next = 0;
-  let queue = Promise.resolve();
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     take() {
       // Serialised, so the rate holds under concurrency.
@@ -26,8 +27,9 @@ export function createRateLimiter(perSecond: number, now: () => number = Date.no
           if (wait <= 0) {
             recent.push(t);
             if (recent.length > perWindow) recent.shift();
-            next = Math.max(t, next) + interval;
-            return;
+            // On schedule (a late timer does not push every later send back); after an idle spell, from now.
+            next = t - next > interval ? t + interval : next + interval;
+            return t;
           }
           await new Promise((r) => setTimeout(r, Math.ceil(wait)));
         }

@@ -60,7 +60,12 @@ export function createChain(spec: ChainSpec, model: ChainModel, kv: KvStore, clo
     const entry = { seq: head.seq + 1, at, ...Object.fromEntries(spec.fields.map((f) => [f, item.content[f] ?? null])), prevHash: head.hash };
     return { _id: item.id, ...entry, ...item.extra, hash: chainHash(spec, entry) };
   };
-  const headNow = async () => known ?? (await kv.get<{ seq: number; hash: string }>(headId)) ?? (await chain.checkpoint());
+  // Never behind the retention checkpoint: a head persisted before a cut would reuse freed positions.
+  const headNow = async () => {
+    if (known) return known;
+    const [persisted, checkpoint] = [await kv.get<{ seq: number; hash: string }>(headId), await chain.checkpoint()];
+    return persisted && persisted.seq >= checkpoint.seq ? persisted : checkpoint;
+  };
 
   /**
    * One entry, the careful way: if the head is stale (another replica appended, or this process
@@ -76,8 +81,9 @@ export function createChain(spec: ChainSpec, model: ChainModel, kv: KvStore, clo
         return;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
+        // This very event was appended before: the insert wrote nothing, and the head is still right.
+        if (await model.exists({ _id: item.id })) return;
         known = null;
-        if (await model.exists({ _id: item.id })) return; // this very event was appended before
         const taken = await model.findOne({ seq: doc.seq }, { seq: 1, hash: 1 }).lean<{ seq: number; hash: string }>();
         if (taken) known = { seq: taken.seq, hash: taken.hash };
       }
@@ -152,6 +158,7 @@ export function createChain(spec: ChainSpec, model: ChainModel, kv: KvStore, clo
      */
     appendAll: (items: { content: Record<string, unknown>; id: string; extra?: Record<string, unknown> }[]): Promise<void> =>
       new Promise<void>((resolve, reject) => {
+        if (!items.length) return resolve();
         queue.push({ items: items.map((i) => ({ extra: {}, ...i })), done: (err) => (err ? reject(err) : resolve()) });
         if (!flushing) void flush();
       }),

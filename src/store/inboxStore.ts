@@ -1,6 +1,7 @@
 import { Schema, type InferSchemaType, type Model } from 'mongoose';
 import { at, type Pii } from '../privacy/pii';
 import type { ClaimStore } from './claimStore';
+import { openFlagRules } from './openFlag';
 
 export const inboxSchema = new Schema(
   {
@@ -22,7 +23,7 @@ export const inboxSchema = new Schema(
   },
   { versionKey: false, collection: 'inbox' },
 );
-inboxSchema.index({ open: 1, order: 1 }); // claim: oldest open first
+inboxSchema.index({ open: 1, order: 1, receivedAt: 1 }); // claim: oldest open first
 inboxSchema.index({ subscriberKey: 1, order: 1 }); // per-subscriber order: is an earlier item still open?
 inboxSchema.index({ state: 1, leaseUntil: 1 }); // reclaim expired leases
 inboxSchema.index({ receivedAt: 1 }); // retention sweeper
@@ -52,6 +53,7 @@ export type InboxDoc = InferSchemaType<typeof inboxSchema> & { _id: string };
 type Head = Pick<InboxDoc, '_id' | 'subscriberKey' | 'order' | 'state' | 'leaseUntil' | 'attempts'>;
 
 const OPEN = ['pending', 'processing'];
+const { openOnly, repairOpenFlags } = openFlagRules(OPEN);
 const FINISHED = ['done', 'ignored', 'failed', 'erased'];
 
 export type InboxStore = ReturnType<typeof createInboxStore>;
@@ -68,13 +70,16 @@ export function createInboxStore(model: Model<InboxDoc>, pii: Pii, claims: Claim
       model.collection.insertMany(docs.map((d) => ({ ...d, open: OPEN.includes(String(d.state)) })) as never[], { ordered: false }),
     isEmpty: async () => (await model.estimatedDocumentCount()) === 0,
     /** Items stored before `open` existed get it (once, at start-up; later starts find none). */
-    markOpen: () => model.updateMany({ open: { $exists: false }, state: { $in: OPEN } }, { $set: { open: true } }).then(() => undefined),
-    openItems: (limit: number) =>
-      model
-        .find({ open: true }, { _id: 1, subscriberKey: 1, order: 1, state: 1, leaseUntil: 1, attempts: 1 })
-        .sort({ order: 1, receivedAt: 1 })
-        .limit(limit)
-        .lean<Head[]>(),
+    markOpen: () => repairOpenFlags(model),
+    openItems: async (limit: number) =>
+      openOnly(
+        model,
+        await model
+          .find({ open: true }, { _id: 1, subscriberKey: 1, order: 1, state: 1, leaseUntil: 1, attempts: 1 })
+          .sort({ order: 1, receivedAt: 1 })
+          .limit(limit)
+          .lean<Head[]>(),
+      ),
     /** Claims an open item seen in the window: one replica wins it (store/claimStore.ts), and leases it. */
     async claim(item: Pick<Head, '_id' | 'attempts'>, now: Date, leaseMs: number): Promise<InboxDoc | null> {
       if (!(await claims.win('inbox', item._id, item.attempts ?? 0, now, leaseMs))) return null;
@@ -103,7 +108,8 @@ export function createInboxStore(model: Model<InboxDoc>, pii: Pii, claims: Claim
       model.updateOne({ _id: id }, { $set: { state: 'failed', open: false, leaseUntil: null, lastError } }).then(() => undefined),
     /** Retry once `until` has passed; `attempts` (claims so far) names the next claim (store/claimStore.ts). */
     retryAfter: (id: string, until: Date, lastError: string, attempts: number) =>
-      model.updateOne({ _id: id }, { $set: { state: 'processing', leaseUntil: until, lastError, attempts } }).then(() => undefined),
+      // Only while open: a late retry after another replica finished (or erased) it must not reopen it.
+      model.updateOne({ _id: id, open: true }, { $set: { state: 'processing', leaseUntil: until, lastError, attempts } }).then(() => undefined),
     backlog: () => model.countDocuments({ open: true }),
     /** The person's token changed: their items follow (so per-person order and erasure find them). */
     rekey: (oldKey: string, newKey: string) => model.updateMany({ subscriberKey: oldKey }, { $set: { subscriberKey: newKey } }).then(() => undefined),

@@ -46,14 +46,17 @@ function createBatcher(collection: Collection) {
   async function drain(): Promise<void> {
     inFlight = true;
     try {
-      while (queue.length) await writeBatch();
+      while (queue.length) {
+        const batch = queue.slice(0, MAX_BATCH);
+        queue = queue.slice(batch.length);
+        // Even a synchronous throw (a closed connection) settles this batch and lets the queue go on.
+        await writeBatch(batch).catch((err) => batch.forEach((w) => w.reject(err)));
+      }
     } finally {
       inFlight = false;
     }
   }
-  async function writeBatch(): Promise<void> {
-    const batch = queue.slice(0, MAX_BATCH);
-    queue = queue.slice(batch.length);
+  async function writeBatch(batch: Waiting[]): Promise<void> {
     if (batch.length === 1) {
       const [w] = batch;
       await collection.insertOne(w.doc as never).then(

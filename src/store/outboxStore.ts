@@ -1,6 +1,7 @@
 import { Schema, type InferSchemaType, type Model, type Types } from 'mongoose';
 import { at, type Pii } from '../privacy/pii';
 import type { ClaimStore } from './claimStore';
+import { openFlagRules } from './openFlag';
 import { insertOnce } from './insertOnce';
 import type { Recipient } from './subscriberStore';
 
@@ -38,6 +39,7 @@ export type Category = 'rights' | 'service' | 'marketing';
 
 /** States a message can still move out of (a head of its recipient's queue is one of these). */
 const OPEN = ['pending', 'sending'];
+const { openOnly, repairOpenFlags } = openFlagRules(OPEN);
 const FINISHED = ['sent', 'delivered', 'read', 'failed'];
 
 export interface NewItem {
@@ -105,14 +107,17 @@ export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: Cla
 
     isEmpty: async () => (await model.estimatedDocumentCount()) === 0,
     /** Items stored before `open` existed get it (once, at start-up; later starts find none). */
-    markOpen: () => model.updateMany({ open: { $exists: false }, state: { $in: OPEN } }, { $set: { open: true } }).then(() => undefined),
+    markOpen: () => repairOpenFlags(model),
     /** Every open item in order (a recipient's head is its oldest open item). */
-    openItems: (limit: number) =>
-      model
-        .find({ open: true }, { _id: 1, subscriberId: 1, order: 1, state: 1, nextAttemptAt: 1, leaseUntil: 1, attempts: 1 })
-        .sort({ order: 1 })
-        .limit(limit)
-        .lean<Pick<OutboxDoc, '_id' | 'subscriberId' | 'order' | 'state' | 'nextAttemptAt' | 'leaseUntil' | 'attempts'>[]>(),
+    openItems: async (limit: number) =>
+      openOnly(
+        model,
+        await model
+          .find({ open: true }, { _id: 1, subscriberId: 1, order: 1, state: 1, nextAttemptAt: 1, leaseUntil: 1, attempts: 1 })
+          .sort({ order: 1 })
+          .limit(limit)
+          .lean<Pick<OutboxDoc, '_id' | 'subscriberId' | 'order' | 'state' | 'nextAttemptAt' | 'leaseUntil' | 'attempts'>[]>(),
+      ),
     /** Claims an open item seen in the window: one replica wins it (store/claimStore.ts), and leases it. */
     async claim(item: Pick<OutboxDoc, '_id' | 'attempts'>, now: Date, leaseMs: number): Promise<OutboxDoc | null> {
       if (!(await claims.win('outbox', item._id, item.attempts ?? 0, now, leaseMs))) return null;

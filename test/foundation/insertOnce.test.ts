@@ -38,9 +38,11 @@ describe('insertOnce (group commit per collection)', () => {
 
   it('passes on an error that is not a duplicate to the caller whose document caused it, and keeps going', async () => {
     const m = model();
-    // A document the server refuses (a field name starting with $), beside good ones.
-    const bad = insertOnce(m, { _id: 'bad', $bad: 1 } as never);
+    // One insert in flight, so the next three go together; the middle one has an _id every server refuses (an array).
+    const first = insertOnce(m, { _id: 'g0', n: 0 });
     const good = [insertOnce(m, { _id: 'g1', n: 1 }), insertOnce(m, { _id: 'g2', n: 2 })];
+    const bad = insertOnce(m, { _id: ['not', 'an', 'id'] as never, n: 9 });
+    expect(await first).toBe(true);
     await expect(bad).rejects.toBeTruthy();
     await expect(Promise.all(good)).resolves.toEqual([true, true]);
     expect(await insertOnce(m, { _id: 'g3', n: 3 })).toBe(true);

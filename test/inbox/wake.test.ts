@@ -58,6 +58,11 @@ describe('the workers are woken, not polled', () => {
 
   it('a delivery this process stored is claimed as stored, once, and its record says so when done', async () => {
     const waId = '15550008803';
+    // Mongoose's own command log on this connection: which queue items were leased by a read-and-write.
+    const leased: string[] = [];
+    h.db.conn.set('debug', (collection: string, method: string) => {
+      if (method === 'findOneAndUpdate') leased.push(collection);
+    });
     await deliver(waId, 'STOP');
     await waitFor(() => h.fake.deliveredTo(waId).length === 1, 20_000);
     const item = await h.deps.models.Inbox.findOne({ field: 'messages' }).lean();
@@ -65,6 +70,9 @@ describe('the workers are woken, not polled', () => {
     expect(await h.deps.models.Inbox.findById(item!._id).lean()).toMatchObject({ state: 'done', open: false, attempts: 1 });
     const claims = (await h.db.conn.db!.collection('claims').find({}).toArray()).map((c) => String(c._id));
     expect(claims.filter((c) => c.startsWith('inbox:'))).toEqual([`inbox:${item!._id}:0`]);
+    // Handed over in this process: neither the inbox item nor the reply was leased by a read-and-write.
+    h.db.conn.set('debug', false);
+    expect(leased.filter((c) => c === 'inbox' || c === 'outbox')).toEqual([]);
     // Nothing left that a worker could claim again.
     expect(await h.deps.models.Inbox.countDocuments({ open: true })).toBe(0);
     expect(await h.deps.models.Outbox.countDocuments({ open: true })).toBe(0);

@@ -16,7 +16,8 @@ describe('the send rate limiter', () => {
     const limiter = createRateLimiter(perSecond);
     const n = Math.round(perSecond * 2.5);
     const started = Date.now();
-    const times = await Promise.all(Array.from({ length: n }, () => limiter.take().then(() => Date.now())));
+    // The times the limiter let each one through (what it promises; the bench measures arrivals end to end).
+    const times = await Promise.all(Array.from({ length: n }, () => limiter.take()));
     times.sort((a, b) => a - b);
     expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(perSecond);
     // Close to the rate: all of them within the time the rate allows, plus timer slack.
