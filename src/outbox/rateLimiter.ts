@@ -9,6 +9,8 @@ export interface RateLimiter {
   take(): Promise<number>;
 }
 
+const JITTER_MS = 50;
+
 export function createRateLimiter(perSecond: number, now: () => number = Date.now): RateLimiter {
   const interval = 1000 / perSecond;
   const perWindow = Math.max(1, Math.floor(perSecond));
@@ -22,7 +24,9 @@ export function createRateLimiter(perSecond: number, now: () => number = Date.no
       const turn = queue.then(async () => {
         for (;;) {
           const t = now();
-          const window = recent.length >= perWindow ? recent[0] + 1000 - t : -1;
+          // The window is kept a little wider than a second: sends let through on time reach Meta with a few
+          // milliseconds of jitter, and two of them must not land in the same second there.
+          const window = recent.length >= perWindow ? recent[0] + 1000 + JITTER_MS - t : -1;
           const wait = Math.max(next - t, window >= 0 ? window + 1 : -1);
           if (wait <= 0) {
             recent.push(t);
