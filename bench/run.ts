@@ -110,7 +110,13 @@ async function main(): Promise<void> {
   const previous: Results | undefined = existsSync(resultsFile)
     ? (JSON.parse(readFileSync(resultsFile, 'utf8'), (_k, v) => (v === 'Infinity' ? Infinity : v)) as Results)
     : undefined;
-  const results: Results = { schema: 'privacybot-bench/1', updatedAt: new Date().toISOString(), parts: { ...(previous?.parts ?? {}) } };
+  const results: Results = {
+    schema: 'privacybot-bench/1',
+    updatedAt: new Date().toISOString(),
+    parts: { ...(previous?.parts ?? {}) },
+    // Kept across runs like the parts: `--engines rights` refreshes one row of the table, not the table.
+    ...(previous?.engines ? { engines: previous.engines } : {}),
+  };
   const save = () => {
     results.updatedAt = new Date().toISOString();
     // Late confirmations are Infinity, which JSON cannot hold: written as "Infinity", read back as Infinity.
