@@ -53,7 +53,6 @@ export type InboxDoc = InferSchemaType<typeof inboxSchema> & { _id: string };
 type Head = Pick<InboxDoc, '_id' | 'subscriberKey' | 'order' | 'state' | 'leaseUntil' | 'attempts'>;
 
 const OPEN = ['pending', 'processing'];
-const { openOnly, repairOpenFlags } = openFlagRules(OPEN);
 const FINISHED = ['done', 'ignored', 'failed', 'erased'];
 
 export type InboxStore = ReturnType<typeof createInboxStore>;
@@ -63,17 +62,16 @@ export type InboxStore = ReturnType<typeof createInboxStore>;
  * Meta's, and processed in order per person after it.
  */
 export function createInboxStore(model: Model<InboxDoc>, pii: Pii, claims: ClaimStore) {
+  const flags = openFlagRules(model, OPEN);
   return {
     model,
     /** Inserts a batch; duplicates (redeliveries) are skipped by the unordered insert. */
     insertMany: (docs: Record<string, unknown>[]) =>
       model.collection.insertMany(docs.map((d) => ({ ...d, open: OPEN.includes(String(d.state)) })) as never[], { ordered: false }),
-    isEmpty: async () => (await model.estimatedDocumentCount()) === 0,
-    /** Items stored before `open` existed get it (once, at start-up; later starts find none). */
-    markOpen: () => repairOpenFlags(model),
+    isEmpty: flags.isEmpty,
+    markOpen: flags.markOpen,
     openItems: async (limit: number) =>
-      openOnly(
-        model,
+      flags.openOnly(
         await model
           .find({ open: true }, { _id: 1, subscriberKey: 1, order: 1, state: 1, leaseUntil: 1, attempts: 1 })
           .sort({ order: 1, receivedAt: 1 })

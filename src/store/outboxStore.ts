@@ -39,7 +39,6 @@ export type Category = 'rights' | 'service' | 'marketing';
 
 /** States a message can still move out of (a head of its recipient's queue is one of these). */
 const OPEN = ['pending', 'sending'];
-const { openOnly, repairOpenFlags } = openFlagRules(OPEN);
 const FINISHED = ['sent', 'delivered', 'read', 'failed'];
 
 export interface NewItem {
@@ -63,6 +62,7 @@ export type OutboxStore = ReturnType<typeof createOutboxStore>;
  * the Graph body sealed at their place. Sent in order per recipient, claimed with a lease.
  */
 export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: ClaimStore) {
+  const flags = openFlagRules(model, OPEN);
   return {
     /** Inserts one item and returns it as stored; null when it exists (the idempotency key was used before). */
     async insert(it: NewItem): Promise<OutboxDoc | null> {
@@ -105,13 +105,11 @@ export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: Cla
         ]),
       ),
 
-    isEmpty: async () => (await model.estimatedDocumentCount()) === 0,
-    /** Items stored before `open` existed get it (once, at start-up; later starts find none). */
-    markOpen: () => repairOpenFlags(model),
+    isEmpty: flags.isEmpty,
+    markOpen: flags.markOpen,
     /** Every open item in order (a recipient's head is its oldest open item). */
     openItems: async (limit: number) =>
-      openOnly(
-        model,
+      flags.openOnly(
         await model
           .find({ open: true }, { _id: 1, subscriberId: 1, order: 1, state: 1, nextAttemptAt: 1, leaseUntil: 1, attempts: 1 })
           .sort({ order: 1 })
