@@ -176,8 +176,8 @@ export function queueWorker<C, D>(o: {
     const now = o.now();
     for (const [id, until] of lostUntil) if (until <= now.getTime()) lostUntil.delete(id);
     // Oldest first (insertion order): stop at the first one still fresh.
-    for (const [id, o] of offered) {
-      if (o.at >= Date.now() - OFFER_KEPT_MS) break;
+    for (const [id, entry] of offered) {
+      if (entry.at >= Date.now() - OFFER_KEPT_MS) break;
       offered.delete(id);
     }
     const heads = headsOf(await o.window(o.windowSize), o.keyOf);
