@@ -55,12 +55,32 @@ export async function handleMessage(ctx: RightsContext, packs: KeywordPacks, ite
   const origin = item.payload.phoneNumberId === ctx.policy.sandboxNumber ? 'sandbox' : 'whatsapp';
   const s = await touchSubscriber(ctx, { waId, bsuid }, { name: contact?.profile?.name, at, businessNumberId: item.payload.phoneNumberId, origin });
   if (!s) return null;
+  try {
+    return await turnOf(ctx, packs, item, s, { waId, at });
+  } catch (err) {
+    // The refresh of the profile waits for the turn's next write; a failed turn is retried whole.
+    ctx.subscribers.discard(s._id);
+    throw err;
+  }
+}
+
+async function turnOf(
+  ctx: RightsContext,
+  packs: KeywordPacks,
+  item: { id: string; payload: InboundPayload },
+  s: Subscriber,
+  m0: { waId: string | undefined; at: Date },
+): Promise<Turn> {
+  const m = item.payload.item;
+  const { waId, at } = m0;
   const input = typedButton(ctx, s, inputOf(m));
   // Words that exist in several languages are read in the person's remembered language, else their
   // number's country's, else the deployment's.
   const countryLocale = localeOfNumber(waId, ctx.policy.countryLocales as Record<string, Locale>);
   const preferred = [s.locale, countryLocale, ctx.policy.defaultLocale].filter(Boolean) as Locale[];
   const { decision, locale: detected } = decide(packs, s, input, preferred, ctx.clock.now());
+  // Every action but these answers: the replies' places go with the turn's first write.
+  if (decision.action !== 'none' && decision.action !== 'unknown') ctx.subscribers.expectAnswer(s, ctx.clock.now().getTime() * 100);
 
   await ctx.conversation.record({
     id: item.id,

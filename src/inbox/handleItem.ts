@@ -27,7 +27,15 @@ export function createItemHandler(deps: Deps, packs: KeywordPacks): ItemHandler 
           { item: item.id, subscriber: turn.subscriber.key.slice(0, 12), action: turn.action, outcome: turn.outcome.kind, locale: turn.locale },
           'message handled',
         );
-        return queueTurn(deps, item.id, turn);
+        try {
+          await queueTurn(deps, item.id, turn);
+        } catch (err) {
+          // Retried whole: the retry reads the profile afresh (store/subscriberStore.ts).
+          deps.stores.subscribers.discard(turn.subscriber._id);
+          throw err;
+        }
+        // What the turn staged for the profile, if no write of the turn took it along.
+        return deps.stores.subscribers.endTurn(turn.subscriber._id);
       }
       case 'statuses':
         return handleStatus(deps, item);
@@ -57,13 +65,16 @@ export function createItemHandler(deps: Deps, packs: KeywordPacks): ItemHandler 
  */
 async function queueTurn(deps: Deps, itemId: string, turn: Turn): Promise<void> {
   const { subscriber: s, outcome, locale } = turn;
-  if (outcome.replies.length === 0) return;
   const open = windowOpen(s, deps.clock.now());
   const sendable = open ? outcome.replies : deps.config.graph.utilityTemplate ? outcome.replies.slice(0, 1) : [];
+  // The replies' places in the person's queue, and the person answered (store/subscriberStore.ts).
+  const floor = deps.clock.now().getTime() * 100;
+  const firstOrder = await deps.stores.subscribers.answerTurn(s, floor, sendable.length, outcome.replies.length > 0);
+  if (outcome.replies.length === 0) return;
   const common = { subscriberId: s._id, to: deps.stores.subscribers.recipientOf(s), from: senderOf(deps.rights, s), locale, category: 'rights' as const };
-  // One write reserves the replies' places in the person's queue and marks them answered.
-  const firstOrder = await deps.stores.subscribers.reserveOrderAnswering(s, deps.clock.now().getTime() * 100, sendable.length);
-  if (sendable.length) await enqueueReplies(deps, { ...common, keyPrefix: itemId, replies: sendable, firstOrder });
+  // The profile as this turn leaves it goes with the replies to this process's sender.
+  const profile = { _id: s._id, key: s.key, windowUntil: s.windowUntil, locale, readAt: deps.clock.now() };
+  if (sendable.length) await enqueueReplies(deps, { ...common, keyPrefix: itemId, replies: sendable, firstOrder, profile });
   const rest = outcome.replies.slice(sendable.length);
   if (rest.length) await enqueueReplies(deps, { ...common, keyPrefix: `${itemId}:late`, replies: rest, unsendable: true });
 }

@@ -5,7 +5,7 @@ import { renderReply } from '../messages/renderReply';
 import type { ReplySpec } from '../rights/outcome';
 import type { Line } from '../store/conversationStore';
 import type { Category, NewItem } from '../store/outboxStore';
-import type { Recipient } from '../store/subscriberStore';
+import type { Recipient, Subscriber } from '../store/subscriberStore';
 
 export type { Category };
 
@@ -29,9 +29,18 @@ export interface EnqueueRequest {
    * the conversation, marked `could_not_confirm`, so staff see what the person was not told.
    */
   unsendable?: boolean;
-  /** Positions already reserved for these replies (store/subscriberStore.ts reserveOrderAnswering). */
+  /** Positions already reserved for these replies (store/subscriberStore.ts answerTurn). */
   firstOrder?: number;
+  /** The profile as the turn that queues these replies left it (handed to this process's sender). */
+  profile?: SendProfile;
 }
+
+/**
+ * What the sender needs of a profile (outbox/worker.ts): who (the token, for the consent gate),
+ * the 24-hour window and the language. A conversation turn hands it over with the replies it just
+ * queued, with the time it was read, so the sender need not read the profile again.
+ */
+export type SendProfile = Pick<Subscriber, '_id' | 'key' | 'windowUntil' | 'locale'> & { readAt: Date };
 
 /**
  * Writes outbound messages durably before anything is sent (the outbox worker sends them).
@@ -39,6 +48,7 @@ export interface EnqueueRequest {
  */
 export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<string[]> {
   const ids: string[] = [];
+  let allOffered = true;
   const first = r.firstOrder ?? (r.unsendable ? 0 : await nextOrder(deps, r.subscriberId, r.replies.length));
   for (const [i, spec] of r.replies.entries()) {
     const rendered = renderReply(deps.i18n, deps.config, r.locale, spec);
@@ -55,7 +65,8 @@ export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<str
       });
       continue;
     }
-    await enqueueRendered(deps, {
+    const offered = await enqueueRendered(deps, {
+      profile: r.profile,
       id,
       subscriberId: r.subscriberId,
       to: r.to,
@@ -70,8 +81,10 @@ export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<str
       by: r.by ?? 'bot',
       lineOnReplay: true,
     });
+    allOffered &&= offered;
   }
-  if (ids.length) deps.bus.emit('outbox');
+  // Items queued before (a replay) were not handed over: the sender is woken to find them.
+  if (ids.length && !allOffered) deps.bus.emit('outbox');
   return ids;
 }
 
@@ -85,7 +98,7 @@ export async function nextOrder(deps: Deps, subscriberId: Types.ObjectId, count 
 }
 
 /** An outbox item with its conversation line: what staff see, who wrote it, and whether to record it. */
-export type RenderedItem = Omit<NewItem, 'now'> & { display: string; record: boolean; by: string; lineOnReplay?: boolean };
+export type RenderedItem = Omit<NewItem, 'now'> & { display: string; record: boolean; by: string; lineOnReplay?: boolean; profile?: SendProfile };
 
 /** Inserts one outbox item (and its conversation line); false when it already exists. */
 export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boolean> {
@@ -95,7 +108,7 @@ export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boo
   if (!stored && !it.lineOnReplay) return false;
   if (it.record) await recordLine(deps, { id: it.id, subscriberId: it.subscriberId, kind: it.kind, display: it.display, by: it.by, status: 'queued' });
   // The sender of this process takes it from here without reading it again.
-  if (stored) deps.bus.emit('outbox', [stored]);
+  if (stored) deps.bus.emit('outbox', [it.profile ? { ...stored, profile: it.profile } : stored]);
   return Boolean(stored);
 }
 
@@ -125,6 +138,6 @@ export async function enqueueText(
     purgeAfterSend: false,
     by: r.by,
   });
-  deps.bus.emit('outbox');
+  if (!fresh) deps.bus.emit('outbox');
   return fresh;
 }

@@ -8,6 +8,7 @@ import { graphKey } from '../privacy/ids';
 import { openExportContent } from '../rights/exportFiles';
 import { optOut } from '../rights/optOut';
 import { consentGate } from './gate';
+import type { SendProfile } from './enqueue';
 import { failureTitle, isMarketingStop, type GraphClient, type SendResult } from './graphClient';
 import { MEDIA_FALLBACK_MS } from './media';
 import { createRateLimiter, type RateLimiter } from './rateLimiter';
@@ -31,7 +32,14 @@ export interface OutboxOptions {
   maxAgeMs?: number;
 }
 
-type Item = OutboxDoc & { subscriberId: Types.ObjectId };
+type Item = OutboxDoc & { subscriberId: Types.ObjectId; profile?: SendProfile };
+
+/**
+ * How long the profile a turn handed over with its replies stands in for reading it: the turn read
+ * and refreshed it a moment ago. Beyond that (the sender was busy, or paced), it is read again, as
+ * a STOP, a new language or an erasure may have come since.
+ */
+const PROFILE_FRESH_MS = 2000;
 
 /** Exponential backoff with full jitter, capped (and never shorter than Meta's Retry-After). */
 export function backoffMs(attempt: number, retryAfterMs?: number): number {
@@ -67,13 +75,14 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     if (doc.purgeAfterSend) await outbox.remove(id);
     // With the claims so far: an item claimed as offered was never leased in the database.
     else await outbox.settle(id, { ...set, attempts: doc.attempts });
-    const subscriberId = await conversation.setStatus(id, messageStatus);
-    if (subscriberId) deps.bus.emit('conversation', String(subscriberId));
+    await conversation.setStatus(id, messageStatus);
+    deps.bus.emit('conversation', String(doc.subscriberId));
   }
 
   async function sendOne(doc: Item): Promise<void> {
     const now = deps.clock.now();
-    const sub = await subscribers.byId(doc.subscriberId);
+    const handed = doc.profile && now.getTime() - doc.profile.readAt.getTime() < PROFILE_FRESH_MS ? doc.profile : null;
+    const sub = handed ?? (await subscribers.byId(doc.subscriberId));
     if (sub) {
       const gate = await consentGate(deps.stores, { token: sub.key, category: doc.category as 'rights' | 'service' | 'marketing' });
       if (!gate.allowed) {
@@ -131,8 +140,9 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     if (mediaId) await mediaDeletions.schedule([{ mediaId, phoneNumberId: from }], deps.clock.now());
     log.warn({ item: doc._id, code: result.code }, 'send failed permanently');
     // The person stopped marketing in WhatsApp itself; record it as their opt-out.
-    if (isMarketingStop(result.code) && sub) {
-      await optOut(deps.rights, sub, { requestId: `meta131050:${doc._id}`, source: 'meta_131050', channel: 'meta', at: deps.clock.now(), silent: true });
+    const person = isMarketingStop(result.code) ? await subscribers.byId(doc.subscriberId) : null;
+    if (person) {
+      await optOut(deps.rights, person, { requestId: `meta131050:${doc._id}`, source: 'meta_131050', channel: 'meta', at: deps.clock.now(), silent: true });
     }
   }
 

@@ -84,6 +84,26 @@ export type SubscriberStore = ReturnType<typeof createSubscriberStore>;
 export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
   const seal = (id: Types.ObjectId, field: Sealed, value: string) => pii.encrypt(value, at('subscribers', field, id));
   const lean = async (q: Promise<unknown>) => ((await q) as Subscriber | null) ?? null;
+  // A conversation turn's refresh of the profile (recordInbound), not written yet: it rides along
+  // with the turn's next write to the same profile (its consent change, or the reservation of its
+  // replies' places), so a turn costs one write instead of two. One turn per person at a time
+  // (inbox/worker.ts), so an entry belongs to the turn in hand; `endTurn` writes what is left,
+  // `discard` drops it when the turn failed (its retry reads afresh), and any read or other write of
+  // the profile by id writes it first.
+  const staged = new Map<string, Staged>();
+  // The first place a turn reserved for its replies (expectAnswer), until the turn settles it.
+  const reserved = new Map<string, number>();
+  const take = (id: Types.ObjectId): Staged | undefined => {
+    const s = staged.get(String(id));
+    staged.delete(String(id));
+    return s;
+  };
+  /** An unconditional write by `_id`, with the staged refresh folded in (the write's own fields win). */
+  const write = (id: Types.ObjectId, update: Staged) => model.updateOne({ _id: id }, withStaged(take(id), update)).then(() => undefined);
+  const flush = async (id: Types.ObjectId) => {
+    const s = take(id);
+    if (s) await model.updateOne({ _id: id }, s);
+  };
   const store = {
     /** The pseudonymous token of a person: the blind index of their number (or BSUID when no number). */
     tokenOf(id: Identity): string {
@@ -99,7 +119,20 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
       const waId = store.open(s, 'waIdEnc');
       return waId ? { phone: `+${waId}` } : { bsuid: store.open(s, 'bsuidEnc') ?? '' };
     },
-    byId: (id: Types.ObjectId | string) => lean(model.findById(id).lean()),
+    async byId(id: Types.ObjectId | string): Promise<Subscriber | null> {
+      if (staged.has(String(id))) await flush(new Types.ObjectId(String(id)));
+      return lean(model.findById(id).lean());
+    },
+    /** The end of a turn: writes its staged refresh, if no write of the turn took it along. */
+    async endTurn(id: Types.ObjectId): Promise<void> {
+      reserved.delete(String(id));
+      await flush(id);
+    },
+    /** Forgets the staged refresh of a turn that failed: its retry reads and refreshes again. */
+    discard: (id: Types.ObjectId) => {
+      take(id);
+      reserved.delete(String(id));
+    },
     /** By the token of a number or of a BSUID. */
     byToken: (token: string) => lean(model.findOne({ $or: [{ key: token }, { bsuidKey: token }] }).lean()),
     async find(id: Identity): Promise<Subscriber | null> {
@@ -157,6 +190,9 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
      * A message from the person: refreshes the profile name, the BSUID, the number (when first
      * known), the business number written to and the 24-hour window. The window only moves forward
      * (a late redelivery never shortens it); the business number changes only for a newer message.
+     *
+     * Staged, not written (see `staged`), and returned as it will be, unless the person's key
+     * changes: then it is written at once, as every lookup by token must find them.
      */
     async recordInbound(
       s: Subscriber,
@@ -172,7 +208,16 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
       if (seen.waId) set.waIdEnc = seal(s._id, 'waIdEnc', seen.waId);
       if (seen.newKey) set.key = seen.newKey;
       const window = { lastInboundAt: seen.at, windowUntil: new Date(seen.at.getTime() + CUSTOMER_SERVICE_WINDOW_MS) };
-      return (await model.findOneAndUpdate({ _id: s._id }, { $set: set, $max: window }, { returnDocument: 'after' }).lean()) as Subscriber;
+      const refresh = withStaged(take(s._id), { $set: set, $max: window });
+      if (seen.newKey || seen.waId) await model.updateOne({ _id: s._id }, refresh);
+      else staged.set(String(s._id), refresh);
+      const later = (a: Date | null | undefined, b: Date) => (a && a > b ? a : b);
+      return {
+        ...s,
+        ...set,
+        lastInboundAt: later(s.lastInboundAt, window.lastInboundAt),
+        windowUntil: later(s.windowUntil, window.windowUntil),
+      } as Subscriber;
     },
 
     /** The person's new number (Meta's user_changed_number); the old token is remembered for erasure. */
@@ -183,19 +228,22 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
       );
     },
 
-    setLocale: (id: Types.ObjectId, locale: string) => model.updateOne({ _id: id }, { $set: { locale } }).then(() => undefined),
-    setPaused: (id: Types.ObjectId, paused: boolean) => model.updateOne({ _id: id }, { $set: { pausedByStaff: paused } }).then(() => undefined),
+    /** The language to answer in; during a turn it goes with the turn's next write. */
+    setLocale: async (id: Types.ObjectId, locale: string) => {
+      const turn = staged.get(String(id));
+      if (turn) staged.set(String(id), withStaged(turn, { $set: { locale } }));
+      else await write(id, { $set: { locale } });
+    },
+    setPaused: (id: Types.ObjectId, paused: boolean) => write(id, { $set: { pausedByStaff: paused } }),
     /** Someone answered the person (the bot, or staff: then it is also activity on the conversation). */
-    markAnswered: (id: Types.ObjectId, activityAt?: Date) =>
-      model.updateOne({ _id: id }, { $set: { unanswered: false, ...(activityAt ? { lastActivityAt: activityAt } : {}) } }).then(() => undefined),
-    markHinted: (id: Types.ObjectId, requestId: string, now: Date) =>
-      model.updateOne({ _id: id }, { $set: { hintSentAt: now, hintRequestId: requestId } }).then(() => undefined),
+    markAnswered: (id: Types.ObjectId, activityAt?: Date) => write(id, { $set: { unanswered: false, ...(activityAt ? { lastActivityAt: activityAt } : {}) } }),
+    markHinted: (id: Types.ObjectId, requestId: string, now: Date) => write(id, { $set: { hintSentAt: now, hintRequestId: requestId } }),
 
     /** The pending question: one at a time; a new one replaces the old. */
-    ask: (id: Types.ObjectId, pending: Pending) => model.updateOne({ _id: id }, { $set: { pending } }).then(() => undefined),
+    ask: (id: Types.ObjectId, pending: Pending) => write(id, { $set: { pending } }),
     /** Clears the pending question (only one of `kind` when given: an opt-out does not clear a pending erasure). */
     clearQuestion: (id: Types.ObjectId, kind?: Pending['kind']) =>
-      model.updateOne(kind ? { _id: id, 'pending.kind': kind } : { _id: id }, { $set: { pending: null } }).then(() => undefined),
+      kind ? model.updateOne({ _id: id, 'pending.kind': kind }, { $set: { pending: null } }).then(() => undefined) : write(id, { $set: { pending: null } }),
 
     /**
      * Event time decides: the state becomes that of the newest event by when the person acted (Meta
@@ -203,24 +251,55 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
      * person cannot leave the older state behind. Returns whether this event now sets the state.
      */
     async applyConsent(id: Types.ObjectId, state: 'opted_in' | 'opted_out', when: Date): Promise<boolean> {
-      const r = await model.updateOne({ _id: id, $or: [{ consentAt: null }, { consentAt: { $lte: when } }] }, { $set: { consent: state, consentAt: when } });
+      const refresh = take(id);
+      const r = await model.updateOne(
+        { _id: id, $or: [{ consentAt: null }, { consentAt: { $lte: when } }] },
+        withStaged(refresh, { $set: { consent: state, consentAt: when } }),
+      );
+      if (r.matchedCount === 0 && refresh) staged.set(String(id), refresh); // not applied: the refresh still waits
       return r.matchedCount > 0;
+    },
+
+    /**
+     * A turn that will answer (known once the message is understood): places for up to
+     * REPLY_BLOCK replies are reserved and the person marked answered, staged with the refresh, so
+     * the turn's next write (its consent change) carries them and the replies need no write of
+     * their own. `answerTurn` settles it once the replies are known. Positions may be left unused:
+     * only their order matters.
+     */
+    expectAnswer(s: Pick<Subscriber, '_id' | 'outOrder'>, floor: number): void {
+      const first = Math.max(floor, (s.outOrder ?? 0) + 1);
+      staged.set(String(s._id), withStaged(staged.get(String(s._id)), { $max: { outOrder: first + REPLY_BLOCK - 1 }, $set: { unanswered: false } }));
+      reserved.set(String(s._id), first);
+    },
+
+    /**
+     * Places for a turn's `count` replies in the person's queue (after everything queued so far,
+     * even when clocks tie or differ between replicas), and whether the person was answered
+     * (replies that cannot be sent still answer: staff see them as not confirmed). One write at
+     * most, none when `expectAnswer` reserved them and they fit.
+     */
+    async answerTurn(s: Pick<Subscriber, '_id' | 'outOrder'>, floor: number, count: number, answered: boolean): Promise<number> {
+      const first = reserved.get(String(s._id));
+      reserved.delete(String(s._id));
+      if (first === undefined) {
+        if (!answered) return 0;
+        const at = Math.max(floor, (s.outOrder ?? 0) + 1);
+        await write(s._id, { $max: { outOrder: at + count - 1 }, $set: { unanswered: false } });
+        return at;
+      }
+      if (!answered)
+        await write(s._id, { $set: { unanswered: true } }); // expected an answer, none came (rare)
+      else if (count > REPLY_BLOCK) await write(s._id, { $max: { outOrder: first + count - 1 } });
+      return first;
     },
 
     /**
      * Positions for the next `count` outbound messages to this person: after everything queued so
      * far, even when clocks tie or differ between replicas. Reads and writes by `_id` only.
      */
-    /**
-     * The same for a profile just read (a conversation turn holds it): one write, which also marks
-     * the person as answered.
-     */
-    async reserveOrderAnswering(s: Pick<Subscriber, '_id' | 'outOrder'>, floor: number, count: number): Promise<number> {
-      const first = Math.max(floor, (s.outOrder ?? 0) + 1);
-      await model.updateOne({ _id: s._id }, { $max: { outOrder: first + count - 1 }, $set: { unanswered: false } });
-      return first;
-    },
     async nextOrder(id: Types.ObjectId, floor: number, count: number): Promise<number> {
+      await flush(id); // a turn's reservation first
       const s = await model.findById(id, { outOrder: 1 }).lean();
       const first = Math.max(floor, (s?.outOrder ?? 0) + 1);
       if (s) await model.updateOne({ _id: id }, { $max: { outOrder: first + count - 1 } });
@@ -247,7 +326,27 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
           .lean()
       ).map((s) => s._id as Types.ObjectId),
 
-    remove: (id: Types.ObjectId) => model.deleteOne({ _id: id }).then(() => undefined),
+    remove: async (id: Types.ObjectId) => {
+      take(id);
+      await model.deleteOne({ _id: id });
+    },
   };
   return store;
+}
+
+/** Reply places a turn reserves before it knows its replies (three at most today: MY DATA). */
+const REPLY_BLOCK = 8;
+
+type Staged = { $set?: Record<string, unknown>; $max?: Record<string, unknown> };
+
+/** `update` with `staged` folded in under it: the update's own fields win; `$max` keeps the larger. */
+function withStaged(staged: Staged | undefined, update: Staged): Staged {
+  if (!staged) return update;
+  const max: Record<string, unknown> = { ...staged.$max };
+  for (const [k, v] of Object.entries(update.$max ?? {})) max[k] = k in max && (max[k] as number | Date) > (v as number | Date) ? max[k] : v;
+  const set = { ...staged.$set, ...update.$set };
+  // One path cannot be in both: the update's own field wins.
+  for (const k of Object.keys(update.$set ?? {})) delete max[k];
+  for (const k of Object.keys(max)) delete set[k];
+  return { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(max).length ? { $max: max } : {}) };
 }

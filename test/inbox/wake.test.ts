@@ -77,4 +77,25 @@ describe('the workers are woken, not polled', () => {
     expect(await h.deps.models.Inbox.countDocuments({ open: true })).toBe(0);
     expect(await h.deps.models.Outbox.countDocuments({ open: true })).toBe(0);
   });
+
+  it("a reply handed over with its turn's profile is sent without reading the profile again", async () => {
+    const waId = '15550008804';
+    await deliver(waId, 'START');
+    await waitFor(() => h.fake.deliveredTo(waId).length === 1, 20_000);
+    // The second message: the turn reads the person once (by token); the sender reads nothing.
+    const reads: string[] = [];
+    const writes: string[] = [];
+    h.db.conn.set('debug', (collection: string, method: string) => {
+      if (collection !== 'subscribers') return;
+      if (/^find/.test(method) && method !== 'findOneAndUpdate') reads.push(method);
+      if (/update/i.test(method)) writes.push(method);
+    });
+    await deliver(waId, 'STOP');
+    await waitFor(() => h.fake.deliveredTo(waId).length === 2, 20_000);
+    await waitFor(async () => (await h.deps.models.Outbox.countDocuments({ open: true })) === 0, 10_000);
+    h.db.conn.set('debug', false);
+    expect(reads).toEqual(['findOne']);
+    expect(writes).toEqual(['updateOne']); // the consent change, carrying the refresh and the reply's place
+    expect(await consentOf(waId)).toBe('opted_out');
+  });
 });

@@ -280,7 +280,7 @@ describe('anything else', () => {
     expect((await h.say(waId, 'what time do you open?')).map(bodyText)).toEqual([h.t('en', 'hint.unknown')]);
     expect(await h.say(waId, 'hello??')).toEqual([]);
     const s = await subscriber(waId);
-    const inbound = await h.deps.models.Message.find({ subscriberId: s!._id, direction: 'in' }).lean();
+    const inbound = await h.deps.models.Message.find({ subscriberId: s!._id, direction: 'in' }).sort({ at: 1, seq: 1 }).lean();
     expect(inbound.map((m) => h.deps.pii.decrypt(m.textEnc!, at('messages', 'textEnc', m._id)))).toEqual(['what time do you open?', 'hello??']);
     h.clock.advance(24 * 3600_000 + 1000);
     expect((await h.say(waId, 'anyone?')).map(bodyText)).toEqual([h.t('en', 'hint.unknown')]);
