@@ -24,7 +24,9 @@ const QUESTION_VALID_MS = 24 * 3600_000;
 
 /** One message's turn: who wrote, what was understood and done, and the replies to queue (by the caller). */
 export interface Turn {
+  /** The person, as this turn read and refreshed them at `readAt`. */
   subscriber: Subscriber;
+  readAt: Date;
   outcome: Outcome;
   /** The language to answer in. */
   locale: string;
@@ -53,10 +55,11 @@ export async function handleMessage(ctx: RightsContext, packs: KeywordPacks, ite
   const at = Number(m.timestamp) > 0 ? new Date(Number(m.timestamp) * 1000) : ctx.clock.now();
   // The simulator's messages carry the 'sandbox' business number (sandbox/router.ts): their people are its own.
   const origin = item.payload.phoneNumberId === ctx.policy.sandboxNumber ? 'sandbox' : 'whatsapp';
+  const readAt = ctx.clock.now();
   const s = await touchSubscriber(ctx, { waId, bsuid }, { name: contact?.profile?.name, at, businessNumberId: item.payload.phoneNumberId, origin });
   if (!s) return null;
   try {
-    return await turnOf(ctx, packs, item, s, { waId, at });
+    return await turnOf(ctx, packs, item, s, { waId, at, readAt });
   } catch (err) {
     // The refresh of the profile waits for the turn's next write; a failed turn is retried whole.
     ctx.subscribers.discard(s._id);
@@ -69,10 +72,10 @@ async function turnOf(
   packs: KeywordPacks,
   item: { id: string; payload: InboundPayload },
   s: Subscriber,
-  m0: { waId: string | undefined; at: Date },
+  m0: { waId: string | undefined; at: Date; readAt: Date },
 ): Promise<Turn> {
   const m = item.payload.item;
-  const { waId, at } = m0;
+  const { waId, at, readAt } = m0;
   const input = typedButton(ctx, s, inputOf(m));
   // Words that exist in several languages are read in the person's remembered language, else their
   // number's country's, else the deployment's.
@@ -99,6 +102,7 @@ async function turnOf(
   const result = await carryOut(ctx, s, decision, item.id, at);
   return {
     subscriber: s,
+    readAt,
     outcome: result,
     action: decision.action,
     locale: result.locale ?? detected ?? s.locale ?? countryLocale ?? ctx.policy.defaultLocale,

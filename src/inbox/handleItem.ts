@@ -73,7 +73,7 @@ async function queueTurn(deps: Deps, itemId: string, turn: Turn): Promise<void> 
   if (outcome.replies.length === 0) return;
   const common = { subscriberId: s._id, to: deps.stores.subscribers.recipientOf(s), from: senderOf(deps.rights, s), locale, category: 'rights' as const };
   // The profile as this turn leaves it goes with the replies to this process's sender.
-  const profile = { _id: s._id, key: s.key, windowUntil: s.windowUntil, locale, readAt: deps.clock.now() };
+  const profile = { _id: s._id, key: s.key, windowUntil: s.windowUntil, locale, readAt: turn.readAt };
   if (sendable.length) await enqueueReplies(deps, { ...common, keyPrefix: itemId, replies: sendable, firstOrder, profile });
   const rest = outcome.replies.slice(sendable.length);
   if (rest.length) await enqueueReplies(deps, { ...common, keyPrefix: `${itemId}:late`, replies: rest, unsendable: true });

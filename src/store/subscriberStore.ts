@@ -256,7 +256,8 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
         { _id: id, $or: [{ consentAt: null }, { consentAt: { $lte: when } }] },
         withStaged(refresh, { $set: { consent: state, consentAt: when } }),
       );
-      if (r.matchedCount === 0 && refresh) staged.set(String(id), refresh); // not applied: the refresh still waits
+      // Not applied: the refresh still waits, under what was staged while this write was out.
+      if (r.matchedCount === 0 && refresh) staged.set(String(id), withStaged(refresh, staged.get(String(id)) ?? {}));
       return r.matchedCount > 0;
     },
 
@@ -291,6 +292,9 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
       if (!answered)
         await write(s._id, { $set: { unanswered: true } }); // expected an answer, none came (rare)
       else if (count > REPLY_BLOCK) await write(s._id, { $max: { outOrder: first + count - 1 } });
+      // Still staged (no consent change took it along): written before the replies are queued, so
+      // a message queued meanwhile on another replica (nextOrder) is placed after them.
+      else await flush(s._id);
       return first;
     },
 
@@ -345,8 +349,13 @@ function withStaged(staged: Staged | undefined, update: Staged): Staged {
   const max: Record<string, unknown> = { ...staged.$max };
   for (const [k, v] of Object.entries(update.$max ?? {})) max[k] = k in max && (max[k] as number | Date) > (v as number | Date) ? max[k] : v;
   const set = { ...staged.$set, ...update.$set };
-  // One path cannot be in both: the update's own field wins.
+  // One path cannot be in both: the update's own $set wins; a $max over a staged $set keeps the larger.
   for (const k of Object.keys(update.$set ?? {})) delete max[k];
-  for (const k of Object.keys(max)) delete set[k];
+  for (const k of Object.keys(max)) {
+    if (k in set) {
+      set[k] = (set[k] as number | Date) > (max[k] as number | Date) ? set[k] : max[k];
+      delete max[k];
+    }
+  }
   return { ...(Object.keys(set).length ? { $set: set } : {}), ...(Object.keys(max).length ? { $max: max } : {}) };
 }

@@ -35,6 +35,7 @@ export function webhookRouter(deps: Deps, onStored: (docs: InboxDoc[]) => void):
       res.status(403).type('text/plain').send('forbidden');
       return;
     }
+    log.info({}, 'webhook verification answered');
     res.status(200).type('text/plain').send(challenge);
   });
 
@@ -43,6 +44,8 @@ export function webhookRouter(deps: Deps, onStored: (docs: InboxDoc[]) => void):
     const done = (status: number, outcome: string, body: unknown) => {
       metrics.webhookDeliveries.inc({ outcome });
       metrics.webhookAckSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      // A bad signature is logged by the security signal, a failure where it happened.
+      if (status === 400) log.warn({ status, outcome, bytes: req.body?.length ?? 0 }, 'delivery refused');
       res.status(status).json(body);
     };
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -81,6 +84,7 @@ export function webhookRouter(deps: Deps, onStored: (docs: InboxDoc[]) => void):
     if (req.path !== '/webhook') return next(err);
     const status = err?.type === 'entity.too.large' ? 413 : 400;
     metrics.webhookDeliveries.inc({ outcome: status === 413 ? 'too_large' : 'bad_request' });
+    log.warn({ status, outcome: status === 413 ? 'too_large' : 'bad_request' }, 'delivery refused');
     res.status(status).json({ error: status === 413 ? 'delivery too large' : 'unreadable body' });
   };
   router.use(tooLarge);

@@ -50,7 +50,7 @@ describe("a turn's writes to the person's profile", () => {
     expect(writes).toEqual(['updateOne']);
   });
 
-  it('a message that changes nothing else: the refresh goes with the reservation of the reply, in one write', async () => {
+  it('an unknown message that is hinted: the refresh goes with the hint’s mark, one more write places the reply', async () => {
     const waId = '15550007702';
     await h.say(waId, 'hello');
     h.clock.advance(25 * 3600_000); // a new hint is due after 24 h
@@ -82,14 +82,40 @@ describe("a turn's writes to the person's profile", () => {
     const stateBefore = (await profileOf(waId))!;
     const older = Math.floor(h.clock.now().getTime() / 1000) - 60; // written a minute before the START, delivered late
     h.newReplies(waId);
-    await h.post(envelope(messagesChange({ waId }, [textMessage('STOP', { timestamp: older })])));
+    await h.post(envelope(messagesChange({ waId, name: 'Di Late' }, [textMessage('STOP', { timestamp: older })])));
     expect(h.newReplies(waId)).toHaveLength(0);
     const after = (await profileOf(waId))!;
     expect(after.consent).toBe('opted_in');
+    // The refresh the late message brought is written all the same (it waited for the consent change, which did not apply).
+    expect(h.deps.stores.subscribers.open(after, 'nameEnc')).toBe('Di Late');
     expect(after.consentAt!.getTime()).toBe(stateBefore.consentAt!.getTime());
     expect(after.unanswered).toBe(true);
     // The history still has the late STOP, superseded.
     const request = await h.deps.models.Request.findOne({ type: 'opt_out', subscriberToken: after.key }).lean();
     expect(request).toMatchObject({ state: 'done', outcome: 'superseded by a newer choice' });
+  });
+
+  it('a consent change that does not apply keeps what the turn staged while it was out (another caller, same process)', async () => {
+    const waId = '15550007705';
+    await h.say(waId, 'START');
+    const subscribers = h.deps.stores.subscribers;
+    const s = (await profileOf(waId))!;
+    const now = h.clock.now();
+    // A turn's refresh is staged…
+    const refreshed = await subscribers.recordInbound(s, { at: now, now, name: 'Eve Staged' });
+    // …another caller's consent change, older than the person's own, takes it along and will not apply…
+    const late = subscribers.applyConsent(s._id, 'opted_out', new Date(now.getTime() - 3600_000));
+    // …while the turn stages its reply's places.
+    const floor = now.getTime() * 100;
+    subscribers.expectAnswer(refreshed, floor);
+    expect(await late).toBe(false);
+    const first = Math.max(floor, (s.outOrder ?? 0) + 1); // after the START's reply
+    expect(await subscribers.answerTurn(refreshed, floor, 1, true)).toBe(first);
+    await subscribers.endTurn(s._id);
+    const after = (await profileOf(waId))!;
+    expect(after.consent).toBe('opted_in');
+    expect(h.deps.stores.subscribers.open(after, 'nameEnc')).toBe('Eve Staged');
+    expect(after.outOrder).toBeGreaterThanOrEqual(first); // the reservation was not lost
+    expect(after.unanswered).toBe(false);
   });
 });
