@@ -41,8 +41,13 @@ export function createSuppressionStore(
     suppressedAt: async (token: string) => (await suppressions.findById(token, { at: 1 }).lean())?.at ?? null,
     /** Which of these tokens are suppressed. */
     async suppressedAmong(tokens: string[]): Promise<Set<string>> {
-      if (tokens.length === 0) return new Set();
-      return new Set((await suppressions.find({ _id: { $in: tokens } }, { _id: 1 }).lean()).map((x) => x._id));
+      const unique = [...new Set(tokens)];
+      if (unique.length === 0) return new Set();
+      // A delivery names one or a few people: asked by `_id` each, as FerretDB v1 does not push
+      // `$in` down (it would read the whole list for every status webhook); a long list in one query.
+      if (unique.length > 8) return new Set((await suppressions.find({ _id: { $in: unique } }, { _id: 1 }).lean()).map((x) => x._id));
+      const hits = await Promise.all(unique.map(async (t) => ((await suppressions.exists({ _id: t })) ? t : null)));
+      return new Set(hits.filter((t): t is string => t !== null));
     },
     async suppress(tokens: string[], reason: string, when: Date): Promise<void> {
       for (const t of tokens) await upsertTolerant(suppressions.collection.insertOne({ _id: t as never, reason, at: when }));

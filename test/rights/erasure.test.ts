@@ -4,7 +4,7 @@ import { runErasureJob } from '../../src/rights/erasure';
 import { bodyText, createChatHarness, type ChatHarness } from '../support/chat';
 import { TEST_PHONE_NUMBER_ID } from '../support/harness';
 import { openedValues, rawDump } from '../support/testDb';
-import { wamid } from '../support/whatsapp';
+import { envelope, wamid } from '../support/whatsapp';
 
 let h: ChatHarness;
 beforeEach(async () => {
@@ -220,6 +220,25 @@ describe('DELETE → confirm', () => {
       ],
     });
     expect(await h.deps.models.Inbox.countDocuments({ subscriberKey: token(OMAR.waId), field: 'statuses' })).toBe(1);
+  });
+
+  it.each([
+    ['a few people', 3],
+    ['many people', 12],
+  ])('a delivery of statuses for %s drops only those of the erased number', async (_label, people) => {
+    await conversation();
+    await h.say(DANA.waId, 'DELETE');
+    await h.press(DANA.waId, 'erase.yes');
+    const confirmation = h.fake.delivered().at(-1)!;
+    const now = String(Math.floor(h.clock.now().getTime() / 1000));
+    const others = Array.from({ length: people - 1 }, (_, i) => `1555300${people}${String(i).padStart(3, '0')}`);
+    const statuses = [
+      { id: confirmation.messageId, status: 'delivered', timestamp: now, recipient_id: DANA.waId },
+      ...others.map((waId) => ({ id: wamid(waId), status: 'delivered', timestamp: now, recipient_id: waId })),
+    ];
+    await h.post(envelope({ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: TEST_PHONE_NUMBER_ID }, statuses } }));
+    expect(await h.deps.models.Inbox.countDocuments({ subscriberKey: token(DANA.waId) })).toBe(0);
+    for (const waId of others) expect(await h.deps.models.Inbox.countDocuments({ subscriberKey: token(waId), field: 'statuses' })).toBe(1);
   });
 
   it('a later message from the erased number is never prompted to opt back in, and marketing stays refused', async () => {
