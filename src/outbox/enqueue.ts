@@ -48,7 +48,6 @@ export type SendProfile = Pick<Subscriber, '_id' | 'key' | 'windowUntil' | 'loca
  */
 export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<string[]> {
   const ids: string[] = [];
-  let allOffered = true;
   const first = r.firstOrder ?? (r.unsendable ? 0 : await nextOrder(deps, r.subscriberId, r.replies.length));
   for (const [i, spec] of r.replies.entries()) {
     const rendered = renderReply(deps.i18n, deps.config, r.locale, spec);
@@ -65,7 +64,7 @@ export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<str
       });
       continue;
     }
-    const offered = await enqueueRendered(deps, {
+    await enqueueRendered(deps, {
       profile: r.profile,
       id,
       subscriberId: r.subscriberId,
@@ -81,10 +80,8 @@ export async function enqueueReplies(deps: Deps, r: EnqueueRequest): Promise<str
       by: r.by ?? 'bot',
       lineOnReplay: true,
     });
-    allOffered &&= offered;
   }
-  // Items queued before (a replay) were not handed over: the sender is woken to find them.
-  if (ids.length && !allOffered) deps.bus.emit('outbox');
+  if (ids.length) deps.bus.emit('outbox');
   return ids;
 }
 
@@ -138,6 +135,6 @@ export async function enqueueText(
     purgeAfterSend: false,
     by: r.by,
   });
-  if (!fresh) deps.bus.emit('outbox');
+  deps.bus.emit('outbox');
   return fresh;
 }
