@@ -18,7 +18,10 @@ const HOUR_LONG_POLL = 600_000;
 let h: ChatHarness;
 let workers: WorkerSet;
 beforeEach(async () => {
-  h = await createChatHarness('wake', { clock: realClock as TestClock });
+  // The fake Graph API answers from this test's own process, which shares two cores with a second
+  // test file and the database: a 2 s client timeout can expire on a starved fake, and each expiry
+  // doubles the next backoff. 10 s keeps what is tested (the wake) apart from the machine's load.
+  h = await createChatHarness('wake', { clock: realClock as TestClock, env: { GRAPH_API_TIMEOUT_MS: '10000' } });
   workers = createWorkers(h.deps, { graph: createGraphClient(h.deps.config), inbox: { idleMs: HOUR_LONG_POLL }, outbox: { idleMs: HOUR_LONG_POLL } });
   workers.start();
 });
@@ -47,7 +50,12 @@ describe('the workers are woken, not polled', () => {
     const waId = '15550008802';
     h.fake.failNext({ kind: 'status', status: 503 });
     await deliver(waId, 'START');
-    await waitFor(() => h.fake.deliveredTo(waId).length === 1, 20_000);
+    await waitFor(() => h.fake.deliveredTo(waId).length === 1, 20_000).catch(async (err: Error) => {
+      // What the queues hold, to tell a missed wake from a slow or failing send.
+      const inbox = await h.deps.models.Inbox.find({}, { state: 1, attempts: 1, lastError: 1 }).lean();
+      const outbox = await h.deps.models.Outbox.find({}, { state: 1, attempts: 1, error: 1, nextAttemptAt: 1 }).lean();
+      throw new Error(`${err.message}; inbox ${JSON.stringify(inbox)}; outbox ${JSON.stringify(outbox)}`);
+    });
     expect(await consentOf(waId)).toBe('opted_in');
     const item = await h.deps.models.Outbox.findOne({}).lean();
     expect(item).toMatchObject({ state: 'sent', open: false, attempts: 2 });
