@@ -66,7 +66,7 @@ export function createApp(deps: Deps): express.Express {
   app.use(apiRouter(deps));
   app.use(staffRouter(deps));
   // Sandbox mode is refused in production (config.ts), so the simulator never ships live.
-  if (deps.config.sandbox && deps.config.env !== 'production') app.use(sandboxRouter(deps, () => deps.bus.emit('inbox')));
+  if (deps.config.sandbox && deps.config.env !== 'production') app.use(sandboxRouter(deps, (docs) => deps.bus.emit('inbox', docs)));
   else app.get('/', (_req, res) => res.redirect('/staff'));
 
   app.use((_req, res) => {

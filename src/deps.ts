@@ -9,6 +9,7 @@ import type { Logger } from './lib/logger';
 import type { Metrics } from './lib/metrics';
 import type { Translator } from './i18n/i18n';
 import type { Pii } from './privacy/pii';
+import type { HandOver } from './lib/handOver';
 
 /** What the app and the workers are built from; tests build the same thing against a test database. */
 export interface Deps {
@@ -30,4 +31,6 @@ export interface Deps {
    * 'conversation' (a subscriber's thread changed; the staff console's live view listens).
    */
   bus: EventEmitter;
+  /** Which queue workers of this process take what it writes straight into hand (lib/handOver.ts). */
+  handOver: HandOver;
 }

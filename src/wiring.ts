@@ -6,6 +6,7 @@ import { createTranslator } from './i18n/i18n';
 import { systemClock, type Clock } from './lib/clock';
 import type { Logger } from './lib/logger';
 import { createMetrics } from './lib/metrics';
+import { createHandOver } from './lib/handOver';
 import { loadKeys } from './privacy/loadKeys';
 import { createPii } from './privacy/pii';
 import { createRightsContext } from './rightsContext';
@@ -43,6 +44,7 @@ export async function buildDeps({ config, log, conn, clock = systemClock }: Wiri
     clock,
     i18n: createTranslator(),
     bus: new EventEmitter().setMaxListeners(1000),
+    handOver: createHandOver(),
   } satisfies Omit<Deps, 'rights'>;
   // Added to the same object: the rights context's ports (the outbox, security signals) hold it.
   return Object.assign(deps, { rights: createRightsContext(deps) });

@@ -35,6 +35,7 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
   // A notice may carry what was just written: claimed then without being read again.
   const onInbox = (docs?: InboxDoc[]) => (docs?.length ? inbox.offer(docs) : inbox.kick());
   const onOutbox = (docs?: OutboxDoc[]) => (docs?.length ? outbox.offer(docs) : outbox.kick());
+  let handedOver: (() => void)[] = [];
   let erasureTimer: NodeJS.Timeout | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   return {
@@ -48,6 +49,8 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
       }
     },
     async stop() {
+      for (const undo of handedOver) undo();
+      handedOver = [];
       deps.bus.off('inbox', onInbox);
       deps.bus.off('outbox', onOutbox);
       if (erasureTimer) clearInterval(erasureTimer);
@@ -59,6 +62,11 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
       deps.bus.on('outbox', onOutbox);
       inbox.start();
       outbox.start();
+      // What this process writes goes straight into its workers' hands while they keep up.
+      handedOver = [
+        deps.handOver.register('inbox', () => (inbox.takesNow() ? inbox.leaseMs : null)),
+        deps.handOver.register('outbox', () => (outbox.takesNow() ? outbox.leaseMs : null)),
+      ];
       const log = deps.log.child({ module: 'erasure' });
       const tick = () => {
         void resumeErasureJobs(deps.rights).catch((err) => log.warn({ err }, 'resuming erasures failed'));

@@ -25,6 +25,10 @@ export interface InboxWorker {
   kick(): void;
   /** Items this process just stored, as stored: claimed without being read again. */
   offer(docs: InboxDoc[]): void;
+  /** Whether an item stored now may be written into this worker's hand (lib/handOver.ts). */
+  takesNow(): boolean;
+  /** The lease of an item written into its hand. */
+  readonly leaseMs: number;
   /** Stops claiming; waits for items in hand; gives back nothing else (leases expire on their own). */
   stop(): Promise<void>;
 }
@@ -75,7 +79,7 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
 
   // Oldest first: WhatsApp's timestamp (seconds) and position in the delivery; two deliveries in
   // the same second are taken in the order they arrived.
-  return queueWorker({
+  const worker = queueWorker({
     now: () => deps.clock.now(),
     window: (limit) => inbox.openItems(limit),
     windowSize: opts.windowSize ?? 256,
@@ -84,6 +88,8 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     dueAt: (c) => (c.state === 'pending' ? EPOCH : (c.leaseUntil ?? EPOCH)),
     claim: (c, now) => inbox.claim(c, now, leaseMs),
     claimOffered: (c, offered, now) => inbox.claimOffered(c, offered, now, leaseMs),
+    heldSinceWritten: (c, offered: InboxDoc, now) => inbox.heldSinceWritten(c, offered, now, leaseMs),
+    release: (offered: InboxDoc) => inbox.release(offered),
     leaseMs,
     work: process,
     concurrency,
@@ -91,4 +97,5 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     refreshBacklog: async () => deps.metrics.inboxBacklog.set(await inbox.backlog()),
     onError: (err) => log.warn({ err }, 'inbox poll failed; retrying'),
   });
+  return { ...worker, leaseMs };
 }

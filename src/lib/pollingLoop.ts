@@ -21,6 +21,8 @@ export interface PollingLoop {
   /** Stops after the current pass; resolves when it has ended. */
   stop(): Promise<void>;
   readonly stopping: boolean;
+  /** Started and not stopping. */
+  readonly running: boolean;
 }
 
 export function createPollingLoop(
@@ -35,6 +37,9 @@ export function createPollingLoop(
   return {
     get stopping() {
       return started && !running;
+    },
+    get running() {
+      return running;
     },
     start() {
       if (running) return;
@@ -123,6 +128,8 @@ export function workerLoop(o: {
 
 /** Items handed over in this process wait at most this many at a time, and this long (the rest take the usual path). */
 const MAX_OFFERED = 10_000;
+/** Items written into a worker's hand wait at most this many times its concurrency (queueWorker takesNow). */
+export const HAND_OVER_DEPTH = 8;
 const OFFER_KEPT_MS = 60_000;
 
 /**
@@ -150,6 +157,13 @@ export function queueWorker<C, D>(o: {
   claim: (c: C, now: Date) => Promise<D | null>;
   /** Claims an item offered in this process, as it was written (null: not fresh any more, or lost). */
   claimOffered?: (seen: C, offered: D, now: Date) => Promise<D | null>;
+  /**
+   * An offered item written already leased to this worker (lib/handOver.ts), still as written and
+   * with most of its lease ahead: it is this worker's without a claim.
+   */
+  heldSinceWritten?: (seen: C, offered: D, now: Date) => boolean;
+  /** Gives back an item written into this worker's hand that it did not start (stopping). */
+  release?: (offered: D) => Promise<void>;
   leaseMs: number;
   work: (d: D) => Promise<void>;
   concurrency: number;
@@ -163,10 +177,19 @@ export function queueWorker<C, D>(o: {
   // What was offered, with when: an item another replica finished first never comes up here, so it is dropped after a while.
   const offered = new Map<string, { d: D; at: number }>();
   let nextDue: number | undefined;
+  // Written into this worker's hand and not moved since: worked on without a claim.
+  const ownSinceWritten = (c: C, now: Date) => {
+    const mine = offered.get(o.idOf(c))?.d;
+    return mine !== undefined && o.heldSinceWritten !== undefined && o.heldSinceWritten(c, mine, now);
+  };
   async function claimOne(c: C, now: Date): Promise<D | null> {
     const id = o.idOf(c);
     const mine = offered.get(id)?.d;
     offered.delete(id);
+    if (mine && o.heldSinceWritten?.(c, mine, now)) {
+      held.add(id);
+      return mine;
+    }
     const d = mine && o.claimOffered ? await o.claimOffered(c, mine, now) : await o.claim(c, now);
     if (d) held.add(id);
     else lostUntil.set(id, now.getTime() + o.leaseMs);
@@ -185,7 +208,7 @@ export function queueWorker<C, D>(o: {
     // A claim lost to another replica is looked at again when its lease could have run out.
     for (const until of lostUntil.values()) later.push(until);
     nextDue = later.length ? Math.min(...later) - now.getTime() : undefined;
-    const candidates = heads.filter((c) => o.dueAt(c) <= now && !held.has(o.idOf(c)) && !lostUntil.has(o.idOf(c)));
+    const candidates = heads.filter((c) => (o.dueAt(c) <= now || ownSinceWritten(c, now)) && !held.has(o.idOf(c)) && !lostUntil.has(o.idOf(c)));
     const stopping = () => loop.stopping;
     return claimAndWork({
       candidates,
@@ -199,7 +222,12 @@ export function queueWorker<C, D>(o: {
       wait,
     });
   }
-  const { loop, start, kick, stop } = workerLoop({
+  const {
+    loop,
+    start,
+    kick,
+    stop: stopLoop,
+  } = workerLoop({
     pass: () => runOnce(false),
     refreshBacklog: o.refreshBacklog,
     inHand,
@@ -212,5 +240,20 @@ export function queueWorker<C, D>(o: {
     for (const d of items) if (offered.size < MAX_OFFERED) offered.set(o.idOf(d), { d, at: Date.now() });
     kick();
   };
-  return { runOnce, start, kick, stop, offer };
+  /**
+   * Whether an item written now may be born in this worker's hand: only while it runs and is not
+   * far behind (what it holds and was handed is under eight times what it works on at once: a few
+   * seconds of work), so an item written into its hand is started well within its lease; otherwise
+   * the item is written open, for whichever replica is free.
+   */
+  const takesNow = () => loop.running && offered.size + inHand.size < HAND_OVER_DEPTH * o.concurrency;
+  async function stop() {
+    await stopLoop();
+    // What was written into this worker's hand and not started goes back to the queue at once,
+    // rather than waiting for its lease to run out.
+    const left = [...offered.values()].map((e) => e.d);
+    offered.clear();
+    if (o.release) await Promise.allSettled(left.map((d) => o.release!(d)));
+  }
+  return { runOnce, start, kick, stop, offer, takesNow };
 }

@@ -13,7 +13,7 @@ export function sealedFields(deps: Deps): { model: AnyModel; fields: string[] }[
     { model: m.Message, fields: ['textEnc'] },
     { model: m.Consent, fields: ['detailEnc'] },
     { model: m.Inbox, fields: ['payloadEnc'] },
-    { model: m.Outbox, fields: ['toEnc', 'bodyEnc'] },
+    { model: m.Outbox, fields: ['toEnc', 'bodyEnc', 'lineEnc'] },
     { model: m.Export, fields: ['contentEnc'] },
     { model: m.ErasureJob, fields: ['toEnc'] },
     { model: m.StaffAudit, fields: ['noteEnc'] },

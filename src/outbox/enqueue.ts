@@ -99,11 +99,16 @@ export type RenderedItem = Omit<NewItem, 'now'> & { display: string; record: boo
 
 /** Inserts one outbox item (and its conversation line); false when it already exists. */
 export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boolean> {
-  const stored = await deps.stores.outbox.insert({ ...it, now: deps.clock.now() });
+  // Into this process's sender's hand when it runs and keeps up (lib/handOver.ts); its line is then
+  // written by the sender, once, with how the send ended (outbox/worker.ts), not 'queued' and moved.
+  const leaseMs = deps.handOver.leaseFor('outbox');
+  const line = leaseMs && it.record ? { display: it.display, by: it.by } : null;
+  const stored = await deps.stores.outbox.insert({ ...it, now: deps.clock.now(), leaseMs, line });
   // A replayed step (the process died between the item and its line) writes the missing line; a
   // reused key with other content (the integration API) must not.
   if (!stored && !it.lineOnReplay) return false;
-  if (it.record) await recordLine(deps, { id: it.id, subscriberId: it.subscriberId, kind: it.kind, display: it.display, by: it.by, status: 'queued' });
+  if (it.record && !(stored && line))
+    await recordLine(deps, { id: it.id, subscriberId: it.subscriberId, kind: it.kind, display: it.display, by: it.by, status: 'queued' });
   // The sender of this process takes it from here without reading it again.
   if (stored) deps.bus.emit('outbox', [it.profile ? { ...stored, profile: it.profile } : stored]);
   return Boolean(stored);

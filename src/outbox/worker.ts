@@ -19,6 +19,10 @@ export interface OutboxWorker {
   kick(): void;
   /** Items this process just queued, as queued: claimed without being read again. */
   offer(docs: OutboxDoc[]): void;
+  /** Whether a message queued now may be written into this sender's hand (lib/handOver.ts). */
+  takesNow(): boolean;
+  /** The lease of a message written into its hand. */
+  readonly leaseMs: number;
   stop(): Promise<void>;
 }
 
@@ -69,13 +73,23 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     return l;
   };
 
+  /** The message's line in the conversation: written now if the sender was to write it, else moved on. */
+  async function writeLine(doc: Item, status: string) {
+    const line = outbox.lineOf(doc);
+    const fresh =
+      line && (await conversation.record({ id: doc._id, subscriberId: doc.subscriberId, kind: doc.kind, ...line, status, at: new Date(doc.createdAt) }));
+    // Written already (by a step replayed after a crash, or a retry that showed it queued): its status moves.
+    if (!fresh) await conversation.setStatus(doc._id, status);
+  }
+
   async function finish(doc: Item, set: Record<string, unknown>, messageStatus: string) {
     const id = doc._id;
+    // Before the item is settled: the settle drops the sealed line, and a crash in between sends again.
+    await writeLine(doc, messageStatus);
     // A purged item (the erasure confirmation) goes whatever happened: nothing of the person stays.
     if (doc.purgeAfterSend) await outbox.remove(id);
     // With the claims so far: an item claimed as offered was never leased in the database.
     else await outbox.settle(id, { ...set, attempts: doc.attempts });
-    await conversation.setStatus(id, messageStatus);
     deps.bus.emit('conversation', String(doc.subscriberId));
   }
 
@@ -132,6 +146,8 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     if (result.kind === 'retry' && now.getTime() - new Date(doc.createdAt).getTime() < maxAgeMs) {
       deps.metrics.sendRetries.inc();
       const wait = backoffMs(doc.attempts, result.retryAfterMs);
+      // Staff see a message that waits for a retry as queued.
+      if (doc.lineEnc) await writeLine(doc, 'queued');
       await outbox.retryAt(doc._id, new Date(deps.clock.now().getTime() + wait), { code: result.code, title: result.title }, doc.attempts);
       log.warn({ item: doc._id, code: result.code, attempt: doc.attempts, waitMs: Math.round(wait) }, 'send will be retried');
       return;
@@ -172,7 +188,7 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
 
   // In order: a recipient's head is their oldest open item; only a head that is due (or whose
   // sender's lease ran out) is sent, so a retry holds back what follows it.
-  return queueWorker({
+  const worker = queueWorker({
     now: () => deps.clock.now(),
     window: (limit) => outbox.openItems(limit),
     windowSize: opts.windowSize ?? 512,
@@ -181,6 +197,8 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     dueAt: (c) => (c.state === 'pending' ? c.nextAttemptAt : (c.leaseUntil ?? new Date(0))),
     claim: (c, now) => outbox.claim(c, now, leaseMs),
     claimOffered: (c, offered, now) => outbox.claimOffered(c, offered, now, leaseMs),
+    heldSinceWritten: (c, offered: OutboxDoc, now) => outbox.heldSinceWritten(c, offered, now, leaseMs),
+    release: (offered: OutboxDoc) => outbox.release(offered),
     leaseMs,
     work: (doc) => sendOne(doc as Item).catch((err) => log.error({ err, item: doc._id }, 'send crashed; the lease will expire and it is retried')),
     concurrency,
@@ -188,4 +206,5 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     refreshBacklog: async () => deps.metrics.outboxBacklog.set(await outbox.backlog()),
     onError: (err) => log.warn({ err }, 'outbox poll failed; retrying'),
   });
+  return { ...worker, leaseMs };
 }

@@ -6,6 +6,7 @@ import type { Deps } from '../deps';
 import { securitySignal } from '../privacy/alerts';
 import { exportFilename, openExportContent } from '../rights/exportFiles';
 import { ingestDelivery } from '../webhook/ingest';
+import type { InboxDoc } from '../store/inboxStore';
 
 const PUBLIC = path.resolve(__dirname, '..', '..', 'public', 'sandbox');
 
@@ -30,7 +31,7 @@ const say = z.object({
  * is downloaded only with the number of the sandbox person it belongs to (its id is a keyed hash,
  * not guessable).
  */
-export function sandboxRouter(deps: Deps, onStored: () => void): Router {
+export function sandboxRouter(deps: Deps, onStored: (docs: InboxDoc[]) => void): Router {
   const router = Router();
   // On loopback, only loopback names: a web page whose domain resolves to 127.0.0.1 (DNS rebinding)
   // must not read the simulator's conversations.
@@ -64,7 +65,7 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
     const message = buttonId
       ? { from: waId, id, timestamp, type: 'interactive', interactive: { type: reply, [reply]: { id: buttonId, title: title ?? buttonId } } }
       : { from: waId, id, timestamp, type: 'text', text: { body: text } };
-    await ingestDelivery(deps, {
+    const stored = await ingestDelivery(deps, {
       object: 'whatsapp_business_account',
       entry: [
         {
@@ -83,7 +84,7 @@ export function sandboxRouter(deps: Deps, onStored: () => void): Router {
         },
       ],
     });
-    onStored();
+    onStored(stored.stored);
     res.status(202).json({ id });
   });
 

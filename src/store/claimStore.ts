@@ -39,3 +39,38 @@ export function createClaimStore(model: Model<ClaimDoc>) {
     sweep: async (before: Date) => (await model.deleteMany({ at: { $lt: before } })).deletedCount,
   };
 }
+
+type Leased = { state?: string | null; attempts?: number | null; leaseUntil?: Date | null };
+
+/**
+ * Items written already leased to their writer's own worker (lib/handOver.ts), in a queue whose
+ * leased state is `heldState`. That first lease is generation 0's claim: the item is born with one
+ * claim (`attempts: 1`), and the next claim, by anyone, is generation 1.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function writtenInHand(model: Model<any>, heldState: string) {
+  return {
+    /**
+     * The writer may work on it without a claim while it is still as written (nobody's lease since)
+     * and at least half of the lease is ahead, so the work ends well before another replica could
+     * take it.
+     */
+    heldSinceWritten(seen: Leased, written: Leased, now: Date, leaseMs: number): boolean {
+      const until = written.leaseUntil?.getTime();
+      return (
+        written.state === heldState &&
+        written.attempts === 1 &&
+        until !== undefined &&
+        seen.state === heldState &&
+        seen.attempts === 1 &&
+        seen.leaseUntil?.getTime() === until &&
+        until - now.getTime() > leaseMs / 2
+      );
+    },
+    /** Gives back an item written into the hand of a worker that is stopping: open and due at once, claimed as usual. */
+    release: async (written: Leased & { _id: string }): Promise<void> => {
+      if (written.state !== heldState) return;
+      await model.updateOne({ _id: written._id, state: heldState, leaseUntil: written.leaseUntil }, { $set: { state: 'pending', leaseUntil: null } });
+    },
+  };
+}

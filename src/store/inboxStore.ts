@@ -1,6 +1,6 @@
 import { Schema, type InferSchemaType, type Model } from 'mongoose';
 import { at, type Pii } from '../privacy/pii';
-import type { ClaimStore } from './claimStore';
+import { writtenInHand, type ClaimStore } from './claimStore';
 import { openFlagRules } from './openFlag';
 
 export const inboxSchema = new Schema(
@@ -95,6 +95,8 @@ export function createInboxStore(model: Model<InboxDoc>, pii: Pii, claims: Claim
       if (!(await claims.win('inbox', seen._id, offered.attempts ?? 0, now, leaseMs))) return null;
       return { ...offered, state: 'processing', leaseUntil: new Date(now.getTime() + leaseMs), attempts: (offered.attempts ?? 0) + 1 };
     },
+    // Written leased to this process's worker (lib/handOver.ts): worked on without a claim, given back on stop.
+    ...writtenInHand(model, 'processing'),
     payloadOf: (doc: Pick<InboxDoc, '_id' | 'payloadEnc'>) => JSON.parse(pii.decrypt(doc.payloadEnc!, at('inbox', 'payloadEnc', doc._id))) as InboundPayload,
     // By _id alone (FerretDB pushes down nothing else); marking done twice after a lost lease is harmless.
     /** Finished; `attempts` is recorded too (an item claimed as offered was never leased in the database). */

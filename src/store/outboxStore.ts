@@ -1,6 +1,6 @@
 import { Schema, type InferSchemaType, type Model, type Types } from 'mongoose';
 import { at, type Pii } from '../privacy/pii';
-import type { ClaimStore } from './claimStore';
+import { writtenInHand, type ClaimStore } from './claimStore';
 import { openFlagRules } from './openFlag';
 import { insertOnce } from './insertOnce';
 import type { Recipient } from './subscriberStore';
@@ -27,6 +27,9 @@ export const outboxSchema = new Schema(
     purgeAfterSend: { type: Boolean, default: false },
     mediaId: { type: String, default: null }, // uploaded export, kept so a retried send does not upload twice
     requestHash: { type: String, default: null }, // integration API: hash of the request an Idempotency-Key was first used with
+    // The conversation line, sealed, while the sender is to write it (with how the send ended) rather
+    // than the queuing step (a line written 'queued' and then moved: two writes); cleared once written.
+    lineEnc: { type: String, default: null },
   },
   { versionKey: false, collection: 'outbox' },
 );
@@ -53,6 +56,16 @@ export interface NewItem {
   purgeAfterSend: boolean;
   requestHash?: string;
   now: Date;
+  /** Written leased to this process's sender for this long (lib/handOver.ts); absent: written pending. */
+  leaseMs?: number | null;
+  /** The conversation line the sender writes once the send has ended (absent: written by the caller). */
+  line?: DeferredLine | null;
+}
+
+/** What staff see of a message and who wrote it, kept with the item until the sender writes its line. */
+export interface DeferredLine {
+  display: string;
+  by: string;
 }
 
 export type OutboxStore = ReturnType<typeof createOutboxStore>;
@@ -74,15 +87,17 @@ export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: Cla
         phoneNumberId: it.from,
         category: it.category,
         kind: it.kind,
-        state: 'pending',
+        // Born in the sender's hand: its first claim (store/claimStore.ts heldSinceWritten).
+        state: it.leaseMs ? 'sending' : 'pending',
         open: true,
         order: it.order,
-        attempts: 0,
+        attempts: it.leaseMs ? 1 : 0,
         nextAttemptAt: it.now,
-        leaseUntil: null,
+        leaseUntil: it.leaseMs ? new Date(it.now.getTime() + it.leaseMs) : null,
         graphKey: null,
         mediaId: null,
         requestHash: it.requestHash ?? null,
+        lineEnc: it.line ? pii.encrypt(JSON.stringify(it.line), at('outbox', 'lineEnc', it.id)) : null,
         error: null,
         purgeAfterSend: it.purgeAfterSend,
         createdAt: it.now,
@@ -95,6 +110,9 @@ export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: Cla
     /** The item an Idempotency-Key names (null: never used), with the hash of the request it was first used with. */
     keyUse: (id: string) => model.findById(id, { requestHash: 1 }).lean<{ requestHash: string | null }>(),
     bodyOf: (o: Pick<OutboxDoc, '_id' | 'bodyEnc'>) => JSON.parse(pii.decrypt(o.bodyEnc, at('outbox', 'bodyEnc', o._id))) as Record<string, unknown>,
+    /** The line the sender is to write, or null when it was written already. */
+    lineOf: (o: Pick<OutboxDoc, '_id' | 'lineEnc'>) =>
+      o.lineEnc ? (JSON.parse(pii.decrypt(o.lineEnc, at('outbox', 'lineEnc', o._id))) as DeferredLine) : null,
     recipientOf: (o: Pick<OutboxDoc, '_id' | 'toEnc'>) => JSON.parse(pii.decrypt(o.toEnc, at('outbox', 'toEnc', o._id))) as { phone?: string; bsuid?: string },
     /** Bodies of these items (the simulator shows the buttons it received). */
     bodiesOf: async (ids: string[]) =>
@@ -128,13 +146,20 @@ export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: Cla
       if (!(await claims.win('outbox', seen._id, offered.attempts ?? 0, now, leaseMs))) return null;
       return { ...offered, state: 'sending', leaseUntil: new Date(now.getTime() + leaseMs), attempts: (offered.attempts ?? 0) + 1 };
     },
+    // Written leased to this process's worker (lib/handOver.ts): worked on without a claim, given back on stop.
+    ...writtenInHand(model, 'sending'),
     backlog: () => model.countDocuments({ open: true }),
     /** Records how a send ended (or moved on), releasing the lease. */
+    // Both after the line, if the sender was to write it, was written: the sealed copy goes.
     settle: (id: string, set: Partial<Pick<OutboxDoc, 'state' | 'graphKey' | 'sentAt' | 'error' | 'attempts'>>) =>
-      model.updateOne({ _id: id }, { $set: { ...set, ...(set.state ? { open: OPEN.includes(set.state) } : {}), leaseUntil: null } }).then(() => undefined),
+      model
+        .updateOne({ _id: id }, { $set: { ...set, ...(set.state ? { open: OPEN.includes(set.state) } : {}), leaseUntil: null, lineEnc: null } })
+        .then(() => undefined),
     /** Retry at `when`; `attempts` (claims so far) names the next claim (store/claimStore.ts). */
     retryAt: (id: string, when: Date, error: { code: number; title: string }, attempts: number) =>
-      model.updateOne({ _id: id }, { $set: { state: 'pending', open: true, leaseUntil: null, nextAttemptAt: when, error, attempts } }).then(() => undefined),
+      model
+        .updateOne({ _id: id }, { $set: { state: 'pending', open: true, leaseUntil: null, nextAttemptAt: when, error, attempts, lineEnc: null } })
+        .then(() => undefined),
     rememberUpload: (id: string, mediaId: string) => model.updateOne({ _id: id }, { $set: { mediaId } }).then(() => undefined),
     /** A status webhook: the state only moves forward (statuses arrive out of order). */
     advance: (id: string, state: string, error: OutboxDoc['error']) =>

@@ -42,6 +42,9 @@ export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<In
   const statusKeys = [...new Set(drafts.filter((d) => d.field === 'statuses' && d.identity).map((d) => deps.pii.blindIndex(d.identity!)))];
   const erased = await deps.stores.suppressions.suppressedAmong(statusKeys);
   const kept = erased.size ? drafts.filter((d) => !(d.field === 'statuses' && d.identity && erased.has(deps.pii.blindIndex(d.identity)))) : drafts;
+  // Into this process's inbox worker's hand when it runs and keeps up (lib/handOver.ts): stored
+  // already leased to it, its first claim made by this write.
+  const leaseMs = deps.handOver.leaseFor('inbox');
   const docs = kept.map((d) => {
     // An item that cannot be serialised is kept aside (ignored) rather than failing the delivery.
     const json = trySerialise(d.payload);
@@ -53,9 +56,9 @@ export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<In
       payloadEnc: deps.pii.encrypt(json ?? JSON.stringify({ field: d.field, unserialisable: true }), at('inbox', 'payloadEnc', d._id)),
       order: d.order,
       receivedAt: now,
-      state: json ? d.state : 'ignored',
-      leaseUntil: null,
-      attempts: 0,
+      ...(json && d.state === 'pending' && leaseMs
+        ? { state: 'processing', leaseUntil: new Date(now.getTime() + leaseMs), attempts: 1 }
+        : { state: json ? d.state : 'ignored', leaseUntil: null, attempts: 0 }),
       lastError: null,
       processedAt: null,
     };
@@ -73,6 +76,6 @@ export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<In
     throw new AppError('DB.UNAVAILABLE', 'could not store the delivery', { httpStatus: 503, cause: err });
   }
   // The ones to process, as the inbox holds them (inboxStore.insertMany adds `open`): the worker claims these without reading them.
-  const stored = written.stored.filter((d) => d.state === 'pending').map((d) => ({ ...d, open: true }) as unknown as InboxDoc);
+  const stored = written.stored.filter((d) => d.state === 'pending' || d.state === 'processing').map((d) => ({ ...d, open: true }) as unknown as InboxDoc);
   return { kind: 'stored', items: docs.length, fresh: written.stored.length, duplicates: written.duplicates, stored };
 }
