@@ -63,10 +63,7 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
       inbox.start();
       outbox.start();
       // What this process writes goes straight into its workers' hands while they keep up.
-      handedOver = [
-        deps.handOver.register('inbox', () => (inbox.takesNow() ? inbox.leaseMs : null)),
-        deps.handOver.register('outbox', () => (outbox.takesNow() ? outbox.leaseMs : null)),
-      ];
+      handedOver = [deps.handOver.register('inbox', inbox), deps.handOver.register('outbox', outbox)];
       const log = deps.log.child({ module: 'erasure' });
       const tick = () => {
         void resumeErasureJobs(deps.rights).catch((err) => log.warn({ err }, 'resuming erasures failed'));

@@ -25,9 +25,9 @@ export interface InboxWorker {
   kick(): void;
   /** Items this process just stored, as stored: claimed without being read again. */
   offer(docs: InboxDoc[]): void;
-  /** Whether an item stored now may be written into this worker's hand (lib/handOver.ts). */
-  takesNow(): boolean;
-  /** The lease of an item written into its hand. */
+  /** Places in this worker's hand for items about to be stored (lib/handOver.ts), and the lease they are born with. */
+  reserve(ids: string[]): boolean;
+  forgo(ids: string[]): void;
   readonly leaseMs: number;
   /** Stops claiming; waits for items in hand; gives back nothing else (leases expire on their own). */
   stop(): Promise<void>;
@@ -88,8 +88,8 @@ export function createInboxWorker(deps: Deps, handle: ItemHandler, opts: WorkerO
     dueAt: (c) => (c.state === 'pending' ? EPOCH : (c.leaseUntil ?? EPOCH)),
     claim: (c, now) => inbox.claim(c, now, leaseMs),
     claimOffered: (c, offered, now) => inbox.claimOffered(c, offered, now, leaseMs),
-    heldSinceWritten: (c, offered: InboxDoc, now) => inbox.heldSinceWritten(c, offered, now, leaseMs),
-    release: (offered: InboxDoc) => inbox.release(offered),
+    inHandAsWritten: (c, offered: InboxDoc, now) => inbox.inHandAsWritten(c, offered, now, leaseMs),
+    release: (offered: InboxDoc, now: Date) => inbox.release(offered, now, leaseMs),
     leaseMs,
     work: process,
     concurrency,

@@ -9,23 +9,39 @@
  * claimed like any item whose holder died, once its lease has run out.
  */
 export interface HandOver {
-  /** A worker takes items into hand from now on; `leaseMs()` is its lease, or null while it is behind. Returns the undo. */
-  register(queue: QueueName, leaseMs: () => number | null): () => void;
-  /** The lease an item written now is born with, or null: write it open, to be claimed as usual. */
-  leaseFor(queue: QueueName): number | null;
+  /** A worker takes items into hand from now on. Returns the undo. */
+  register(queue: QueueName, taker: Taker): () => void;
+  /**
+   * Reserves places for items about to be written: the lease they are born with, or null (write
+   * them open, to be claimed as usual). Handing them over (the worker's `offer`) ends the
+   * reservation; items that were not written (duplicates, a failed write) are given back with `forgo`.
+   */
+  leaseFor(queue: QueueName, ids: string[]): number | null;
+  forgo(queue: QueueName, ids: string[]): void;
 }
 
 export type QueueName = 'inbox' | 'outbox';
 
+export interface Taker {
+  leaseMs: number;
+  /** False while it is not running or is far behind. */
+  reserve(ids: string[]): boolean;
+  forgo(ids: string[]): void;
+}
+
 export function createHandOver(): HandOver {
-  const takers = new Map<QueueName, () => number | null>();
+  const takers = new Map<QueueName, Taker>();
   return {
-    register(queue, leaseMs) {
-      takers.set(queue, leaseMs);
+    register(queue, taker) {
+      takers.set(queue, taker);
       return () => {
-        if (takers.get(queue) === leaseMs) takers.delete(queue);
+        if (takers.get(queue) === taker) takers.delete(queue);
       };
     },
-    leaseFor: (queue) => takers.get(queue)?.() ?? null,
+    leaseFor(queue, ids) {
+      const t = takers.get(queue);
+      return t && ids.length > 0 && t.reserve(ids) ? t.leaseMs : null;
+    },
+    forgo: (queue, ids) => takers.get(queue)?.forgo(ids),
   };
 }

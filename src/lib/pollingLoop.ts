@@ -128,7 +128,7 @@ export function workerLoop(o: {
 
 /** Items handed over in this process wait at most this many at a time, and this long (the rest take the usual path). */
 const MAX_OFFERED = 10_000;
-/** Items written into a worker's hand wait at most this many times its concurrency (queueWorker takesNow). */
+/** Items written into a worker's hand wait at most this many times its concurrency (queueWorker reserve). */
 export const HAND_OVER_DEPTH = 8;
 const OFFER_KEPT_MS = 60_000;
 
@@ -158,12 +158,14 @@ export function queueWorker<C, D>(o: {
   /** Claims an item offered in this process, as it was written (null: not fresh any more, or lost). */
   claimOffered?: (seen: C, offered: D, now: Date) => Promise<D | null>;
   /**
-   * An offered item written already leased to this worker (lib/handOver.ts), still as written and
-   * with most of its lease ahead: it is this worker's without a claim.
+   * An offered item written already leased to this worker (lib/handOver.ts): 'take' while it is
+   * still as written and most of its lease is ahead (this worker's without a claim); 'claim' when
+   * it is as written but its lease is running down (claimed now, as the next generation, rather
+   * than left to run out); null when it moved on (someone else's lease, or finished).
    */
-  heldSinceWritten?: (seen: C, offered: D, now: Date) => boolean;
+  inHandAsWritten?: (seen: C, offered: D, now: Date) => 'take' | 'claim' | null;
   /** Gives back an item written into this worker's hand that it did not start (stopping). */
-  release?: (offered: D) => Promise<void>;
+  release?: (offered: D, now: Date) => Promise<void>;
   leaseMs: number;
   work: (d: D) => Promise<void>;
   concurrency: number;
@@ -177,20 +179,23 @@ export function queueWorker<C, D>(o: {
   // What was offered, with when: an item another replica finished first never comes up here, so it is dropped after a while.
   const offered = new Map<string, { d: D; at: number }>();
   let nextDue: number | undefined;
-  // Written into this worker's hand and not moved since: worked on without a claim.
-  const ownSinceWritten = (c: C, now: Date) => {
+  // Ids a write is about to hand over (reserved before the write, so a burst cannot overfill the hand).
+  const promised = new Map<string, number>();
+  // Written into this worker's hand and not moved since: its to work on, with or without a claim.
+  const asWritten = (c: C, now: Date) => {
     const mine = offered.get(o.idOf(c))?.d;
-    return mine !== undefined && o.heldSinceWritten !== undefined && o.heldSinceWritten(c, mine, now);
+    return mine !== undefined && o.inHandAsWritten ? o.inHandAsWritten(c, mine, now) : null;
   };
   async function claimOne(c: C, now: Date): Promise<D | null> {
     const id = o.idOf(c);
     const mine = offered.get(id)?.d;
+    const inHandNow = asWritten(c, now);
     offered.delete(id);
-    if (mine && o.heldSinceWritten?.(c, mine, now)) {
+    if (mine && inHandNow === 'take') {
       held.add(id);
       return mine;
     }
-    const d = mine && o.claimOffered ? await o.claimOffered(c, mine, now) : await o.claim(c, now);
+    const d = inHandNow === 'claim' ? await o.claim(c, now) : mine && o.claimOffered ? await o.claimOffered(c, mine, now) : await o.claim(c, now);
     if (d) held.add(id);
     else lostUntil.set(id, now.getTime() + o.leaseMs);
     return d;
@@ -203,12 +208,16 @@ export function queueWorker<C, D>(o: {
       if (entry.at >= Date.now() - OFFER_KEPT_MS) break;
       offered.delete(id);
     }
+    for (const [id, at] of promised) {
+      if (at >= Date.now() - OFFER_KEPT_MS) break;
+      promised.delete(id);
+    }
     const heads = headsOf(await o.window(o.windowSize), o.keyOf);
     const later = heads.map((c) => o.dueAt(c).getTime()).filter((t) => t > now.getTime());
     // A claim lost to another replica is looked at again when its lease could have run out.
     for (const until of lostUntil.values()) later.push(until);
     nextDue = later.length ? Math.min(...later) - now.getTime() : undefined;
-    const candidates = heads.filter((c) => (o.dueAt(c) <= now || ownSinceWritten(c, now)) && !held.has(o.idOf(c)) && !lostUntil.has(o.idOf(c)));
+    const candidates = heads.filter((c) => (o.dueAt(c) <= now || asWritten(c, now) !== null) && !held.has(o.idOf(c)) && !lostUntil.has(o.idOf(c)));
     const stopping = () => loop.stopping;
     return claimAndWork({
       candidates,
@@ -237,23 +246,36 @@ export function queueWorker<C, D>(o: {
   });
   /** Items just written by this process, as written: they are claimed without being read again. */
   const offer = (items: D[]) => {
+    for (const d of items) promised.delete(o.idOf(d));
+    if (loop.stopping) {
+      // Stopped meanwhile: what was written into its hand goes back at once.
+      if (o.release) for (const d of items) void o.release(d, o.now()).catch(o.onError);
+      return;
+    }
     for (const d of items) if (offered.size < MAX_OFFERED) offered.set(o.idOf(d), { d, at: Date.now() });
     kick();
   };
   /**
-   * Whether an item written now may be born in this worker's hand: only while it runs and is not
-   * far behind (what it holds and was handed is under eight times what it works on at once: a few
-   * seconds of work), so an item written into its hand is started well within its lease; otherwise
-   * the item is written open, for whichever replica is free.
+   * Reserves places in this worker's hand for items about to be written (lib/handOver.ts): only
+   * while it runs and is not far behind (what it holds, was handed and was promised stays within
+   * HAND_OVER_DEPTH times what it works on at once: a few seconds of work), so an item written into
+   * its hand is started well within its lease; otherwise the items are written open, for whichever
+   * replica is free. `offer` or `forgo` ends a reservation.
    */
-  const takesNow = () => loop.running && offered.size + inHand.size < HAND_OVER_DEPTH * o.concurrency;
+  const reserve = (ids: string[]) => {
+    if (!loop.running || offered.size + inHand.size + promised.size + ids.length > HAND_OVER_DEPTH * o.concurrency) return false;
+    for (const id of ids) promised.set(id, Date.now());
+    return true;
+  };
+  const forgo = (ids: string[]) => ids.forEach((id) => promised.delete(id));
   async function stop() {
-    await stopLoop();
+    await loop.stop();
     // What was written into this worker's hand and not started goes back to the queue at once,
-    // rather than waiting for its lease to run out.
+    // before the items in hand finish (the process may be made to exit before they do).
     const left = [...offered.values()].map((e) => e.d);
     offered.clear();
-    if (o.release) await Promise.allSettled(left.map((d) => o.release!(d)));
+    if (o.release) await Promise.allSettled(left.map((d) => o.release!(d, o.now())));
+    await stopLoop();
   }
-  return { runOnce, start, kick, stop, offer, takesNow };
+  return { runOnce, start, kick, stop, offer, reserve, forgo };
 }

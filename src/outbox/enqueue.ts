@@ -101,9 +101,15 @@ export type RenderedItem = Omit<NewItem, 'now'> & { display: string; record: boo
 export async function enqueueRendered(deps: Deps, it: RenderedItem): Promise<boolean> {
   // Into this process's sender's hand when it runs and keeps up (lib/handOver.ts); its line is then
   // written by the sender, once, with how the send ended (outbox/worker.ts), not 'queued' and moved.
-  const leaseMs = deps.handOver.leaseFor('outbox');
-  const line = leaseMs && it.record ? { display: it.display, by: it.by } : null;
-  const stored = await deps.stores.outbox.insert({ ...it, now: deps.clock.now(), leaseMs, line });
+  // Only the bot's own replies: a message staff or another system queued shows as queued at once
+  // (it may wait behind the person's earlier messages, and staff must not think it lost).
+  const leaseMs = deps.handOver.leaseFor('outbox', [it.id]);
+  const line = leaseMs && it.record && it.by === 'bot' ? { display: it.display, by: it.by } : null;
+  const stored = await deps.stores.outbox.insert({ ...it, now: deps.clock.now(), leaseMs, line }).catch((err: unknown) => {
+    if (leaseMs) deps.handOver.forgo('outbox', [it.id]);
+    throw err;
+  });
+  if (!stored && leaseMs) deps.handOver.forgo('outbox', [it.id]);
   // A replayed step (the process died between the item and its line) writes the missing line; a
   // reused key with other content (the integration API) must not.
   if (!stored && !it.lineOnReplay) return false;

@@ -19,9 +19,9 @@ export interface OutboxWorker {
   kick(): void;
   /** Items this process just queued, as queued: claimed without being read again. */
   offer(docs: OutboxDoc[]): void;
-  /** Whether a message queued now may be written into this sender's hand (lib/handOver.ts). */
-  takesNow(): boolean;
-  /** The lease of a message written into its hand. */
+  /** Places in this sender's hand for messages about to be queued (lib/handOver.ts), and the lease they are born with. */
+  reserve(ids: string[]): boolean;
+  forgo(ids: string[]): void;
   readonly leaseMs: number;
   stop(): Promise<void>;
 }
@@ -73,23 +73,31 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     return l;
   };
 
-  /** The message's line in the conversation: written now if the sender was to write it, else moved on. */
+  /**
+   * The message's line in the conversation: written now if the sender was to write it (a reply
+   * written into its hand), else moved on. Called once the item's own record says how the send
+   * ended, and only if the item was still there: an erasure meanwhile leaves no line behind. A line
+   * that cannot be written is logged, not retried: retrying would send the message again.
+   */
   async function writeLine(doc: Item, status: string) {
-    const line = outbox.lineOf(doc);
-    const fresh =
-      line && (await conversation.record({ id: doc._id, subscriberId: doc.subscriberId, kind: doc.kind, ...line, status, at: new Date(doc.createdAt) }));
-    // Written already (by a step replayed after a crash, or a retry that showed it queued): its status moves.
-    if (!fresh) await conversation.setStatus(doc._id, status);
+    try {
+      const line = outbox.lineOf(doc);
+      const fresh =
+        line && (await conversation.record({ id: doc._id, subscriberId: doc.subscriberId, kind: doc.kind, ...line, status, at: new Date(doc.createdAt) }));
+      // Written already (a step replayed after a crash, or a retry that showed it queued): its status moves.
+      if (!fresh) await conversation.setStatus(doc._id, status);
+    } catch (err) {
+      log.error({ err, item: doc._id }, 'conversation line not written');
+    }
   }
 
   async function finish(doc: Item, set: Record<string, unknown>, messageStatus: string) {
     const id = doc._id;
-    // Before the item is settled: the settle drops the sealed line, and a crash in between sends again.
-    await writeLine(doc, messageStatus);
     // A purged item (the erasure confirmation) goes whatever happened: nothing of the person stays.
     if (doc.purgeAfterSend) await outbox.remove(id);
     // With the claims so far: an item claimed as offered was never leased in the database.
-    else await outbox.settle(id, { ...set, attempts: doc.attempts });
+    else if (!(await outbox.settle(id, { ...set, attempts: doc.attempts }))) return; // erased meanwhile
+    await writeLine(doc, messageStatus);
     deps.bus.emit('conversation', String(doc.subscriberId));
   }
 
@@ -146,9 +154,9 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     if (result.kind === 'retry' && now.getTime() - new Date(doc.createdAt).getTime() < maxAgeMs) {
       deps.metrics.sendRetries.inc();
       const wait = backoffMs(doc.attempts, result.retryAfterMs);
+      const kept = await outbox.retryAt(doc._id, new Date(deps.clock.now().getTime() + wait), { code: result.code, title: result.title }, doc.attempts);
       // Staff see a message that waits for a retry as queued.
-      if (doc.lineEnc) await writeLine(doc, 'queued');
-      await outbox.retryAt(doc._id, new Date(deps.clock.now().getTime() + wait), { code: result.code, title: result.title }, doc.attempts);
+      if (kept && doc.lineEnc) await writeLine(doc, 'queued');
       log.warn({ item: doc._id, code: result.code, attempt: doc.attempts, waitMs: Math.round(wait) }, 'send will be retried');
       return;
     }
@@ -197,8 +205,8 @@ export function createOutboxWorker(deps: Deps, graph: GraphClient, opts: OutboxO
     dueAt: (c) => (c.state === 'pending' ? c.nextAttemptAt : (c.leaseUntil ?? new Date(0))),
     claim: (c, now) => outbox.claim(c, now, leaseMs),
     claimOffered: (c, offered, now) => outbox.claimOffered(c, offered, now, leaseMs),
-    heldSinceWritten: (c, offered: OutboxDoc, now) => outbox.heldSinceWritten(c, offered, now, leaseMs),
-    release: (offered: OutboxDoc) => outbox.release(offered),
+    inHandAsWritten: (c, offered: OutboxDoc, now) => outbox.inHandAsWritten(c, offered, now, leaseMs),
+    release: (offered: OutboxDoc, now: Date) => outbox.release(offered, now, leaseMs),
     leaseMs,
     work: (doc) => sendOne(doc as Item).catch((err) => log.error({ err, item: doc._id }, 'send crashed; the lease will expire and it is retried')),
     concurrency,

@@ -49,28 +49,40 @@ type Leased = { state?: string | null; attempts?: number | null; leaseUntil?: Da
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function writtenInHand(model: Model<any>, heldState: string) {
+  const asWritten = (seen: Leased, written: Leased) => {
+    const until = written.leaseUntil?.getTime();
+    return (
+      written.state === heldState &&
+      written.attempts === 1 &&
+      until !== undefined &&
+      seen.state === heldState &&
+      seen.attempts === 1 &&
+      seen.leaseUntil?.getTime() === until
+    );
+  };
   return {
     /**
-     * The writer may work on it without a claim while it is still as written (nobody's lease since)
-     * and at least half of the lease is ahead, so the work ends well before another replica could
-     * take it.
+     * What the writer's worker may do with it: 'take' it without a claim while it is still as written
+     * (nobody's lease since) and nearly all of its lease is ahead, so the work ends well before
+     * another replica could take it (a send may take an upload and a send, each up to the Graph
+     * timeout); 'claim' it now, as the next generation with a fresh lease, when it is as written but
+     * its lease has run down (it waited behind the person's earlier item); null when it moved on.
      */
-    heldSinceWritten(seen: Leased, written: Leased, now: Date, leaseMs: number): boolean {
-      const until = written.leaseUntil?.getTime();
-      return (
-        written.state === heldState &&
-        written.attempts === 1 &&
-        until !== undefined &&
-        seen.state === heldState &&
-        seen.attempts === 1 &&
-        seen.leaseUntil?.getTime() === until &&
-        until - now.getTime() > leaseMs / 2
-      );
+    inHandAsWritten(seen: Leased, written: Leased, now: Date, leaseMs: number): 'take' | 'claim' | null {
+      if (!asWritten(seen, written)) return null;
+      return written.leaseUntil!.getTime() - now.getTime() > TAKE_WITH_LEASE_AHEAD * leaseMs ? 'take' : 'claim';
     },
-    /** Gives back an item written into the hand of a worker that is stopping: open and due at once, claimed as usual. */
-    release: async (written: Leased & { _id: string }): Promise<void> => {
-      if (written.state !== heldState) return;
+    /**
+     * Gives back an item written into the hand of a worker that is stopping: open and due at once,
+     * claimed as usual. Not when its lease is nearly over: the write is a read and a write on
+     * FerretDB, and could reopen an item another replica has just claimed; the lease runs out anyway.
+     */
+    release: async (written: Leased & { _id: string }, now: Date, leaseMs: number): Promise<void> => {
+      if (written.state !== heldState || !written.leaseUntil || written.leaseUntil.getTime() - now.getTime() < leaseMs / 4) return;
       await model.updateOne({ _id: written._id, state: heldState, leaseUntil: written.leaseUntil }, { $set: { state: 'pending', leaseUntil: null } });
     },
   };
 }
+
+/** The share of its lease an item written into a worker's hand must still have ahead to be worked on without a claim. */
+export const TAKE_WITH_LEASE_AHEAD = 0.8;

@@ -150,16 +150,15 @@ export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: Cla
     ...writtenInHand(model, 'sending'),
     backlog: () => model.countDocuments({ open: true }),
     /** Records how a send ended (or moved on), releasing the lease. */
-    // Both after the line, if the sender was to write it, was written: the sealed copy goes.
-    settle: (id: string, set: Partial<Pick<OutboxDoc, 'state' | 'graphKey' | 'sentAt' | 'error' | 'attempts'>>) =>
-      model
-        .updateOne({ _id: id }, { $set: { ...set, ...(set.state ? { open: OPEN.includes(set.state) } : {}), leaseUntil: null, lineEnc: null } })
-        .then(() => undefined),
+    // Both clear the sealed line: the sender writes it right after (outbox/worker.ts writeLine).
+    // False when the item is gone (its person was erased meanwhile): then no line is written.
+    settle: async (id: string, set: Partial<Pick<OutboxDoc, 'state' | 'graphKey' | 'sentAt' | 'error' | 'attempts'>>) =>
+      (await model.updateOne({ _id: id }, { $set: { ...set, ...(set.state ? { open: OPEN.includes(set.state) } : {}), leaseUntil: null, lineEnc: null } }))
+        .matchedCount > 0,
     /** Retry at `when`; `attempts` (claims so far) names the next claim (store/claimStore.ts). */
-    retryAt: (id: string, when: Date, error: { code: number; title: string }, attempts: number) =>
-      model
-        .updateOne({ _id: id }, { $set: { state: 'pending', open: true, leaseUntil: null, nextAttemptAt: when, error, attempts, lineEnc: null } })
-        .then(() => undefined),
+    retryAt: async (id: string, when: Date, error: { code: number; title: string }, attempts: number) =>
+      (await model.updateOne({ _id: id }, { $set: { state: 'pending', open: true, leaseUntil: null, nextAttemptAt: when, error, attempts, lineEnc: null } }))
+        .matchedCount > 0,
     rememberUpload: (id: string, mediaId: string) => model.updateOne({ _id: id }, { $set: { mediaId } }).then(() => undefined),
     /** A status webhook: the state only moves forward (statuses arrive out of order). */
     advance: (id: string, state: string, error: OutboxDoc['error']) =>

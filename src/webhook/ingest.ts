@@ -44,7 +44,8 @@ export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<In
   const kept = erased.size ? drafts.filter((d) => !(d.field === 'statuses' && d.identity && erased.has(deps.pii.blindIndex(d.identity)))) : drafts;
   // Into this process's inbox worker's hand when it runs and keeps up (lib/handOver.ts): stored
   // already leased to it, its first claim made by this write.
-  const leaseMs = deps.handOver.leaseFor('inbox');
+  const toWork = kept.filter((d) => d.state === 'pending').map((d) => d._id);
+  const leaseMs = deps.handOver.leaseFor('inbox', toWork);
   const docs = kept.map((d) => {
     // An item that cannot be serialised is kept aside (ignored) rather than failing the delivery.
     const json = trySerialise(d.payload);
@@ -73,9 +74,18 @@ export async function ingestDelivery(deps: Deps, envelope: Envelope): Promise<In
   try {
     written = await inboxWriter(deps)(docs);
   } catch (err) {
+    if (leaseMs) deps.handOver.forgo('inbox', toWork);
     throw new AppError('DB.UNAVAILABLE', 'could not store the delivery', { httpStatus: 503, cause: err });
   }
   // The ones to process, as the inbox holds them (inboxStore.insertMany adds `open`): the worker claims these without reading them.
+  // Redeliveries were not written: their places in the worker's hand are given back.
+  if (leaseMs && written.duplicates) {
+    const fresh = new Set(written.stored.map((d) => d._id));
+    deps.handOver.forgo(
+      'inbox',
+      toWork.filter((id) => !fresh.has(id)),
+    );
+  }
   const stored = written.stored.filter((d) => d.state === 'pending' || d.state === 'processing').map((d) => ({ ...d, open: true }) as unknown as InboxDoc);
   return { kind: 'stored', items: docs.length, fresh: written.stored.length, duplicates: written.duplicates, stored };
 }

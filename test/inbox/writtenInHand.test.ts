@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { createInboxWorker, type InboxWorker } from '../../src/inbox/worker';
 import { HAND_OVER_DEPTH } from '../../src/lib/pollingLoop';
+import { TAKE_WITH_LEASE_AHEAD } from '../../src/store/claimStore';
 import { messageKey } from '../../src/privacy/ids';
 import type { ClaimedItem, InboxDoc } from '../../src/store/inboxStore';
 import { createHarness, type Harness } from '../support/harness';
@@ -22,6 +23,7 @@ beforeEach(async () => {
   h = await createHarness('inhand');
   cleanup = [];
   gates = [];
+  textOf.clear();
 });
 afterEach(async () => {
   for (const open of gates) open();
@@ -61,13 +63,23 @@ function runningHere(handler: (item: ClaimedItem) => Promise<void>, opts: { conc
   const onInbox = (docs?: InboxDoc[]) => (docs?.length ? w.offer(docs) : w.kick());
   h.deps.bus.on('inbox', onInbox);
   w.start();
-  const undo = h.deps.handOver.register('inbox', () => (w.takesNow() ? w.leaseMs : null));
+  const undo = h.deps.handOver.register('inbox', w);
   cleanup.push(async () => {
     undo();
     h.deps.bus.off('inbox', onInbox);
     await w.stop();
   });
   return w;
+}
+
+/** A message of this person stored open and taken by another replica, which holds it until `finish`. */
+async function heldByAnotherReplica(waId: string, text: string) {
+  const held = gated();
+  const otherReplica = createInboxWorker(h.deps, held.handler);
+  await deliver(waId, [text]);
+  void otherReplica.runOnce();
+  await waitFor(() => held.seen.includes(text), 10_000);
+  return held;
 }
 
 const item = (text: string) => h.deps.models.Inbox.findById(idOf(text)).lean();
@@ -101,7 +113,7 @@ describe('an item written into a worker’s hand', () => {
     // A process whose worker took the delivery into its hand and died before working on it: its
     // handover is registered, nothing of it will ever run.
     const dead = createInboxWorker(h.deps, () => new Promise<void>(() => undefined));
-    const undo = h.deps.handOver.register('inbox', () => dead.leaseMs);
+    const undo = h.deps.handOver.register('inbox', { leaseMs: dead.leaseMs, reserve: () => true, forgo: () => undefined });
     cleanup.push(undo);
     await deliver('15550031002', ['orphan']);
     expect(await item('orphan')).toMatchObject({ state: 'processing', attempts: 1 });
@@ -140,11 +152,7 @@ describe('an item written into a worker’s hand', () => {
   });
 
   it("waits behind the same person's earlier message that another replica holds, then goes without a claim", async () => {
-    const held = gated();
-    const otherReplica = createInboxWorker(h.deps, held.handler);
-    await deliver('15550031004', ['earlier']); // stored open: no worker of this process runs yet
-    void otherReplica.runOnce();
-    await waitFor(() => held.seen.includes('earlier'), 10_000);
+    const held = await heldByAnotherReplica('15550031004', 'earlier');
 
     const here = gated();
     runningHere(here.handler, { idleMs: 50 });
@@ -183,5 +191,62 @@ describe('an item written into a worker’s hand', () => {
     expect(here.seen.sort()).toEqual(['a', ...waiting].sort());
     // Only the one written open was claimed.
     expect(await claimIds()).toEqual([`inbox:${idOf(last)}:0`]);
+  });
+
+  it("is claimed at once, as the next generation, when it waited behind the person's earlier message until its lease ran down", async () => {
+    const held = await heldByAnotherReplica('15550031008', 'slow');
+
+    const here = gated();
+    const w = runningHere(here.handler, { idleMs: 50 });
+    await deliver('15550031008', ['behind']);
+    expect(await item('behind')).toMatchObject({ state: 'processing', attempts: 1 });
+    // More than the share of its lease a taker needs ahead has passed, but the lease still stands.
+    h.clock.advance(Math.ceil((1 - TAKE_WITH_LEASE_AHEAD) * w.leaseMs) + 1000);
+    held.finish('slow');
+    await waitFor(() => here.seen.includes('behind'), 10_000);
+    here.finish('behind');
+    await waitFor(async () => (await item('behind'))?.state === 'done', 10_000);
+    // Claimed (generation 1, with a fresh lease), not worked on in the dregs of its first lease, nor left to run out.
+    expect(await item('behind')).toMatchObject({ state: 'done', attempts: 2 });
+    expect(await claimIds()).toEqual([`inbox:${idOf('behind')}:1`, `inbox:${idOf('slow')}:0`].sort());
+  });
+
+  it('is left alone by the worker that stored it once another replica took it after its lease ran out', async () => {
+    await heldByAnotherReplica('15550031009', 'first');
+    const here = gated();
+    // It passes only when kicked: the other replicas' work below does not kick it.
+    const w = runningHere(here.handler, { idleMs: 600_000 });
+    await deliver('15550031009', ['second']); // in this worker's hand, behind 'first'
+    h.clock.advance(w.leaseMs * 2); // both leases run out
+    const rescuer = gated();
+    const third = createInboxWorker(h.deps, rescuer.handler);
+    void third.runOnce();
+    await waitFor(() => rescuer.seen.includes('first'), 10_000); // 'first' taken again (its holder counts as dead)
+    rescuer.finish('first');
+    await waitFor(async () => (await item('first'))?.state === 'done', 10_000);
+    void third.runOnce();
+    await waitFor(() => rescuer.seen.includes('second'), 10_000);
+    expect(await item('second')).toMatchObject({ state: 'processing', attempts: 2 });
+    // The worker that stored it looks again: what it was handed is someone else's now.
+    w.kick();
+    await new Promise((r) => setTimeout(r, 300));
+    w.kick();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(here.seen).toEqual([]);
+    rescuer.finish('second');
+    await waitFor(async () => (await item('second'))?.state === 'done', 10_000);
+    expect(here.seen).toEqual([]);
+  });
+
+  it('a burst of deliveries fills a worker’s hand only up to its depth; the rest are stored open', async () => {
+    const here = gated();
+    runningHere(here.handler, { concurrency: 1 });
+    const texts = Array.from({ length: HAND_OVER_DEPTH + 4 }, (_, i) => `burst${i}`);
+    // All at once: every request asks for places before any of them is written.
+    await Promise.all(texts.map((t, i) => deliver(`155500313${String(i).padStart(2, '0')}`, [t])));
+    const states = await Promise.all(texts.map(async (t) => (await item(t))!));
+    const born = states.filter((d) => d.attempts === 1 || d.state === 'processing');
+    expect(born).toHaveLength(HAND_OVER_DEPTH);
+    expect(states.filter((d) => d.state === 'pending' && d.attempts === 0)).toHaveLength(4);
   });
 });
