@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { LOCALES, type Locale } from './i18n/locales';
 
@@ -24,6 +25,13 @@ const csv = z
       .map((x) => x.trim())
       .filter(Boolean),
   );
+
+/** A comma-separated value's entries, trimmed, empty ones dropped. */
+const entries = (v?: string) =>
+  (v ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 const port = (what: string) =>
   z.coerce
@@ -135,6 +143,25 @@ const schema = z
     RETENTION_LEDGER_DAYS: positiveInt('RETENTION_LEDGER_DAYS').default(365 * 6),
     ALERT_WEBHOOK_URL: z.url({ error: 'an http(s) URL' }).optional().describe('receives a JSON POST on bursts of security events'),
     ALERT_BURST_THRESHOLD: positiveInt('ALERT_BURST_THRESHOLD').default(10),
+    EVENT_WEBHOOK_URLS: z
+      .string()
+      .optional()
+      .superRefine((s, ctx) => {
+        for (const u of entries(s)) {
+          if (!z.url({ protocol: /^https?$/ }).safeParse(u).success) ctx.addIssue({ code: 'custom', message: 'comma-separated http(s) URLs' });
+        }
+      })
+      .describe('receivers of signed privacy events (consent, erasure, access, suppression)'),
+    EVENT_WEBHOOK_SECRETS: z.string().optional().describe('one signing secret per receiver, same order, at least 32 characters each'),
+    EVENT_WEBHOOK_INCLUDE_NUMBER: z
+      .string()
+      .optional()
+      .superRefine((s, ctx) => {
+        if (s && s.split(',').some((x) => !['true', 'false'].includes(x.trim())))
+          ctx.addIssue({ code: 'custom', message: 'true or false, or one per receiver' });
+      })
+      .describe("whether a receiver gets the person's number besides its pseudonym (default false)"),
+    EVENT_WEBHOOK_ALERT_AFTER_FAILURES: positiveInt('EVENT_WEBHOOK_ALERT_AFTER_FAILURES').default(10),
     WORKERS: z.enum(['on', 'off']).default('on').describe('run the inbox/outbox workers in this process'),
     METRICS_TOKEN: optionalSecret.describe('GET /metrics needs it as a bearer token (required in production)'),
     TRUST_PROXY: z.string().optional().describe('which X-Forwarded-For hops to believe (Express "trust proxy": loopback, a hop count, or addresses/subnets)'),
@@ -148,6 +175,17 @@ const schema = z
         path: ['RETENTION_INBOX_DAYS'],
         message: 'must cover WEBHOOK_REPLAY_WINDOW_HOURS (dedupe keys are kept at least that long)',
       });
+    }
+    const urls = entries(c.EVENT_WEBHOOK_URLS);
+    const secrets = entries(c.EVENT_WEBHOOK_SECRETS);
+    if (urls.length !== secrets.length) {
+      ctx.addIssue({ code: 'custom', path: ['EVENT_WEBHOOK_SECRETS'], message: 'one secret per EVENT_WEBHOOK_URLS entry, in the same order' });
+    } else if (secrets.some((x) => x.length < 32)) {
+      ctx.addIssue({ code: 'custom', path: ['EVENT_WEBHOOK_SECRETS'], message: 'each secret at least 32 characters' });
+    }
+    const include = entries(c.EVENT_WEBHOOK_INCLUDE_NUMBER);
+    if (include.length > 1 && include.length !== urls.length) {
+      ctx.addIssue({ code: 'custom', path: ['EVENT_WEBHOOK_INCLUDE_NUMBER'], message: 'one value for all receivers, or one per EVENT_WEBHOOK_URLS entry' });
     }
     if (c.NODE_ENV !== 'production') return;
     // Production forbids sandbox mode: every secret and key must be set (README, Configuration).
@@ -199,11 +237,21 @@ export interface Config {
   business: { name: string; supportContact: string; privacyPolicyUrl: string };
   retention: { messagesDays: number; inboxDays: number; ledgerDays: number };
   alerts: { alertWebhookUrl?: string; alertBurstThreshold: number };
+  /** Receivers of privacy events (events/): where, the signing secret, and whether they get the number. */
+  events: { receivers: EventReceiver[]; alertAfterFailures: number };
   workers: boolean;
   logLevel: string;
   metricsToken?: string;
   /** Express "trust proxy": only these hops' X-Forwarded-For is believed (login limits key on the client address). */
   trustProxy: string | number;
+}
+
+export interface EventReceiver {
+  /** A short stable id (from the URL): names the receiver in the delivery log and in event ids. */
+  id: string;
+  url: string;
+  secret: string;
+  includeNumber: boolean;
 }
 
 export class ConfigError extends Error {
@@ -267,12 +315,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     business: { name: e.BUSINESS_NAME, supportContact: e.SUPPORT_CONTACT, privacyPolicyUrl: e.PRIVACY_POLICY_URL },
     retention: { messagesDays: e.RETENTION_MESSAGES_DAYS, inboxDays: e.RETENTION_INBOX_DAYS, ledgerDays: e.RETENTION_LEDGER_DAYS },
     alerts: { alertWebhookUrl: e.ALERT_WEBHOOK_URL, alertBurstThreshold: e.ALERT_BURST_THRESHOLD },
+    events: { receivers: eventReceivers(e), alertAfterFailures: e.EVENT_WEBHOOK_ALERT_AFTER_FAILURES },
     workers: e.WORKERS === 'on',
     logLevel: e.LOG_LEVEL,
     metricsToken: e.METRICS_TOKEN,
     // Default: a reverse proxy on the same host only; anyone else could write their own address.
     trustProxy: e.TRUST_PROXY === undefined ? 'loopback' : /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY === 'false' ? 0 : e.TRUST_PROXY,
   });
+}
+
+function eventReceivers(e: Env): EventReceiver[] {
+  const secrets = entries(e.EVENT_WEBHOOK_SECRETS);
+  const include = entries(e.EVENT_WEBHOOK_INCLUDE_NUMBER);
+  return entries(e.EVENT_WEBHOOK_URLS).map((url, i) => ({
+    id: createHash('sha256').update(url).digest('hex').slice(0, 12),
+    url,
+    secret: secrets[i],
+    includeNumber: (include.length > 1 ? include[i] : include[0]) === 'true',
+  }));
 }
 
 /** For entry points: the configuration, or one readable message on stderr and exit code 1. */

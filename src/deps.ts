@@ -27,7 +27,7 @@ export interface Deps {
   clock: Clock;
   i18n: Translator;
   /**
-   * In-process notifications: 'inbox' (a delivery was stored), 'outbox' (a message was queued),
+   * In-process notifications: 'inbox' (a delivery was stored), 'outbox' (a message was queued), 'events' (a privacy event was queued),
    * 'conversation' (a subscriber's thread changed; the staff console's live view listens).
    */
   bus: EventEmitter;

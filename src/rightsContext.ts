@@ -2,6 +2,7 @@ import { SANDBOX_NUMBER } from './config';
 import type { Deps } from './deps';
 import { renderExportPdf } from './documents/exportPdf';
 import { enqueueReplies } from './outbox/enqueue';
+import { announce } from './events/announce';
 import { securitySignal } from './privacy/alerts';
 import type { RightsContext } from './rights/context';
 
@@ -29,5 +30,6 @@ export function createRightsContext(deps: Omit<Deps, 'rights'>): RightsContext {
     queueReplies: async (b) => {
       await enqueueReplies(deps as Deps, { ...b, category: 'rights' });
     },
+    announce: (e) => announce(deps as Deps, e),
   };
 }

@@ -6,6 +6,7 @@ import { createGraphClient, type GraphClient } from './outbox/graphClient';
 import { createSandboxClient } from './outbox/sandboxClient';
 import { runMediaDeletions } from './outbox/media';
 import { createOutboxWorker, type OutboxOptions } from './outbox/worker';
+import { createEventWorker, type EventWorkerOptions } from './events/worker';
 import { sweepRetention } from './maintenance/sweepRetention';
 import { resumeErasureJobs } from './rights/erasure';
 import type { InboxDoc } from './store/inboxStore';
@@ -19,6 +20,7 @@ export interface WorkerSet extends Workers {
   start(): void;
   inbox: ReturnType<typeof createInboxWorker>;
   outbox: ReturnType<typeof createOutboxWorker>;
+  events: ReturnType<typeof createEventWorker>;
   /** Runs every loop once until nothing is left (tests). */
   drain(): Promise<void>;
 }
@@ -28,10 +30,16 @@ export function graphClientFor(deps: Deps): GraphClient {
 }
 
 /** The background work of a process: inbox processing, outbox sending, unfinished erasures. */
-export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?: OutboxOptions; graph?: GraphClient } = {}): WorkerSet {
+export function createWorkers(
+  deps: Deps,
+  opts: { inbox?: WorkerOptions; outbox?: OutboxOptions; events?: EventWorkerOptions; graph?: GraphClient } = {},
+): WorkerSet {
   const graph = opts.graph ?? graphClientFor(deps);
   const inbox = createInboxWorker(deps, createItemHandler(deps, loadKeywordPacks()), opts.inbox);
   const outbox = createOutboxWorker(deps, graph, opts.outbox);
+  // With no receiver configured, only events queued for receivers since removed are left to close: a slow poll.
+  const events = createEventWorker(deps, { idleMs: deps.config.events.receivers.length ? undefined : 60_000, ...opts.events });
+  const onEvents = () => events.kick();
   // A notice may carry what was just written: claimed then without being read again.
   const onInbox = (docs?: InboxDoc[]) => (docs?.length ? inbox.offer(docs) : inbox.kick());
   const onOutbox = (docs?: OutboxDoc[]) => (docs?.length ? outbox.offer(docs) : outbox.kick());
@@ -41,10 +49,11 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
   return {
     inbox,
     outbox,
+    events,
     async drain() {
       for (let i = 0; i < 100; i++) {
         await resumeErasureJobs(deps.rights);
-        const n = (await inbox.runOnce()) + (await outbox.runOnce()) + (await runMediaDeletions(deps, graph));
+        const n = (await inbox.runOnce()) + (await outbox.runOnce()) + (await events.runOnce()) + (await runMediaDeletions(deps, graph));
         if (n === 0) return;
       }
     },
@@ -53,15 +62,18 @@ export function createWorkers(deps: Deps, opts: { inbox?: WorkerOptions; outbox?
       handedOver = [];
       deps.bus.off('inbox', onInbox);
       deps.bus.off('outbox', onOutbox);
+      deps.bus.off('events', onEvents);
       if (erasureTimer) clearInterval(erasureTimer);
       if (sweepTimer) clearInterval(sweepTimer);
-      await Promise.all([inbox.stop(), outbox.stop()]);
+      await Promise.all([inbox.stop(), outbox.stop(), events.stop()]);
     },
     start() {
       deps.bus.on('inbox', onInbox);
       deps.bus.on('outbox', onOutbox);
+      deps.bus.on('events', onEvents);
       inbox.start();
       outbox.start();
+      events.start();
       // What this process writes goes straight into its workers' hands while they keep up.
       handedOver = [deps.handOver.register('inbox', inbox), deps.handOver.register('outbox', outbox)];
       const log = deps.log.child({ module: 'erasure' });

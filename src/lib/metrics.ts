@@ -44,6 +44,13 @@ export function createMetrics() {
       labelNames: ['outcome', 'code'],
       registers: [registry],
     }),
+    eventDeliveries: new Counter({
+      name: 'event_deliveries_total',
+      help: 'Privacy event posts to receivers by outcome (delivered, retry, failed)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    eventBacklog: new Gauge({ name: 'event_backlog', help: 'Privacy events not yet acknowledged by their receiver', registers: [registry] }),
     sendRetries: new Counter({ name: 'graph_send_retries_total', help: 'Send attempts scheduled for retry', registers: [registry] }),
     sendSeconds: new Histogram({
       name: 'graph_send_seconds',

@@ -17,6 +17,7 @@ export function sealedFields(deps: Deps): { model: AnyModel; fields: string[] }[
     { model: m.Export, fields: ['contentEnc'] },
     { model: m.ErasureJob, fields: ['toEnc'] },
     { model: m.StaffAudit, fields: ['noteEnc'] },
+    { model: m.Event, fields: ['bodyEnc'] },
   ] as unknown as { model: AnyModel; fields: string[] }[];
 }
 

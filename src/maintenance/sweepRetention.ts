@@ -9,6 +9,7 @@ export interface SweepReport {
   requests: number;
   ledger: number;
   staffSessions: number;
+  events: number;
 }
 
 const DAY = 86_400_000;
@@ -19,6 +20,8 @@ const DAY = 86_400_000;
  * - conversation messages: RETENTION_MESSAGES_DAYS after the subscriber's last activity;
  * - processed inbox items and finished outbox items: RETENTION_INBOX_DAYS;
  * - exports: when they expire (7 days);
+ * - the delivery log of privacy events (no body, no person once delivered): RETENTION_LEDGER_DAYS,
+ *   as it shows the other recipients were told (GDPR Art. 19);
  * - the pseudonymous request records and ledger: RETENTION_LEDGER_DAYS. The ledger is cut from
  *   its start, and the cut is remembered as a checkpoint so verification still holds.
  */
@@ -47,6 +50,7 @@ export async function sweepRetention(deps: Deps): Promise<SweepReport> {
   const exports = await st.exports.sweep(new Date(now));
   const erasureJobs = await st.erasureJobs.sweep(inboxCutoff);
   const requests = await st.requests.sweep(ledgerCutoff);
+  const events = await st.events.sweep(ledgerCutoff);
   // Expired staff sessions: already refused at use, removed so a dump holds no stale ones.
   const staffSessions = await st.staff.sweepSessions(new Date(now));
   // Claims of items long finished (a claim matters only while its item is open).
@@ -54,7 +58,7 @@ export async function sweepRetention(deps: Deps): Promise<SweepReport> {
 
   // The ledger is cut from its start; the checkpoint keeps what remains verifiable.
   const ledger = await st.ledger.chain.cut(ledgerCutoff);
-  const report = { messages, inbox, outbox, exports, erasureJobs, requests, ledger, staffSessions };
+  const report = { messages, inbox, outbox, exports, erasureJobs, requests, ledger, staffSessions, events };
   if (Object.values(report).some((n) => n > 0)) deps.log.child({ module: 'retention' }).info(report, 'retention sweep');
   return report;
 }

@@ -54,3 +54,32 @@ export function securitySignal(deps: AlertDeps, event: SecurityEvent, fields: Re
     signal: AbortSignal.timeout(5000),
   }).catch((err) => log.warn({ err: String(err) }, 'alert webhook failed'));
 }
+
+export type OpsEvent = 'event_receiver_failing';
+
+const OPS_REPEAT_MS = 15 * 60_000;
+const lastOps = new WeakMap<AlertDeps, Map<string, number>>();
+
+/**
+ * Something a deployer must fix (a receiver of privacy events keeps failing): logged as an error
+ * and posted to ALERT_WEBHOOK_URL when one is configured, at most once per 15 minutes per kind and
+ * subject (`fields.receiver`).
+ */
+export function opsAlert(deps: AlertDeps, event: OpsEvent, fields: Record<string, unknown> = {}): void {
+  const log = deps.log.child({ module: 'ops' });
+  log.error({ event, ...fields }, 'ops alert');
+  const key = `${event}:${String(fields.receiver ?? '')}`;
+  const sent = lastOps.get(deps) ?? new Map<string, number>();
+  lastOps.set(deps, sent);
+  const now = Date.now();
+  if (now - (sent.get(key) ?? 0) < OPS_REPEAT_MS) return;
+  sent.set(key, now);
+  const { alertWebhookUrl } = deps.config.alerts;
+  if (!alertWebhookUrl) return;
+  void fetch(alertWebhookUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ service: 'whatsapp-privacy-bot', event, ...fields, at: new Date(now).toISOString() }),
+    signal: AbortSignal.timeout(5000),
+  }).catch((err) => log.warn({ err: String(err) }, 'alert webhook failed'));
+}

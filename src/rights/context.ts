@@ -26,6 +26,29 @@ export interface RightsContext extends Stores {
   translate(locale: string, key: string): string;
   /** Queues messages to someone who may no longer have a profile (the erasure confirmation). */
   queueReplies(batch: ReplyBatch): Promise<void>;
+  /**
+   * Tells the other systems that hold the person's data (GDPR Art. 19: every recipient learns of an
+   * erasure; Art. 21: an objection to marketing concerns every marketing tool): one signed event
+   * per configured receiver, queued durably (events/). Idempotent on the event's id.
+   */
+  announce(event: PrivacyEvent): Promise<void>;
+}
+
+export type PrivacyEventType = 'consent.granted' | 'consent.withdrawn' | 'erasure.requested' | 'erasure.completed' | 'access.served' | 'suppression.added';
+
+/** A right carried out, as other systems are told of it. */
+export interface PrivacyEvent {
+  /** Derived from what caused it (a request id and the type): a replayed step announces nothing twice. */
+  id: string;
+  type: PrivacyEventType;
+  /** The person's token: their events reach each receiver in order. */
+  subjectToken: string;
+  /** Who, for each receiver's pseudonym (and the number, where a receiver is trusted with it). */
+  identity: { waId?: string | null; bsuid?: string | null };
+  /** When the person acted (or the step was done). */
+  at: Date;
+  /** What a receiver needs besides (source, channel, the request's id): never message text. */
+  data: Record<string, string | number | boolean | null>;
 }
 
 /** Replies queued outside a conversation turn: the caller of the use case queues the usual ones. */

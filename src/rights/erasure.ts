@@ -4,7 +4,7 @@ import type { RightsContext } from './context';
 import { closeRequest, openRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
 import { questionButtons, questionId } from './questions';
-import { senderOf } from './subscribers';
+import { identityOf, identityOfRecipient, senderOf } from './subscribers';
 
 /** A DELETE must be confirmed within this window; later answers delete nothing. */
 export const ERASURE_CONFIRM_MS = 15 * 60_000;
@@ -27,6 +27,7 @@ export type EraseCtx = Pick<
   | 'audit'
   | 'policy'
   | 'queueReplies'
+  | 'announce'
 >;
 
 /** DELETE: asks to confirm with buttons (valid 15 minutes); nothing is deleted yet. */
@@ -71,6 +72,14 @@ export async function confirmErasure(ctx: EraseCtx, s: Subscriber): Promise<Outc
     locale: s.locale ?? ctx.policy.defaultLocale,
     now: ctx.clock.now(),
   }); // already started: the run below resumes it
+  await ctx.announce({
+    id: `${pending.requestId}:erasure.requested`,
+    type: 'erasure.requested',
+    subjectToken: s.key,
+    identity: identityOf(ctx, s),
+    at: ctx.clock.now(),
+    data: { requestId: pending.requestId },
+  });
   await runErasureJob(ctx, pending.requestId);
   // The confirmation is queued by the job itself, after the data is gone.
   return outcome('erased');
@@ -120,6 +129,10 @@ async function eraseSteps(ctx: EraseCtx, job: ErasureJob): Promise<void> {
   const suppressed = [...new Set(own.filter((k): k is string => Boolean(k)))];
   const keys = [...new Set([...suppressed, ...(sub?.previousKeys ?? [])])];
   await ctx.suppressions.suppress(suppressed, 'erasure', now);
+  // Every recipient of the data is told (Art. 19), by pseudonym (and number, where trusted with it):
+  // the number is never to be marketed to again, and the person is to be erased there too.
+  const who = { subjectToken: token, identity: identityOfRecipient(ctx.erasureJobs.recipientOf(job)), at: now };
+  await ctx.announce({ ...who, id: `${jobId}:suppression.added`, type: 'suppression.added', data: { reason: 'erasure', requestId: jobId } });
   const confirmation = confirmationId(jobId);
   // Documents sent to them (MY DATA) are deleted at Meta too, before their outbox items go.
   await ctx.mediaDeletions.schedule(await ctx.outbox.uploadsOf(subscriberId), now);
@@ -137,6 +150,7 @@ async function eraseSteps(ctx: EraseCtx, job: ErasureJob): Promise<void> {
   // A staff reply or an API send that raced the steps above left its line behind: gone too.
   await wipe();
   await closeRequest(ctx, jobId, token, 'done', 'erased');
+  await ctx.announce({ ...who, id: `${jobId}:erasure.completed`, type: 'erasure.completed', data: { requestId: jobId } });
   await ctx.queueReplies({
     keyPrefix: confirmation,
     subscriberId,

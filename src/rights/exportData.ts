@@ -5,12 +5,13 @@ import { exportContent, exportFilename, type ExportFormat } from './exportFiles'
 import { closeRequest, openRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
 import { collectSubjectData, type CollectContext } from './subjectExport';
+import { identityOf } from './subscribers';
 
 /** MY DATA requests allowed per subscriber per 24 h; more is refused with a friendly reply. */
 export const ACCESS_LIMIT_PER_DAY = 3;
 const EXPORT_TTL_MS = 7 * 86_400_000;
 
-type Ctx = CollectContext & Pick<RightsContext, 'ledger' | 'exports' | 'keys' | 'signal' | 'renderPdf' | 'policy'>;
+type Ctx = CollectContext & Pick<RightsContext, 'ledger' | 'exports' | 'keys' | 'signal' | 'renderPdf' | 'policy' | 'announce'>;
 
 /**
  * MY DATA (GDPR Art. 15 and 20): an in-chat summary of the Art. 15 items, then everything held about
@@ -40,6 +41,14 @@ export async function exportData(ctx: Ctx, s: Subscriber, r: { requestId: string
     await ctx.exports.put(ids[format], s._id, exportContent(format, content), now, new Date(now.getTime() + EXPORT_TTL_MS));
   }
   await closeRequest(ctx, r.requestId, s.key, 'done', 'summary and export delivered', 'access');
+  await ctx.announce({
+    id: `${r.requestId}:access.served`,
+    type: 'access.served',
+    subjectToken: s.key,
+    identity: identityOf(ctx, current),
+    at: now,
+    data: { channel: r.channel, requestId: r.requestId, formats: 'pdf,json' },
+  });
   return outcome(
     'access_done',
     text('myData.summary', {

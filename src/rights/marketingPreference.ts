@@ -1,5 +1,6 @@
 import type { SignalSource } from '../store/suppressionStore';
-import type { RightsContext } from './context';
+import type { PrivacyEvent, RightsContext } from './context';
+import { announceConsent } from './consentEvent';
 import { optOut, type OptOutContext } from './optOut';
 
 type Ctx = OptOutContext & Pick<RightsContext, 'suppressions'>;
@@ -11,13 +12,20 @@ type Ctx = OptOutContext & Pick<RightsContext, 'suppressions'>;
  * number sendable later; a profile created at the same moment (which found no signal yet) is
  * checked again and takes the stop.
  */
-export async function recordMetaStop(ctx: Ctx, r: { token: string; source: SignalSource; at: Date; requestId: string }): Promise<string> {
+export async function recordMetaStop(
+  ctx: Ctx,
+  r: { token: string; source: SignalSource; at: Date; requestId: string; identity?: PrivacyEvent['identity'] },
+): Promise<string> {
   const stop = { requestId: r.requestId, source: r.source, channel: 'meta', at: r.at, silent: true };
   const s = await ctx.subscribers.byToken(r.token);
   if (s) return (await optOut(ctx, s, stop)).kind;
   await ctx.suppressions.rememberSignal(r.token, r.source, r.at);
   const created = await ctx.subscribers.byToken(r.token);
-  if (!created) return 'signal_recorded';
+  if (!created) {
+    // We hold no profile, but the business's other tools may hold the person: they are told too.
+    if (r.identity) await announceConsent(ctx, 'withdrawn', { token: r.token, identity: r.identity }, { ...stop, source: r.source });
+    return 'signal_recorded';
+  }
   await ctx.suppressions.dropSignals([r.token]);
   return (await optOut(ctx, created, stop)).kind;
 }
@@ -29,7 +37,8 @@ export async function recordMetaStop(ctx: Ctx, r: { token: string; source: Signa
  */
 export async function marketingPreference(ctx: Ctx, r: { requestId: string; waId?: string; bsuid?: string; value: string; at: Date }): Promise<string> {
   const token = ctx.subscribers.tokenOf({ waId: r.waId, bsuid: r.bsuid });
-  if (r.value === 'stop') return recordMetaStop(ctx, { token, source: 'meta_preferences', at: r.at, requestId: r.requestId });
+  if (r.value === 'stop')
+    return recordMetaStop(ctx, { token, source: 'meta_preferences', at: r.at, requestId: r.requestId, identity: { waId: r.waId, bsuid: r.bsuid } });
   if (r.value !== 'resume') return 'ignored';
   const s = await ctx.subscribers.byToken(token);
   if (!s) return 'unknown_subscriber';

@@ -3,6 +3,8 @@ import type { Subscriber } from '../store/subscriberStore';
 import type { RightsContext } from './context';
 import { recordCompletedRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
+import { announceConsent } from './consentEvent';
+import { identityOf } from './subscribers';
 
 /**
  * Records an opt-in with its source and the time the person acted. Only the person can lift their
@@ -11,7 +13,7 @@ import { outcome, text, type Outcome } from './outcome';
  * A START older than a STOP they sent later is recorded and changes nothing.
  */
 export async function optIn(
-  ctx: Pick<RightsContext, 'subscribers' | 'consents' | 'requests' | 'ledger' | 'suppressions' | 'clock'>,
+  ctx: Pick<RightsContext, 'subscribers' | 'consents' | 'requests' | 'ledger' | 'suppressions' | 'clock' | 'announce'>,
   s: Subscriber,
   r: { requestId: string; source: ConsentSource; channel: string; at: Date; detail?: string },
 ): Promise<Outcome> {
@@ -28,5 +30,7 @@ export async function optIn(
   // Carried out at once: the request is recorded with how it ended.
   const request = { id: r.requestId, subscriberToken: s.key, type: 'opt_in' as const, channel: r.channel };
   await recordCompletedRequest(ctx, request, 'done', applied ? `marketing consent granted (${r.source})` : 'superseded by a newer choice');
-  return applied ? outcome('opted_in', text('optIn.confirmed')) : outcome('opt_in_superseded');
+  if (!applied) return outcome('opt_in_superseded');
+  await announceConsent(ctx, 'granted', { token: s.key, identity: identityOf(ctx, s) }, r);
+  return outcome('opted_in', text('optIn.confirmed'));
 }

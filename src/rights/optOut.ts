@@ -3,8 +3,10 @@ import type { Subscriber } from '../store/subscriberStore';
 import type { RightsContext } from './context';
 import { recordCompletedRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
+import { announceConsent } from './consentEvent';
+import { identityOf } from './subscribers';
 
-export type OptOutContext = Pick<RightsContext, 'subscribers' | 'consents' | 'requests' | 'ledger' | 'clock'>;
+export type OptOutContext = Pick<RightsContext, 'subscribers' | 'consents' | 'requests' | 'ledger' | 'clock' | 'announce'>;
 
 /**
  * Withdraws marketing consent at once, with no confirmation step: GDPR Art. 7(3) (as easy as
@@ -35,5 +37,7 @@ export async function optOut(
   const request = { id: r.requestId, subscriberToken: s.key, type: 'opt_out' as const, channel: r.channel };
   await recordCompletedRequest(ctx, request, 'done', applied ? `marketing consent withdrawn (${r.source})` : 'superseded by a newer choice');
   if (!applied) return outcome('opt_out_superseded');
+  // Every marketing tool that holds the person must stop too (Art. 21(3)).
+  await announceConsent(ctx, 'withdrawn', { token: s.key, identity: identityOf(ctx, s) }, r);
   return outcome('opted_out', ...(r.silent ? [] : [text('optOut.confirmed')]));
 }

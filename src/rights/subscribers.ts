@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
-import type { Identity, Origin, Subscriber } from '../store/subscriberStore';
-import type { RightsContext } from './context';
+import type { Identity, Origin, Recipient, Subscriber } from '../store/subscriberStore';
+import type { PrivacyEvent, RightsContext } from './context';
 
 type Ctx = Pick<RightsContext, 'subscribers' | 'suppressions' | 'consents' | 'inbox' | 'requests' | 'clock'>;
 
@@ -83,4 +83,14 @@ async function createProfile(
 export function senderOf(ctx: Pick<RightsContext, 'policy'>, s: Pick<Subscriber, 'businessNumberId'>): string {
   const ours = ctx.policy.phoneNumberIds;
   return s.businessNumberId && ours.includes(s.businessNumberId) ? s.businessNumberId : ours[0];
+}
+
+/** Who a person is, for the events other systems are told (RightsContext.announce): from their profile. */
+export function identityOf(ctx: Pick<RightsContext, 'subscribers'>, s: Subscriber): PrivacyEvent['identity'] {
+  return { waId: ctx.subscribers.open(s, 'waIdEnc'), bsuid: ctx.subscribers.open(s, 'bsuidEnc') };
+}
+
+/** The same from where a message to them goes (an erasure job keeps only that once the profile is gone). */
+export function identityOfRecipient(to: Recipient): PrivacyEvent['identity'] {
+  return 'phone' in to ? { waId: to.phone.replace(/\D/g, '') } : { bsuid: to.bsuid };
 }

@@ -154,6 +154,27 @@ export function staffRouter(deps: Deps): Router {
       verification: { audit: await deps.stores.audit.lastVerification(), ledger: await deps.stores.ledger.lastVerification() },
     });
   });
+  // The delivery log of privacy events (events/): which receiver was told what, when, and how it
+  // answered. No body and no person: those are gone once an event is delivered.
+  router.get('/staff/api/event-deliveries', allow('audit'), async (_req, res) => {
+    const where = new Map(deps.config.events.receivers.map((r) => [r.id, new URL(r.url).host]));
+    const rows = await deps.stores.events.recent(300);
+    res.json({
+      receivers: deps.config.events.receivers.map((r) => ({ id: r.id, host: new URL(r.url).host, includesNumber: r.includeNumber })),
+      deliveries: rows.map((d) => ({
+        eventId: d.eventId,
+        type: d.type,
+        receiver: d.receiver,
+        host: where.get(d.receiver) ?? null,
+        state: d.state,
+        attempts: d.attempts,
+        lastStatus: d.lastStatus,
+        createdAt: d.createdAt,
+        deliveredAt: d.deliveredAt,
+        nextAttemptAt: d.state === 'pending' ? d.nextAttemptAt : null,
+      })),
+    });
+  });
   router.post(
     '/staff/api/audit/verify',
     allow('audit'),

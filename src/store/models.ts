@@ -4,6 +4,7 @@ import { claimSchema } from './claimStore';
 import { consentSchema } from './consentStore';
 import { messageSchema } from './conversationStore';
 import { erasureJobSchema } from './erasureJobStore';
+import { eventSchema } from './eventStore';
 import { exportSchema } from './exportStore';
 import { inboxSchema } from './inboxStore';
 import { kvSchema } from './kvStore';
@@ -41,6 +42,7 @@ export function createModels(conn: Connection) {
     Staff: conn.model('Staff', staffSchema),
     StaffSession: conn.model('StaffSession', staffSessionSchema),
     StaffAudit: conn.model('StaffAudit', staffAuditSchema),
+    Event: conn.model('Event', eventSchema),
   };
 }
 

@@ -6,6 +6,7 @@ import { createClaimStore } from './claimStore';
 import { createConsentStore } from './consentStore';
 import { createConversationStore } from './conversationStore';
 import { createErasureJobStore } from './erasureJobStore';
+import { createEventStore } from './eventStore';
 import { createExportStore } from './exportStore';
 import { createInboxStore } from './inboxStore';
 import { createKvStore } from './kvStore';
@@ -44,5 +45,6 @@ export function createStores(models: Models, pii: Pii, clock: Clock) {
     mediaDeletions: createMediaDeletionStore(as(models.MediaDeletion), claims),
     staff: createStaffStore(as<StaffDoc>(models.Staff), as(models.StaffSession)),
     audit: createAuditStore(as(models.StaffAudit), kv, pii, clock),
+    events: createEventStore(as(models.Event), pii, claims),
   };
 }

@@ -81,4 +81,49 @@ describe('loadConfig', () => {
     expect(c.sandbox).toBe(false);
     expect(c.env).toBe('production');
   });
+
+  describe('event receivers (EVENT_WEBHOOK_*)', () => {
+    const LONG = 'x'.repeat(32);
+    it.each<[string, Record<string, string>, string]>([
+      ['a secret missing', { EVENT_WEBHOOK_URLS: 'https://a.example/h,https://b.example/h', EVENT_WEBHOOK_SECRETS: LONG }, 'EVENT_WEBHOOK_SECRETS'],
+      ['a secret too short', { EVENT_WEBHOOK_URLS: 'https://a.example/h', EVENT_WEBHOOK_SECRETS: 'short' }, 'EVENT_WEBHOOK_SECRETS'],
+      ['a URL that is not one', { EVENT_WEBHOOK_URLS: 'crm.example', EVENT_WEBHOOK_SECRETS: LONG }, 'EVENT_WEBHOOK_URLS'],
+      ['a secret with no receiver', { EVENT_WEBHOOK_SECRETS: LONG }, 'EVENT_WEBHOOK_SECRETS'],
+      [
+        'a number flag per receiver that does not match',
+        {
+          EVENT_WEBHOOK_URLS: 'https://a.example/h,https://b.example/h,https://c.example/h',
+          EVENT_WEBHOOK_SECRETS: `${LONG},${LONG},${LONG}`,
+          EVENT_WEBHOOK_INCLUDE_NUMBER: 'true,false',
+        },
+        'EVENT_WEBHOOK_INCLUDE_NUMBER',
+      ],
+      [
+        'a number flag that is not true or false',
+        { EVENT_WEBHOOK_URLS: 'https://a.example/h', EVENT_WEBHOOK_SECRETS: LONG, EVENT_WEBHOOK_INCLUDE_NUMBER: 'yes' },
+        'EVENT_WEBHOOK_INCLUDE_NUMBER',
+      ],
+    ])('refuses %s, naming the variable and never the secret', (_name, env, variable) => {
+      const p = problems(env);
+      expect(p.map((x) => x.split(':')[0])).toContain(variable);
+      expect(p.join(' ')).not.toContain(LONG);
+    });
+
+    it('reads receivers with a stable id each, and the number flag for all or per receiver', () => {
+      const two = { EVENT_WEBHOOK_URLS: 'https://crm.example/h, https://mail.example/h', EVENT_WEBHOOK_SECRETS: `${LONG}, ${'y'.repeat(40)}` };
+      const all = loadConfig({ ...two, EVENT_WEBHOOK_INCLUDE_NUMBER: 'true' }).events.receivers;
+      expect(all.map((r) => [r.url, r.includeNumber])).toEqual([
+        ['https://crm.example/h', true],
+        ['https://mail.example/h', true],
+      ]);
+      const each = loadConfig({ ...two, EVENT_WEBHOOK_INCLUDE_NUMBER: 'false,true' }).events.receivers;
+      expect(each.map((r) => r.includeNumber)).toEqual([false, true]);
+      expect(each[1].secret).toBe('y'.repeat(40));
+      expect(each[0].id).toMatch(/^[0-9a-f]{12}$/);
+      expect(each[0].id).toBe(all[0].id);
+      expect(each[0].id).not.toBe(each[1].id);
+      expect(loadConfig({}).events.receivers).toEqual([]);
+      expect(loadConfig(two).events.receivers.every((r) => !r.includeNumber)).toBe(true);
+    });
+  });
 });

@@ -40,6 +40,35 @@ export async function loadAudit() {
   } catch (x) {
     if (x.status !== 401) toast(`Could not load the audit log: ${x.message}`, 'error');
   }
+  await loadEvents();
+}
+
+const EVENT_STATES = { pending: ['Waiting to retry', 'none'], sending: ['Sending', 'none'], delivered: ['Delivered', 'ok'], failed: ['Given up', 'bad'] };
+
+async function loadEvents() {
+  try {
+    const { data } = await api('GET', '/staff/api/event-deliveries');
+    $('events-receivers').textContent = data.receivers.length
+      ? `Receivers: ${data.receivers.map((r) => `${r.host}${r.includesNumber ? ' (with numbers)' : ' (pseudonyms only)'}`).join(', ')}.`
+      : 'No receiver is configured (EVENT_WEBHOOK_URLS): no event is sent.';
+    const rows = data.deliveries.map((d) => {
+      const [label, tone] = EVENT_STATES[d.state] || [d.state, 'none'];
+      return el(
+        'tr',
+        {},
+        el('td', { class: 'nowrap', text: fmtDateTime(d.createdAt) }),
+        el('td', {}, el('span', { class: 'intent', text: d.type })),
+        el('td', { text: d.host || d.receiver }),
+        el('td', {}, badge(d.state === 'pending' && d.nextAttemptAt ? `${label} · ${fmtDateTime(d.nextAttemptAt)}` : label, tone)),
+        el('td', { class: 'num', text: String(d.attempts) }),
+        el('td', { class: 'mono', text: d.lastStatus || '—' }),
+        el('td', { class: 'nowrap', text: d.deliveredAt ? fmtDateTime(d.deliveredAt) : '—' }),
+      );
+    });
+    $('event-rows').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'empty-row', colspan: 7, text: 'No events yet.' }))]));
+  } catch (x) {
+    if (x.status !== 401) toast(`Could not load the event deliveries: ${x.message}`, 'error');
+  }
 }
 
 export function bindAudit() {
