@@ -183,6 +183,11 @@ const schema = z
     } else if (secrets.some((x) => x.length < 32)) {
       ctx.addIssue({ code: 'custom', path: ['EVENT_WEBHOOK_SECRETS'], message: 'each secret at least 32 characters' });
     }
+    if (new Set(urls).size !== urls.length) ctx.addIssue({ code: 'custom', path: ['EVENT_WEBHOOK_URLS'], message: 'each receiver once' });
+    // A trusted receiver's events carry the number: never over plain http in production.
+    if (c.NODE_ENV === 'production' && urls.some((u) => u.startsWith('http:'))) {
+      ctx.addIssue({ code: 'custom', path: ['EVENT_WEBHOOK_URLS'], message: 'https URLs only when NODE_ENV=production' });
+    }
     const include = entries(c.EVENT_WEBHOOK_INCLUDE_NUMBER);
     if (include.length > 1 && include.length !== urls.length) {
       ctx.addIssue({ code: 'custom', path: ['EVENT_WEBHOOK_INCLUDE_NUMBER'], message: 'one value for all receivers, or one per EVENT_WEBHOOK_URLS entry' });

@@ -17,7 +17,8 @@ const nextOrder = () => (lastOrder = Math.max(lastOrder + 1, Date.now() * 1000))
  */
 export async function announce(deps: Deps, e: PrivacyEvent): Promise<void> {
   const { receivers } = deps.config.events;
-  if (receivers.length === 0) return;
+  // Nobody to tell, or no way to name the person to them (an erasure resumed without its address).
+  if (receivers.length === 0 || (!e.identity.waId && !e.identity.bsuid)) return;
   const now = deps.clock.now();
   const order = nextOrder();
   for (const r of receivers) {

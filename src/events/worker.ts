@@ -12,7 +12,12 @@ export interface EventWorkerOptions {
   timeoutMs?: number;
   /** An event still not acknowledged after this long is given up (and its body dropped). */
   maxAgeMs?: number;
+  /** Open events read per receiver per pass (the oldest). */
+  windowSize?: number;
 }
+
+/** An event not acknowledged after this long is given up (by the worker, or by the retention sweep for a receiver no longer configured). */
+export const EVENT_GIVE_UP_MS = 3 * 24 * 3600_000;
 
 /** 1 s, 2 s, 4 s … capped at a minute: a receiver back after an outage gets its backlog within a minute. */
 export function eventBackoffMs(attempts: number): number {
@@ -32,17 +37,15 @@ export function createEventWorker(deps: Deps, opts: EventWorkerOptions = {}) {
   const log = deps.log.child({ module: 'events' });
   const leaseMs = opts.leaseMs ?? 30_000;
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const maxAgeMs = opts.maxAgeMs ?? 3 * 24 * 3600_000;
+  const maxAgeMs = opts.maxAgeMs ?? EVENT_GIVE_UP_MS;
   const receivers = new Map(deps.config.events.receivers.map((r) => [r.id, r]));
   const failuresInARow = new Map<string, number>();
 
   async function deliver(doc: EventDoc): Promise<void> {
     const r = receivers.get(doc.receiver);
-    if (!r) {
-      // No longer configured: nobody to tell, and nothing of the person kept for it.
-      await store.failed(doc._id, 'receiver_removed');
-      return;
-    }
+    // Not configured in this process (a replica of an older configuration during a rolling deploy):
+    // left to its lease, for a replica that knows the receiver.
+    if (!r) return;
     const body = store.bodyOf(doc);
     let status: string;
     try {
@@ -67,15 +70,18 @@ export function createEventWorker(deps: Deps, opts: EventWorkerOptions = {}) {
         return;
       }
     } catch (err) {
-      status = errorLabel(err);
+      // fetch's own error is a bare TypeError: its cause says what happened (ECONNREFUSED, a timeout).
+      status = errorLabel((err as { cause?: unknown }).cause ?? err);
     }
     const failures = (failuresInARow.get(r.id) ?? 0) + 1;
     failuresInARow.set(r.id, failures);
-    if (failures === deps.config.events.alertAfterFailures) opsAlert(deps, 'event_receiver_failing', { receiver: r.id, failures, lastStatus: status });
+    // From the threshold on, every failure asks for the alert; opsAlert posts it at most every 15 minutes.
+    if (failures >= deps.config.events.alertAfterFailures) opsAlert(deps, 'event_receiver_failing', { receiver: r.id, failures, lastStatus: status });
     if (deps.clock.now().getTime() - new Date(doc.createdAt).getTime() > maxAgeMs) {
       await store.failed(doc._id, status);
       deps.metrics.eventDeliveries.inc({ outcome: 'failed' });
       log.error({ event: doc.eventId, receiver: r.id, status }, 'event given up');
+      opsAlert(deps, 'event_given_up', { receiver: r.id, type: doc.type, lastStatus: status });
       return;
     }
     const wait = eventBackoffMs(doc.attempts);
@@ -86,8 +92,8 @@ export function createEventWorker(deps: Deps, opts: EventWorkerOptions = {}) {
 
   const worker = queueWorker({
     now: () => deps.clock.now(),
-    window: (limit) => store.openItems(limit),
-    windowSize: 256,
+    window: (limit) => store.openItems(limit, [...receivers.keys()]),
+    windowSize: opts.windowSize ?? 256,
     idOf: (c) => c._id,
     // In order per person and receiver: one receiver's outage holds back only its own queue.
     keyOf: (c) => `${c.receiver}:${c.subjectKey ?? c._id}`,

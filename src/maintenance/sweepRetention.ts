@@ -1,4 +1,5 @@
 import type { Deps } from '../deps';
+import { EVENT_GIVE_UP_MS } from '../events/worker';
 
 export interface SweepReport {
   messages: number;
@@ -50,7 +51,7 @@ export async function sweepRetention(deps: Deps): Promise<SweepReport> {
   const exports = await st.exports.sweep(new Date(now));
   const erasureJobs = await st.erasureJobs.sweep(inboxCutoff);
   const requests = await st.requests.sweep(ledgerCutoff);
-  const events = await st.events.sweep(ledgerCutoff);
+  const events = await st.events.sweep(ledgerCutoff, new Date(now - EVENT_GIVE_UP_MS));
   // Expired staff sessions: already refused at use, removed so a dump holds no stale ones.
   const staffSessions = await st.staff.sweepSessions(new Date(now));
   // Claims of items long finished (a claim matters only while its item is open).

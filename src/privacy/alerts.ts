@@ -55,7 +55,7 @@ export function securitySignal(deps: AlertDeps, event: SecurityEvent, fields: Re
   }).catch((err) => log.warn({ err: String(err) }, 'alert webhook failed'));
 }
 
-export type OpsEvent = 'event_receiver_failing';
+export type OpsEvent = 'event_receiver_failing' | 'event_given_up';
 
 const OPS_REPEAT_MS = 15 * 60_000;
 const lastOps = new WeakMap<AlertDeps, Map<string, number>>();

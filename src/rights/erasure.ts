@@ -1,10 +1,10 @@
 import type { ErasureJob } from '../store/erasureJobStore';
 import type { Subscriber } from '../store/subscriberStore';
-import type { RightsContext } from './context';
+import type { PrivacyEvent, RightsContext } from './context';
 import { closeRequest, openRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
 import { questionButtons, questionId } from './questions';
-import { identityOf, identityOfRecipient, senderOf } from './subscribers';
+import { identityOfRecipient, senderOf } from './subscribers';
 
 /** A DELETE must be confirmed within this window; later answers delete nothing. */
 export const ERASURE_CONFIRM_MS = 15 * 60_000;
@@ -72,14 +72,6 @@ export async function confirmErasure(ctx: EraseCtx, s: Subscriber): Promise<Outc
     locale: s.locale ?? ctx.policy.defaultLocale,
     now: ctx.clock.now(),
   }); // already started: the run below resumes it
-  await ctx.announce({
-    id: `${pending.requestId}:erasure.requested`,
-    type: 'erasure.requested',
-    subjectToken: s.key,
-    identity: identityOf(ctx, s),
-    at: ctx.clock.now(),
-    data: { requestId: pending.requestId },
-  });
   await runErasureJob(ctx, pending.requestId);
   // The confirmation is queued by the job itself, after the data is gone.
   return outcome('erased');
@@ -128,11 +120,13 @@ async function eraseSteps(ctx: EraseCtx, job: ErasureJob): Promise<void> {
   const own = [token, sub?.key, sub?.bsuidKey, waId ? ctx.subscribers.tokenOf({ waId }) : null, bsuid ? ctx.subscribers.tokenOf({ bsuid }) : null];
   const suppressed = [...new Set(own.filter((k): k is string => Boolean(k)))];
   const keys = [...new Set([...suppressed, ...(sub?.previousKeys ?? [])])];
+  // Every recipient of the data is told (Art. 19), by pseudonym (and number, where trusted with it),
+  // from the job itself, so a run resumed after a crash tells them too: the erasure, the number that
+  // is never to be marketed to again, and that it is done here (to be done there too).
+  const who = { subjectToken: token, identity: waId || bsuid ? { waId, bsuid } : jobIdentity(ctx, job) };
+  await ctx.announce({ ...who, at: job.startedAt, id: `${jobId}:erasure.requested`, type: 'erasure.requested', data: { requestId: jobId } });
   await ctx.suppressions.suppress(suppressed, 'erasure', now);
-  // Every recipient of the data is told (Art. 19), by pseudonym (and number, where trusted with it):
-  // the number is never to be marketed to again, and the person is to be erased there too.
-  const who = { subjectToken: token, identity: identityOfRecipient(ctx.erasureJobs.recipientOf(job)), at: now };
-  await ctx.announce({ ...who, id: `${jobId}:suppression.added`, type: 'suppression.added', data: { reason: 'erasure', requestId: jobId } });
+  await ctx.announce({ ...who, at: now, id: `${jobId}:suppression.added`, type: 'suppression.added', data: { reason: 'erasure', requestId: jobId } });
   const confirmation = confirmationId(jobId);
   // Documents sent to them (MY DATA) are deleted at Meta too, before their outbox items go.
   await ctx.mediaDeletions.schedule(await ctx.outbox.uploadsOf(subscriberId), now);
@@ -150,7 +144,7 @@ async function eraseSteps(ctx: EraseCtx, job: ErasureJob): Promise<void> {
   // A staff reply or an API send that raced the steps above left its line behind: gone too.
   await wipe();
   await closeRequest(ctx, jobId, token, 'done', 'erased');
-  await ctx.announce({ ...who, id: `${jobId}:erasure.completed`, type: 'erasure.completed', data: { requestId: jobId } });
+  await ctx.announce({ ...who, at: ctx.clock.now(), id: `${jobId}:erasure.completed`, type: 'erasure.completed', data: { requestId: jobId } });
   await ctx.queueReplies({
     keyPrefix: confirmation,
     subscriberId,
@@ -165,6 +159,18 @@ async function eraseSteps(ctx: EraseCtx, job: ErasureJob): Promise<void> {
 }
 
 const confirmationId = (jobId: string) => `erasure:${jobId}:done`;
+
+/**
+ * Who a resumed job (the profile already gone) is about, from the address it keeps for the
+ * confirmation; nobody when that cannot be opened (the erasure goes on, and no event can name them).
+ */
+function jobIdentity(ctx: Pick<EraseCtx, 'erasureJobs'>, job: ErasureJob): PrivacyEvent['identity'] {
+  try {
+    return identityOfRecipient(ctx.erasureJobs.recipientOf(job));
+  } catch {
+    return {};
+  }
+}
 
 /**
  * Finishes erasures interrupted by a crash: a running job whose lease ran out is claimed and run

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RightsContext } from './context';
+import { announceConsent } from './consentEvent';
 import { touchProfile } from './subscribers';
 
 export type ExternalConsentOutcome = { kind: 'recorded'; marketing: boolean; id: string } | { kind: 'suppressed' };
@@ -12,7 +13,7 @@ export type ExternalConsentOutcome = { kind: 'recorded'; marketing: boolean; id:
  * the history but does not override it.
  */
 export async function recordExternalConsent(
-  ctx: Pick<RightsContext, 'subscribers' | 'suppressions' | 'consents' | 'inbox' | 'requests' | 'ledger' | 'clock'>,
+  ctx: Pick<RightsContext, 'subscribers' | 'suppressions' | 'consents' | 'inbox' | 'requests' | 'ledger' | 'clock' | 'announce'>,
   r: { waId: string; source: string; collectedAt: Date },
 ): Promise<ExternalConsentOutcome> {
   if (await ctx.suppressions.isSuppressed(ctx.subscribers.tokenOf({ waId: r.waId }))) return { kind: 'suppressed' };
@@ -23,6 +24,9 @@ export async function recordExternalConsent(
   await ctx.consents.record({ id, subscriberId: s._id, action: 'grant', source: 'api', detail: r.source, at: collectedAt });
   await ctx.ledger.append({ requestId: id, subscriberToken: s.key, event: 'opt_in.recorded', detail: 'api' });
   // Sendable when this consent now sets the state, or when a newer opt-in already did.
-  const marketing = (await ctx.subscribers.applyConsent(s._id, 'opted_in', collectedAt)) || s.consent === 'opted_in';
+  const applied = await ctx.subscribers.applyConsent(s._id, 'opted_in', collectedAt);
+  if (applied)
+    await announceConsent(ctx, 'granted', { token: s.key, identity: { waId: r.waId } }, { requestId: id, source: 'api', channel: 'api', at: collectedAt });
+  const marketing = applied || s.consent === 'opted_in';
   return { kind: 'recorded', marketing, id };
 }

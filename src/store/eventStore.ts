@@ -31,7 +31,7 @@ export const eventSchema = new Schema(
   },
   { versionKey: false, collection: 'events' },
 );
-eventSchema.index({ open: 1, order: 1 }); // the worker's window, oldest first
+eventSchema.index({ open: 1, receiver: 1, order: 1 }); // the worker's window per receiver, oldest first
 eventSchema.index({ createdAt: -1 }); // the delivery log, newest first; retention
 
 export type EventDoc = InferSchemaType<typeof eventSchema> & { _id: string };
@@ -77,19 +77,29 @@ export function createEventStore(model: Model<EventDoc>, pii: Pii, claims: Claim
     },
     /** The exact bytes to post (signed as they are). */
     bodyOf: (d: Pick<EventDoc, '_id' | 'bodyEnc'>) => pii.decrypt(d.bodyEnc!, at('events', 'bodyEnc', d._id)),
-    openItems: async (limit: number) =>
-      flags.openOnly(
-        await model
-          .find({ open: true }, { _id: 1, receiver: 1, subjectKey: 1, order: 1, state: 1, nextAttemptAt: 1, leaseUntil: 1, attempts: 1 })
-          .sort({ order: 1 })
-          .limit(limit)
-          .lean<Head[]>(),
-      ),
+    /**
+     * The oldest open events of each receiver: a window per receiver, so one receiver's backlog
+     * (an outage of days) never hides the others' events. A receiver no longer configured is not
+     * read: its events wait, sealed, until it is configured again or the sweep gives them up.
+     */
+    async openItems(limit: number, receivers: string[]): Promise<Head[]> {
+      const windows = await Promise.all(
+        receivers.map((receiver) =>
+          model
+            .find({ open: true, receiver }, { _id: 1, receiver: 1, subjectKey: 1, order: 1, state: 1, nextAttemptAt: 1, leaseUntil: 1, attempts: 1 })
+            .sort({ order: 1 })
+            .limit(limit)
+            .lean<Head[]>(),
+        ),
+      );
+      return flags.openOnly(windows.flat().sort((a, b) => a.order - b.order));
+    },
     /** One replica wins an open event (store/claimStore.ts), and leases it. */
     async claim(item: Pick<Head, '_id' | 'attempts'>, now: Date, leaseMs: number): Promise<EventDoc | null> {
       if (!(await claims.win('events', item._id, item.attempts ?? 0, now, leaseMs))) return null;
       const update = { $set: { state: 'sending', leaseUntil: new Date(now.getTime() + leaseMs), attempts: (item.attempts ?? 0) + 1 } };
-      return model.findOneAndUpdate({ _id: item._id }, update, { returnDocument: 'after' }).lean<EventDoc>();
+      // Only while still open: a claim that waited behind others must not reopen a delivered event.
+      return model.findOneAndUpdate({ _id: item._id, open: true }, update, { returnDocument: 'after' }).lean<EventDoc>();
     },
     /** Delivered: the body and the person's token go; the log line stays. */
     delivered: (id: string, status: string, now: Date) =>
@@ -116,7 +126,17 @@ export function createEventStore(model: Model<EventDoc>, pii: Pii, claims: Claim
         .lean(),
     isEmpty: flags.isEmpty,
     markOpen: flags.markOpen,
-    /** Retention: finished log lines older than `before`. */
-    sweep: async (before: Date) => (await model.deleteMany({ open: false, createdAt: { $lt: before } })).deletedCount,
+    /**
+     * Events still open after `giveUpBefore` (a receiver removed from the configuration, or one
+     * that never came back) are given up, their body dropped; finished log lines older than
+     * `before` go.
+     */
+    sweep: async (before: Date, giveUpBefore: Date) => {
+      await model.updateMany(
+        { open: true, createdAt: { $lt: giveUpBefore } },
+        { $set: { state: 'failed', open: false, leaseUntil: null, lastStatus: 'given_up' }, $unset: { bodyEnc: 1, subjectKey: 1 } },
+      );
+      return (await model.deleteMany({ open: false, createdAt: { $lt: before } })).deletedCount;
+    },
   };
 }

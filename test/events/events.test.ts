@@ -1,5 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import request from 'supertest';
+import { createEventWorker } from '../../src/events/worker';
+import { recordExternalConsent } from '../../src/rights/externalConsent';
 import { optOut } from '../../src/rights/optOut';
 import { createStaff } from '../../src/staff/accounts';
 import { createChatHarness, type ChatHarness } from '../support/chat';
@@ -117,6 +119,41 @@ describe('privacy events to the other systems that hold the data', () => {
     }
     expect(docs.filter((d) => d.attempts > 1).every((d) => d.receiver === docs.find((x) => x.attempts > 1)!.receiver)).toBe(true);
     expect(JSON.stringify(docs)).not.toContain(WA.slice(-7));
+    expect(h.logs.text()).not.toContain(WA.slice(-7));
+  });
+
+  it("one receiver's backlog never holds back another receiver's events", async () => {
+    crm.down = true;
+    const people = ['15550061011', '15550061012', '15550061013'];
+    for (const p of people) await h.say(p, 'STOP');
+    expect(mail.accepted()).toHaveLength(3);
+    // A fourth person's event, then a worker whose window is smaller than the CRM's backlog.
+    const later = '15550061014';
+    await h.say(later, 'HELP');
+    const s = (await h.deps.stores.subscribers.find({ waId: later }))!;
+    await h.deps.rights.announce({
+      id: 'manual-1:consent.withdrawn',
+      type: 'consent.withdrawn',
+      subjectToken: s.key,
+      identity: { waId: later },
+      at: h.clock.now(),
+      data: { source: 'staff', channel: 'staff', requestId: 'manual-1' },
+    });
+    const small = createEventWorker(h.deps, { windowSize: 2 });
+    expect(await small.runOnce()).toBeGreaterThanOrEqual(1);
+    expect(mail.accepted().map((e) => JSON.parse(e.raw).subject.pseudonym)).toContain(pseudonym(SECRET_MAIL, later));
+    expect(crm.accepted()).toEqual([]);
+  });
+
+  it('a consent recorded through the integration API is announced with its source', async () => {
+    const r = await recordExternalConsent(h.deps.rights, { waId: '15550061020', source: 'checkout page', collectedAt: h.clock.now() });
+    expect(r).toMatchObject({ kind: 'recorded', marketing: true });
+    await h.workers.drain();
+    const got = mail.accepted().map((e) => JSON.parse(e.raw));
+    expect(got).toEqual([
+      expect.objectContaining({ type: 'consent.granted', data: { source: 'api', channel: 'api', requestId: r.kind === 'recorded' ? r.id : '' } }),
+    ]);
+    expect(got[0].subject.pseudonym).toBe(pseudonym(SECRET_MAIL, '15550061020'));
   });
 
   it('a replayed step announces nothing twice', async () => {

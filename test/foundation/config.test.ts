@@ -99,6 +99,12 @@ describe('loadConfig', () => {
         'EVENT_WEBHOOK_INCLUDE_NUMBER',
       ],
       [
+        'the same receiver twice',
+        { EVENT_WEBHOOK_URLS: 'https://a.example/h,https://a.example/h', EVENT_WEBHOOK_SECRETS: `${LONG},${LONG}` },
+        'EVENT_WEBHOOK_URLS',
+      ],
+      ['plain http in production', { NODE_ENV: 'production', EVENT_WEBHOOK_URLS: 'http://crm.example/h', EVENT_WEBHOOK_SECRETS: LONG }, 'EVENT_WEBHOOK_URLS'],
+      [
         'a number flag that is not true or false',
         { EVENT_WEBHOOK_URLS: 'https://a.example/h', EVENT_WEBHOOK_SECRETS: LONG, EVENT_WEBHOOK_INCLUDE_NUMBER: 'yes' },
         'EVENT_WEBHOOK_INCLUDE_NUMBER',
