@@ -3,6 +3,7 @@ import { createLogger } from '../lib/logger';
 import { migrateIds } from '../maintenance/migrateIds';
 import { rotateKeys } from '../maintenance/rotateKeys';
 import { sweepRetention } from '../maintenance/sweepRetention';
+import { auditReport, auditReportCsv } from '../rights/auditReport';
 import { openRuntime, type Runtime } from '../runtime';
 import { staffCommands } from './staffCommands';
 
@@ -16,6 +17,8 @@ const HELP = `usage: npm run cli -- <command>
                   and the audit log (refused when a chain does not verify, unless --force); stop the app first
   verify-ledger   check the hash chain of the rights ledger; names the first broken entry; exit 1 if broken
   sweep           apply the retention rules once now
+  report          [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format json|csv] [--verify]: the audit report of rights
+                  requests received in [from, to) (default: the last 30 days); --verify checks both chains now
   staff-add       --email E --role viewer|agent|admin [--name N]; password from the prompt or stdin
   staff-list      list staff accounts
   staff-set       --email E [--role R] [--disable|--enable] [--unlock] [--password]
@@ -45,6 +48,24 @@ const commands: Record<string, (rt: Runtime, args?: string[]) => Promise<number>
   async sweep(rt) {
     console.log(JSON.stringify(await sweepRetention(rt.deps)));
     return 0;
+  },
+  async report(rt, args: string[] = []) {
+    const opt = (name: string) => {
+      const i = args.indexOf(`--${name}`);
+      return i >= 0 ? args[i + 1] : undefined;
+    };
+    const now = rt.deps.clock.now();
+    const day = (v: string | undefined, fallback: Date) => (v === undefined ? fallback : /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : null);
+    const from = day(opt('from'), new Date(now.getTime() - 30 * 86_400_000));
+    const to = day(opt('to'), now);
+    const format = opt('format') ?? 'json';
+    if (!from || !to || Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to || !['json', 'csv'].includes(format)) {
+      process.stderr.write('report: --from and --to as YYYY-MM-DD, from before to; --format json or csv\n');
+      return 2;
+    }
+    const rep = await auditReport(rt.deps.rights, { from, to, verifyChains: args.includes('--verify') });
+    process.stdout.write(format === 'csv' ? auditReportCsv(rep) : `${JSON.stringify(rep, null, 2)}\n`);
+    return rep.chains.ledger && !rep.chains.ledger.ok ? 1 : 0;
   },
 };
 

@@ -7,6 +7,7 @@ import { subscribeLive } from './liveFeed';
 import { createStaff, login, logout, sessionFor, updateStaff, view, type StaffView } from './accounts';
 import { conversation, exportSubject, listConversations, listRequests, reply, reveal, setPaused, staffOptOut, type ActionOutcome } from './conversations';
 import { ROLES, can, grants, type Action } from './roles';
+import { auditReport, auditReportCsv } from '../rights/auditReport';
 
 const PUBLIC = path.resolve(__dirname, '..', '..', 'public', 'staff');
 const COOKIE = 'staff_session';
@@ -174,6 +175,23 @@ export function staffRouter(deps: Deps): Router {
         nextAttemptAt: d.state === 'pending' ? d.nextAttemptAt : null,
       })),
     });
+  });
+  // The audit report (rights/auditReport.ts) for a period, as JSON or CSV; chains as last verified.
+  router.get('/staff/api/report', allow('audit'), async (req, res) => {
+    const q = z
+      .object({
+        from: z.iso.date(),
+        to: z.iso.date(),
+        format: z.enum(['json', 'csv']).default('json'),
+      })
+      .safeParse(req.query);
+    if (!q.success) return void res.status(400).json({ error: 'from and to as YYYY-MM-DD; format json or csv', problems: problems(q.error) });
+    const from = new Date(`${q.data.from}T00:00:00Z`);
+    const to = new Date(`${q.data.to}T00:00:00Z`);
+    if (from >= to) return void res.status(400).json({ error: 'from must be before to' });
+    const rep = await auditReport(deps.rights, { from, to });
+    if (q.data.format === 'json') return void res.json(rep);
+    res.type('text/csv').attachment(`audit-report-${q.data.from}-${q.data.to}.csv`).send(auditReportCsv(rep));
   });
   router.post(
     '/staff/api/audit/verify',

@@ -149,6 +149,15 @@ export function createOutboxStore(model: Model<OutboxDoc>, pii: Pii, claims: Cla
     // Written leased to this process's worker (lib/handOver.ts): worked on without a claim, given back on stop.
     ...writtenInHand(model, 'sending'),
     backlog: () => model.countDocuments({ open: true }),
+    /** When each of these messages was sent (those still kept and sent), in chunks: the audit report. */
+    async sentAtOf(ids: string[]): Promise<Map<string, Date>> {
+      const sent = new Map<string, Date>();
+      for (let i = 0; i < ids.length; i += 500) {
+        const rows = await model.find({ _id: { $in: ids.slice(i, i + 500) }, sentAt: { $ne: null } }, { sentAt: 1 }).lean();
+        for (const r of rows) sent.set(String(r._id), r.sentAt as Date);
+      }
+      return sent;
+    },
     /** Records how a send ended (or moved on), releasing the lease. */
     // Both clear the sealed line: the sender writes it right after (outbox/worker.ts writeLine).
     // False when the item is gone (its person was erased meanwhile): then no line is written.

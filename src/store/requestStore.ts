@@ -86,6 +86,13 @@ export function createRequestStore(model: Model<RequestDoc>) {
         .sort({ dueAt: 1 })
         .limit(500)
         .lean<RequestDoc[]>(),
+    /** Every request received in [from, to), oldest first (the audit report; batches of 1,000). */
+    receivedBetween: (from: Date, to: Date) =>
+      model
+        .find({ receivedAt: { $gte: from, $lt: to } }, { type: 1, channel: 1, state: 1, receivedAt: 1, dueAt: 1, doneAt: 1, regime: 1 })
+        .sort({ receivedAt: 1 })
+        .batchSize(1000)
+        .lean<Pick<RequestDoc, '_id' | 'type' | 'channel' | 'state' | 'receivedAt' | 'dueAt' | 'doneAt' | 'regime'>[]>(),
     /** The person's token changed (a new number, or their number became known): requests follow. */
     rekey: (oldToken: string, newToken: string) =>
       model.updateMany({ subscriberToken: oldToken }, { $set: { subscriberToken: newToken } }).then(() => undefined),

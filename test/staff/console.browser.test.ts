@@ -243,4 +243,44 @@ describe('the staff console in a browser', () => {
     await p.context().close();
     expect(pageErrors).toEqual([]);
   }, 30_000);
+
+  it('shows an admin the audit report for a period and the event deliveries, with downloads', async () => {
+    const ADMIN = { email: 'ada@acme.test', name: 'Ada Admin', role: 'admin', password: 'a long admin passphrase' };
+    expect((await createStaff(h.deps, null, ADMIN)).kind).toBe('created');
+    pageErrors.length = 0;
+    const p = await newPage();
+    await p.goto(`${base}/staff`);
+    await signIn(p, ADMIN);
+    await p.getByRole('link', { name: 'Audit' }).click();
+    await p.getByRole('heading', { name: 'Audit report' }).waitFor();
+    // The last 30 days by default, by the same clock as the app.
+    expect(await p.locator('#report-to').inputValue()).toBe(new Date(h.clock.now().getTime() + DAY).toISOString().slice(0, 10));
+    expect(await p.locator('#report-csv').getAttribute('href')).toContain(`to=`);
+    await p.locator('#report-from').fill('2026-11-01');
+    await p.getByRole('button', { name: 'Show' }).click();
+    const summary = p.locator('#report-summary');
+    // The seeded conversations: an erasure, an opt-out, an access, within the period.
+    await summary.getByText('Requests').waitFor();
+    const text = (await summary.textContent()) ?? '';
+    expect(text).toMatch(/opt_out 1/);
+    expect(text).toMatch(/access 1/);
+    expect(text).toMatch(/erasure 1/);
+    expect(await p.locator('#report-csv').getAttribute('href')).toBe(
+      `/staff/api/report?from=2026-11-01&to=${new Date(h.clock.now().getTime() + DAY).toISOString().slice(0, 10)}&format=csv`,
+    );
+    // The CSV the link names, fetched with the admin's session.
+    const csv = await p.evaluate(async (href) => (await fetch(href!)).text(), await p.locator('#report-csv').getAttribute('href'));
+    expect(csv).toContain('requests,all,all,all,');
+    // No receiver configured here: the deliveries say so.
+    await p.getByText('No receiver is configured').waitFor();
+    // The screenshot of the report (README), as an admin sees it.
+    await p.setViewportSize({ width: 1280, height: 1000 });
+    await p.locator('#report-heading').scrollIntoViewIfNeeded();
+    const shot = path.join(ROOT, 'artifacts', 'console-report.png');
+    await p.screenshot({ path: shot });
+    const docs = path.join(ROOT, 'docs', 'console-report.png');
+    if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(docs)) copyFileSync(shot, docs);
+    await p.context().close();
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
 });

@@ -71,7 +71,63 @@ async function loadEvents() {
   }
 }
 
+const isoDay = (d) => d.toISOString().slice(0, 10);
+
+function reportLinks() {
+  const q = `from=${$('report-from').value}&to=${$('report-to').value}`;
+  $('report-csv').href = `/staff/api/report?${q}&format=csv`;
+  $('report-json').href = `/staff/api/report?${q}&format=json`;
+}
+
+async function showReport() {
+  reportLinks();
+  try {
+    const { data } = await api('GET', `/staff/api/report?from=${$('report-from').value}&to=${$('report-to').value}`);
+    const c = data.optOutConfirmations;
+    const chain = (v) => (!v ? 'never verified' : v.ok ? `intact (${v.entries})` : `broken at #${v.firstBroken ? v.firstBroken.seq : '?'}`);
+    const rows = [
+      [
+        'Requests',
+        `${data.requests.total} (${
+          Object.entries(data.requests.byType)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ') || 'none'
+        })`,
+      ],
+      [
+        'By channel',
+        Object.entries(data.requests.byChannel)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || '—',
+      ],
+      ['Open past due / closed late', `${data.overdue.open} / ${data.overdue.closedLate}`],
+      ...data.fulfilment.map((f) => [
+        `Time to fulfil: ${f.type}`,
+        `median ${f.medianHours} h, p95 ${f.p95Hours} h; ${f.withinDeadline} within the deadline, ${f.late} late (${f.regime})`,
+      ]),
+      [
+        'Opt-out confirmations',
+        c.optOuts ? `${c.confirmationsFound} of ${c.optOuts} found; median ${c.delaySeconds.median} s, p95 ${c.delaySeconds.p95} s` : 'none',
+      ],
+      ['Ledger / audit log', `${chain(data.chains.ledger)} / ${chain(data.chains.audit)}`],
+    ];
+    $('report-summary').replaceChildren(el('dl', {}, ...rows.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })])));
+  } catch (x) {
+    if (x.status !== 401) toast(`Could not make the report: ${x.message}`, 'error');
+  }
+}
+
 export function bindAudit() {
+  const now = new Date();
+  $('report-to').value = isoDay(new Date(now.getTime() + 86_400_000));
+  $('report-from').value = isoDay(new Date(now.getTime() - 29 * 86_400_000));
+  reportLinks();
+  $('report-from').addEventListener('change', reportLinks);
+  $('report-to').addEventListener('change', reportLinks);
+  $('report-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void showReport();
+  });
   $('verify-now').addEventListener('click', () =>
     act('Verification', async () => {
       $('verify-now').disabled = true;

@@ -1,0 +1,132 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import request from 'supertest';
+import { dueDate } from '../../src/rights/regimes';
+import { auditReport } from '../../src/rights/auditReport';
+import { createStaff } from '../../src/staff/accounts';
+import { createChatHarness, type ChatHarness } from '../support/chat';
+import { TEST_KEYS, TestClock } from '../support/harness';
+import { ROOT } from '../support/proc';
+
+/**
+ * The audit report (accountability, GDPR Art. 5(2)): a scripted set of requests, carried out in
+ * the chat and recorded through the other channels, and the figures the report must give for it.
+ */
+const START = new Date('2026-11-02T09:00:00Z');
+let h: ChatHarness;
+beforeAll(async () => {
+  h = await createChatHarness('report', { clock: new TestClock(START) });
+  // Chat: an opt-out, an opt-in, an access and a confirmed erasure, an hour apart; and an erasure never confirmed.
+  await h.say('15550070001', 'STOP');
+  h.clock.advance(3600_000);
+  await h.say('15550070002', 'START');
+  h.clock.advance(3600_000);
+  await h.say('15550070003', 'MY DATA');
+  h.clock.advance(3600_000);
+  await h.say('15550070004', 'DELETE');
+  h.clock.advance(60_000);
+  await h.press('15550070004', 'erase.yes');
+  await h.say('15550070005', 'DELETE');
+  // Through the API, recorded closed two months after it was received: done, but late.
+  const received = new Date(START.getTime() + 86_400_000);
+  const late = dueDate('access', received);
+  await h.deps.stores.requests.open(
+    { id: 'api-late-1', subscriberToken: 'tok-api', type: 'access', channel: 'api', receivedAt: received, dueAt: late.dueAt, regime: late.regime },
+    { state: 'done', outcome: 'answered by post', at: new Date(received.getTime() + 60 * 86_400_000) },
+  );
+  // Outside the period: not counted.
+  await h.deps.stores.requests.open(
+    { id: 'old-1', subscriberToken: 'tok-old', type: 'opt_out', channel: 'staff', receivedAt: new Date('2026-10-01T00:00:00Z'), dueAt: START, regime: 'x' },
+    { state: 'done', outcome: 'x', at: new Date('2026-10-01T00:00:00Z') },
+  );
+  // Forty days on: the unconfirmed erasure's request is past its due date.
+  h.clock.advance(40 * 86_400_000);
+});
+afterAll(() => h.close());
+
+const PERIOD = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-12-01T00:00:00Z') };
+
+describe('the audit report', () => {
+  it('counts the period’s requests by right, channel and state, and times them against their deadlines', async () => {
+    const rep = await auditReport(h.deps.rights, { ...PERIOD, verifyChains: true });
+    expect(rep.period).toEqual({ from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z' });
+    expect(rep.requests.total).toBe(6);
+    expect(rep.requests.byType).toEqual({ opt_out: 1, opt_in: 1, access: 2, erasure: 2 });
+    expect(rep.requests.byChannel).toEqual({ chat: 5, api: 1 });
+    expect(rep.requests.byState).toEqual({ done: 5, open: 1 });
+    expect(rep.requests.rows).toContainEqual({ type: 'erasure', channel: 'chat', state: 'open', count: 1 });
+    expect(rep.requests.rows).toContainEqual({ type: 'access', channel: 'api', state: 'done', count: 1 });
+
+    const row = (type: string) => rep.fulfilment.filter((f) => f.type === type);
+    // Carried out at once in the chat: zero hours, within the deadline.
+    expect(row('opt_out')).toEqual([expect.objectContaining({ done: 1, medianHours: 0, p95Hours: 0, withinDeadline: 1, late: 0 })]);
+    expect(row('erasure')).toEqual([expect.objectContaining({ done: 1, withinDeadline: 1, late: 0 })]);
+    expect(row('erasure')[0].medianHours).toBeCloseTo(1 / 60, 3); // confirmed a minute after it was asked
+    // One access at once in the chat, one answered by post 60 days on.
+    expect(row('access')).toEqual([expect.objectContaining({ done: 2, withinDeadline: 1, late: 1, medianHours: 0, p95Hours: 1440 })]);
+    expect(rep.overdue).toEqual({ open: 1, closedLate: 1 });
+    expect(rep.extended).toBe(0);
+
+    // The STOP's confirmation was sent, and when.
+    expect(rep.optOutConfirmations.optOuts).toBe(1);
+    expect(rep.optOutConfirmations.confirmationsFound).toBe(1);
+    expect(rep.optOutConfirmations.delaySeconds.median).toBeGreaterThanOrEqual(0);
+    expect(rep.optOutConfirmations.delaySeconds.median).toBeLessThan(5);
+
+    expect(rep.chains.verifiedNow).toBe(true);
+    expect(rep.chains.ledger).toMatchObject({ ok: true });
+    expect(rep.chains.audit).toMatchObject({ ok: true });
+    // Pseudonymous: no number, no token.
+    expect(JSON.stringify(rep)).not.toMatch(/1555007|tok-/);
+  });
+
+  it('an empty period reports zeros, not errors', async () => {
+    const rep = await auditReport(h.deps.rights, { from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-02-01T00:00:00Z') });
+    expect(rep.requests).toMatchObject({ total: 0, byType: {}, rows: [] });
+    expect(rep.fulfilment).toEqual([]);
+    expect(rep.optOutConfirmations).toEqual({ optOuts: 0, confirmationsFound: 0, delaySeconds: { median: null, p95: null, max: null } });
+  });
+
+  it('admins download it as CSV from the console; agents may not', async () => {
+    const admin = await staffAgent('admin');
+    const csv = await admin.get('/staff/api/report?from=2026-11-01&to=2026-12-01&format=csv').expect(200);
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.headers['content-disposition']).toContain('audit-report-2026-11-01-2026-12-01.csv');
+    expect(csv.text).toContain('requests,erasure,chat,open,1');
+    expect(csv.text).toContain('requests,all,all,all,6');
+    expect(csv.text).toMatch(/^overdue,1,1,0$/m);
+    const json = await admin.get('/staff/api/report?from=2026-11-01&to=2026-12-01').expect(200);
+    expect(json.body.requests.total).toBe(6);
+    await admin.get('/staff/api/report?from=2026-12-01&to=2026-11-01').expect(400);
+    await admin.get('/staff/api/report?from=yesterday&to=2026-11-01').expect(400);
+    const agent = await staffAgent('agent');
+    await agent.get('/staff/api/report?from=2026-11-01&to=2026-12-01').expect(403);
+  });
+
+  it('`npm run cli -- report` prints the same figures, as JSON or CSV', async () => {
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/index.js'), 'report', ...args], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, MONGODB_URI: h.db.uri, ...TEST_KEYS },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const json = run(['--from', '2026-11-01', '--to', '2026-12-01', '--verify']);
+    expect(json.status).toBe(0);
+    const rep = JSON.parse(json.stdout);
+    expect(rep.requests.byType).toEqual({ opt_out: 1, opt_in: 1, access: 2, erasure: 2 });
+    expect(rep.chains).toMatchObject({ verifiedNow: true, ledger: { ok: true } });
+    const csv = run(['--from', '2026-11-01', '--to', '2026-12-01', '--format', 'csv']);
+    expect(csv.status).toBe(0);
+    expect(csv.stdout).toContain('fulfilment,type,regime,done,median hours,p95 hours,within deadline,late');
+    expect(run(['--from', 'last-week']).status).toBe(2);
+  });
+});
+
+async function staffAgent(role: 'admin' | 'agent') {
+  const who = { email: `${role}.report@acme.test`, name: `${role} person`, role, password: 'correct horse battery staple 42' };
+  expect((await createStaff(h.deps, null, who)).kind).toBe('created');
+  const agent = request.agent(h.app);
+  await agent.post('/staff/api/login').send({ email: who.email, password: who.password }).expect(200);
+  return agent;
+}
