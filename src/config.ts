@@ -143,6 +143,7 @@ const schema = z
     RETENTION_LEDGER_DAYS: positiveInt('RETENTION_LEDGER_DAYS').default(365 * 6),
     ALERT_WEBHOOK_URL: z.url({ error: 'an http(s) URL' }).optional().describe('receives a JSON POST on bursts of security events'),
     ALERT_BURST_THRESHOLD: positiveInt('ALERT_BURST_THRESHOLD').default(10),
+    LOCALES_OVERRIDE_DIR: z.string().optional().describe("a folder of <lng>.json files with the deployer's own keywords and reply texts"),
     EVENT_WEBHOOK_URLS: z
       .string()
       .optional()
@@ -242,6 +243,8 @@ export interface Config {
   business: { name: string; supportContact: string; privacyPolicyUrl: string };
   retention: { messagesDays: number; inboxDays: number; ledgerDays: number };
   alerts: { alertWebhookUrl?: string; alertBurstThreshold: number };
+  /** The deployer's keywords and reply texts (i18n/localeOverrides.ts), if any. */
+  localesOverrideDir?: string;
   /** Receivers of privacy events (events/): where, the signing secret, and whether they get the number. */
   events: { receivers: EventReceiver[]; alertAfterFailures: number };
   workers: boolean;
@@ -320,6 +323,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     business: { name: e.BUSINESS_NAME, supportContact: e.SUPPORT_CONTACT, privacyPolicyUrl: e.PRIVACY_POLICY_URL },
     retention: { messagesDays: e.RETENTION_MESSAGES_DAYS, inboxDays: e.RETENTION_INBOX_DAYS, ledgerDays: e.RETENTION_LEDGER_DAYS },
     alerts: { alertWebhookUrl: e.ALERT_WEBHOOK_URL, alertBurstThreshold: e.ALERT_BURST_THRESHOLD },
+    localesOverrideDir: e.LOCALES_OVERRIDE_DIR,
     events: { receivers: eventReceivers(e), alertAfterFailures: e.EVENT_WEBHOOK_ALERT_AFTER_FAILURES },
     workers: e.WORKERS === 'on',
     logLevel: e.LOG_LEVEL,

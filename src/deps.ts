@@ -10,6 +10,7 @@ import type { Metrics } from './lib/metrics';
 import type { Translator } from './i18n/i18n';
 import type { Pii } from './privacy/pii';
 import type { HandOver } from './lib/handOver';
+import type { LocaleOverrides } from './i18n/localeOverrides';
 
 /** What the app and the workers are built from; tests build the same thing against a test database. */
 export interface Deps {
@@ -31,6 +32,8 @@ export interface Deps {
    * 'conversation' (a subscriber's thread changed; the staff console's live view listens).
    */
   bus: EventEmitter;
+  /** The deployer's keywords and reply texts, checked at start-up (i18n/localeOverrides.ts). */
+  localeOverrides: LocaleOverrides;
   /** Which queue workers of this process take what it writes straight into hand (lib/handOver.ts). */
   handOver: HandOver;
 }

@@ -4,6 +4,8 @@ import { loadConfigOrExit } from './config';
 import { AppError } from './lib/errors';
 import { createLogger, stdoutDestination } from './lib/logger';
 import { describeUri, openRuntime } from './runtime';
+import { loadKeywordPacks } from './chat/keywordPacks';
+import { readLocaleOverrides } from './i18n/localeOverrides';
 import { startWorkers } from './workers';
 
 /** The process entry: config → database → app → listen → workers; graceful stop on SIGTERM/SIGINT. */
@@ -14,6 +16,16 @@ async function main(): Promise<void> {
   const out = stdoutDestination();
   const log = createLogger(config.logLevel, out);
   out.onCaughtUp((lines) => log.warn({ lines }, 'log lines dropped: stdout was not read in time'));
+  // The deployer's own words are checked before anything else: a broken file stops the start,
+  // naming the file and the key (i18n/localeOverrides.ts, chat/readKeywordPack.ts).
+  try {
+    loadKeywordPacks(undefined, readLocaleOverrides(config.localesOverrideDir).keywords);
+  } catch (err) {
+    process.stderr.write(`cannot start: ${(err as Error).message}\n`);
+    log.fatal({ code: 'CONFIG.LOCALE_OVERRIDE' }, 'start-up failed');
+    await out.flush(1000);
+    process.exit(1);
+  }
   let runtime;
   try {
     runtime = await openRuntime(config, log);

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { Connection } from 'mongoose';
 import type { Config } from './config';
 import type { Deps } from './deps';
-import { createTranslator } from './i18n/i18n';
+import { createTranslator, LOCALES_DIR } from './i18n/i18n';
+import { readLocaleOverrides } from './i18n/localeOverrides';
 import { systemClock, type Clock } from './lib/clock';
 import type { Logger } from './lib/logger';
 import { createMetrics } from './lib/metrics';
@@ -33,8 +34,11 @@ export async function buildDeps({ config, log, conn, clock = systemClock }: Wiri
   const pii = createPii(loadKeys(config));
   const stores = createStores(models, pii, clock);
   await upgradeSchema(stores);
+  // Checked again at start (main.ts checks first, to stop with the file's name before any database work).
+  const localeOverrides = readLocaleOverrides(config.localesOverrideDir);
   const deps = {
     config,
+    localeOverrides,
     log,
     conn,
     models,
@@ -42,7 +46,7 @@ export async function buildDeps({ config, log, conn, clock = systemClock }: Wiri
     pii,
     metrics: createMetrics(),
     clock,
-    i18n: createTranslator(),
+    i18n: createTranslator(LOCALES_DIR, localeOverrides.texts),
     bus: new EventEmitter().setMaxListeners(1000),
     handOver: createHandOver(),
   } satisfies Omit<Deps, 'rights'>;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { LOCALES, type Locale } from '../i18n/locales';
 import { INTENTS, type Intent } from './intents';
 import { normalise } from './normalise';
-import { readKeywordPack, type PackList } from './readKeywordPack';
+import { readKeywordPack, type KeywordOverride, type PackList } from './readKeywordPack';
 import { compilePattern, firstWords, type Pattern } from './sentencePattern';
 
 /** A pattern that, inside a message, hints at an opt-out, and the languages it belongs to. */
@@ -56,9 +56,9 @@ const DEFAULT_LOCALES_DIR = path.resolve(__dirname, '..', '..', 'locales');
  * recognising a message costs a handful of map look-ups per word. Throws naming the file on any problem:
  * a broken pack must stop start-up, not silently ignore STOP.
  */
-export function loadKeywordPacks(localesDir: string = DEFAULT_LOCALES_DIR): KeywordPacks {
+export function loadKeywordPacks(localesDir: string = DEFAULT_LOCALES_DIR, overrides: Partial<Record<Locale, KeywordOverride>> = {}): KeywordPacks {
   const lists = {} as Record<Locale, Record<PackList, string[]>>;
-  for (const locale of LOCALES) lists[locale] = readKeywordPack(path.join(localesDir, locale, 'keywords.json'));
+  for (const locale of LOCALES) lists[locale] = readKeywordPack(path.join(localesDir, locale, 'keywords.json'), overrides[locale]);
 
   const phrases = new Map<string, Meaning[]>();
   const cueLocales = new Map<string, Locale[]>();

@@ -22,13 +22,32 @@ const PATTERN_LISTS: readonly PackList[] = ['word_sets', 'opt_out_patterns', 'no
  * naming the file on any problem: a missing or empty list, an unknown list, pattern syntax in a
  * phrase, an invalid pattern or word set, a word set no pattern uses, a phrase with two meanings.
  */
-export function readKeywordPack(file: string): Record<PackList, string[]> {
+export function readKeywordPack(file: string, override?: KeywordOverride): Record<PackList, string[]> {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new Error(`Keyword pack ${file} cannot be read: ${(err as Error).message}`);
   }
+  if (!override) return checkKeywordPack(file, raw);
+  // A deployer's additions and removals (i18n/localeOverrides.ts), checked with the pack they change.
+  const merged = { ...(raw as Record<string, unknown>) };
+  for (const [list, change] of Object.entries(override.lists)) {
+    const removed = new Set((change.remove ?? []).map((p) => normalise(p)));
+    const base = Array.isArray(merged[list]) ? (merged[list] as unknown[]) : [];
+    merged[list] = [...base.filter((p) => typeof p !== 'string' || !removed.has(normalise(p))), ...(change.add ?? [])];
+  }
+  return checkKeywordPack(`${override.file} (over ${file})`, merged);
+}
+
+/** What a deployer's override file changes in one language's keyword lists. */
+export interface KeywordOverride {
+  file: string;
+  lists: Partial<Record<PackList, { add?: string[]; remove?: string[] }>>;
+}
+
+/** The checks of readKeywordPack on an already parsed pack; `file` names it in every error. */
+export function checkKeywordPack(file: string, raw: unknown): Record<PackList, string[]> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new Error(`Keyword pack ${file} must be a JSON object of phrase lists`);
   }

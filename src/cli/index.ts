@@ -1,4 +1,8 @@
 import { loadConfigOrExit } from '../config';
+import { INTENTS } from '../chat/intents';
+import { loadKeywordPacks } from '../chat/keywordPacks';
+import { LOCALES } from '../i18n/locales';
+import { readLocaleOverrides } from '../i18n/localeOverrides';
 import { createLogger } from '../lib/logger';
 import { migrateIds } from '../maintenance/migrateIds';
 import { rotateKeys } from '../maintenance/rotateKeys';
@@ -16,6 +20,7 @@ const HELP = `usage: npm run cli -- <command>
   migrate-ids     rewrite a database of the old id scheme (Meta ids as document ids) into keyed ids; re-chains the ledger
                   and the audit log (refused when a chain does not verify, unless --force); stop the app first
   verify-ledger   check the hash chain of the rights ledger; names the first broken entry; exit 1 if broken
+  keywords        [--locale xx]: the keyword table in effect per language, LOCALES_OVERRIDE_DIR applied (no database needed)
   sweep           apply the retention rules once now
   report          [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format json|csv] [--verify]: the audit report of rights
                   requests received in [from, to) (default: the last 30 days); --verify checks both chains now
@@ -71,6 +76,7 @@ const commands: Record<string, (rt: Runtime, args?: string[]) => Promise<number>
 
 export async function runCli(argv: string[], extra: Record<string, (rt: Runtime, args: string[]) => Promise<number>> = {}): Promise<number> {
   const [name, ...args] = argv;
+  if (name === 'keywords') return printKeywords(args);
   const all = { ...commands, ...staffCommands, ...extra } as Record<string, (rt: Runtime, args: string[]) => Promise<number>>;
   const cmd = name ? all[name] : undefined;
   if (!cmd) {
@@ -84,6 +90,33 @@ export async function runCli(argv: string[], extra: Record<string, (rt: Runtime,
   } finally {
     await rt.close();
   }
+}
+
+/**
+ * The keyword table in effect: ours, with the deployer's overrides (LOCALES_OVERRIDE_DIR) applied
+ * and checked as at start-up. Needs no database.
+ */
+function printKeywords(args: string[]): number {
+  const config = loadConfigOrExit();
+  const i = args.indexOf('--locale');
+  const only = i >= 0 ? args[i + 1] : undefined;
+  if (only !== undefined && !(LOCALES as readonly string[]).includes(only)) {
+    process.stderr.write(`keywords: --locale one of ${LOCALES.join(', ')}\n`);
+    return 2;
+  }
+  let packs;
+  try {
+    packs = loadKeywordPacks(undefined, readLocaleOverrides(config.localesOverrideDir).keywords);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 1;
+  }
+  for (const locale of LOCALES) {
+    if (only && locale !== only) continue;
+    process.stdout.write(`${locale}\n`);
+    for (const list of [...INTENTS, 'fillers', 'ambiguous'] as const) process.stdout.write(`  ${list}: ${packs.lists[locale][list].join(', ')}\n`);
+  }
+  return 0;
 }
 
 if (require.main === module) {

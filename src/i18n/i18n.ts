@@ -13,11 +13,20 @@ export interface Translator {
   locales: string[];
 }
 
-export function createTranslator(dir = LOCALES_DIR): Translator {
+export function createTranslator(dir = LOCALES_DIR, overrides: Partial<Record<string, Record<string, string>>> = {}): Translator {
   const resources: Record<string, { translation: Record<string, unknown> }> = {};
   for (const lng of readdirSync(dir)) {
     const file = path.join(dir, lng, 'translation.json');
     if (existsSync(file)) resources[lng] = { translation: JSON.parse(readFileSync(file, 'utf8')) };
+  }
+  // A deployer's texts (i18n/localeOverrides.ts, checked there) replace ours, key by key.
+  for (const [lng, texts] of Object.entries(overrides)) {
+    for (const [key, text] of Object.entries(texts ?? {})) {
+      const parts = key.split('.');
+      let node: Record<string, unknown> | undefined = resources[lng]?.translation;
+      for (const part of parts.slice(0, -1)) node = node?.[part] as Record<string, unknown> | undefined;
+      if (node) node[parts.at(-1)!] = text;
+    }
   }
   const instance: i18n = i18next.createInstance();
   void instance.init({
