@@ -81,6 +81,17 @@ export function loadKeywordPacks(localesDir: string = DEFAULT_LOCALES_DIR, overr
     }
   }
 
+  // The preferred language may choose the reply's language, never the action: a phrase that two
+  // languages list must mean the same in both (test/chat/locales.test.ts holds ours to it; a
+  // deployer's override is held to it here, at start).
+  for (const [phrase, meanings] of phrases) {
+    const other = meanings.find((m) => m.intent !== meanings[0].intent);
+    if (!other) continue;
+    const by = meanings.find((m) => overrides[m.locale]) ?? meanings[0];
+    const file = overrides[by.locale]?.file ?? path.join(localesDir, by.locale, 'keywords.json');
+    throw new Error(`${file}: "${phrase}" means ${meanings[0].intent} in ${meanings[0].locale} but ${other.intent} in ${other.locale}`);
+  }
+
   const languageNames = new Map<string, Locale>();
   for (const locale of LOCALES) for (const name of LANGUAGE_NAMES[locale]) languageNames.set(normalise(name), locale);
 

@@ -33,12 +33,24 @@ export function readKeywordPack(file: string, override?: KeywordOverride): Recor
   // A deployer's additions and removals (i18n/localeOverrides.ts), checked with the pack they change.
   const merged = { ...(raw as Record<string, unknown>) };
   for (const [list, change] of Object.entries(override.lists)) {
+    const base = Array.isArray(merged[list]) ? (merged[list] as unknown[]).filter((p): p is string => typeof p === 'string') : [];
+    for (const phrase of change.remove ?? []) {
+      const p = normalise(phrase);
+      // STOP and START must always work: the words people and the FCC rules expect (47 CFR 64.1200(a)(10)).
+      if (KEPT.has(p)) throw new Error(`${override.file}: keywords.${list}.remove: "${phrase}" cannot be removed (STOP and START always work)`);
+      if (!base.some((b) => normalise(b) === p)) throw new Error(`${override.file}: keywords.${list}.remove: "${phrase}" is not in the list`);
+    }
     const removed = new Set((change.remove ?? []).map((p) => normalise(p)));
-    const base = Array.isArray(merged[list]) ? (merged[list] as unknown[]) : [];
-    merged[list] = [...base.filter((p) => typeof p !== 'string' || !removed.has(normalise(p))), ...(change.add ?? [])];
+    merged[list] = [...base.filter((p) => !removed.has(normalise(p))), ...(change.add ?? [])];
   }
-  return checkKeywordPack(`${override.file} (over ${file})`, merged);
+  const pack = checkKeywordPack(`${override.file} (over ${file})`, merged);
+  // A word that hints at an opt-out inside a sentence must be one on its own too.
+  const loose = pack.ambiguous.filter((p) => !pack.opt_out.includes(p));
+  if (loose.length) throw new Error(`${override.file}: keywords.ambiguous: ${loose.map((p) => `"${p}"`).join(', ')} must also be in opt_out`);
+  return pack;
 }
+
+const KEPT = new Set(['stop', 'start']);
 
 /** What a deployer's override file changes in one language's keyword lists. */
 export interface KeywordOverride {

@@ -7,7 +7,7 @@ import { createLogger } from '../lib/logger';
 import { migrateIds } from '../maintenance/migrateIds';
 import { rotateKeys } from '../maintenance/rotateKeys';
 import { sweepRetention } from '../maintenance/sweepRetention';
-import { auditReport, auditReportCsv } from '../rights/auditReport';
+import { auditReport, auditReportCsv, REPORT_MAX_DAYS } from '../rights/auditReport';
 import { openRuntime, type Runtime } from '../runtime';
 import { staffCommands } from './staffCommands';
 
@@ -23,7 +23,7 @@ const HELP = `usage: npm run cli -- <command>
   keywords        [--locale xx]: the keyword table in effect per language, LOCALES_OVERRIDE_DIR applied (no database needed)
   sweep           apply the retention rules once now
   report          [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format json|csv] [--verify]: the audit report of rights
-                  requests received in [from, to) (default: the last 30 days); --verify checks both chains now
+                  requests received in [from, to), UTC days (default: the last 30 days; at most a year); --verify checks both chains now
   staff-add       --email E --role viewer|agent|admin [--name N]; password from the prompt or stdin
   staff-list      list staff accounts
   staff-set       --email E [--role R] [--disable|--enable] [--unlock] [--password]
@@ -64,13 +64,15 @@ const commands: Record<string, (rt: Runtime, args?: string[]) => Promise<number>
     const from = day(opt('from'), new Date(now.getTime() - 30 * 86_400_000));
     const to = day(opt('to'), now);
     const format = opt('format') ?? 'json';
-    if (!from || !to || Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to || !['json', 'csv'].includes(format)) {
-      process.stderr.write('report: --from and --to as YYYY-MM-DD, from before to; --format json or csv\n');
+    const bad = !from || !to || Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to;
+    if (bad || to.getTime() - from.getTime() > REPORT_MAX_DAYS * 86_400_000 || !['json', 'csv'].includes(format)) {
+      process.stderr.write(`report: --from and --to as YYYY-MM-DD (UTC days), from before to, at most ${REPORT_MAX_DAYS} days apart; --format json or csv\n`);
       return 2;
     }
     const rep = await auditReport(rt.deps.rights, { from, to, verifyChains: args.includes('--verify') });
     process.stdout.write(format === 'csv' ? auditReportCsv(rep) : `${JSON.stringify(rep, null, 2)}\n`);
-    return rep.chains.ledger && !rep.chains.ledger.ok ? 1 : 0;
+    // A chain found broken is what an auditor must see first: exit 1.
+    return [rep.chains.ledger, rep.chains.audit].some((v) => v && !v.ok) ? 1 : 0;
   },
 };
 

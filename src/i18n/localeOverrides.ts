@@ -47,7 +47,12 @@ export function readLocaleOverrides(dir: string | undefined, localesDir = LOCALE
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new LocaleOverrideError(`LOCALES_OVERRIDE_DIR ${dir} is not a folder`);
   for (const name of readdirSync(dir).sort()) {
     const file = path.join(dir, name);
-    if (!name.endsWith('.json')) continue;
+    // Dot-entries are a mount's own (a Kubernetes ConfigMap's ..data and its links); anything else
+    // that is not <lng>.json is a mistake that must not pass silently (a folder in the locales/ layout).
+    if (name.startsWith('.')) continue;
+    if (!name.endsWith('.json') || !statSync(file).isFile()) {
+      throw new LocaleOverrideError(`${file}: not an override file: the folder holds only <lng>.json files (${LOCALES.map((l) => `${l}.json`).join(', ')})`);
+    }
     const lng = name.slice(0, -'.json'.length);
     if (!isLocale(lng)) {
       throw new LocaleOverrideError(

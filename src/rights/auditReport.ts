@@ -46,6 +46,9 @@ function percentile(sorted: number[], p: number): number | null {
 const round = (n: number | null, digits = 2) => (n === null ? null : Number(n.toFixed(digits)));
 const tally = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
 
+/** The longest period one report covers (a year and a day): the requests are read in one pass. */
+export const REPORT_MAX_DAYS = 367;
+
 /**
  * The report a data-protection officer hands an auditor (accountability, GDPR Art. 5(2)): what
  * was asked in a period, through which channel, how it ended, how fast against the legal
@@ -54,7 +57,6 @@ const tally = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1)
  */
 export async function auditReport(ctx: Ctx, r: { from: Date; to: Date; verifyChains?: boolean }): Promise<AuditReport> {
   const now = ctx.clock.now();
-  const rows = await ctx.requests.receivedBetween(r.from, r.to);
   const byType: Record<string, number> = {};
   const byChannel: Record<string, number> = {};
   const byState: Record<string, number> = {};
@@ -62,7 +64,14 @@ export async function auditReport(ctx: Ctx, r: { from: Date; to: Date; verifyCha
   const times = new Map<string, { type: string; regime: string; hours: number[]; within: number; late: number }>();
   let open = 0;
   let closedLate = 0;
-  for (const q of rows) {
+  let total = 0;
+  // Chat opt-outs that changed the person's consent (a superseded STOP is not answered): their
+  // confirmation is the first reply their message queued (`<request id>:0`).
+  const optOuts: { id: string; receivedAt: Date }[] = [];
+  for await (const q of ctx.requests.receivedBetween(r.from, r.to)) {
+    total += 1;
+    if (q.type === 'opt_out' && q.channel === 'chat' && q.state === 'done' && String(q.outcome ?? '').startsWith('marketing consent withdrawn'))
+      optOuts.push({ id: String(q._id), receivedAt: q.receivedAt });
     tally(byType, q.type);
     tally(byChannel, q.channel);
     tally(byState, q.state);
@@ -95,12 +104,10 @@ export async function auditReport(ctx: Ctx, r: { from: Date; to: Date; verifyCha
     };
   });
 
-  // An opt-out in the chat is confirmed by the first reply its message queued (`<request id>:0`).
-  const optOuts = rows.filter((q) => q.type === 'opt_out' && q.channel === 'chat' && q.state === 'done');
-  const sent = await ctx.outbox.sentAtOf(optOuts.map((q) => `${q._id}:0`));
+  const sent = await ctx.outbox.sentAtOf(optOuts.map((q) => `${q.id}:0`));
   const delays = optOuts
-    .filter((q) => sent.has(`${q._id}:0`))
-    .map((q) => (sent.get(`${q._id}:0`)!.getTime() - q.receivedAt.getTime()) / 1000)
+    .filter((q) => sent.has(`${q.id}:0`))
+    .map((q) => (sent.get(`${q.id}:0`)!.getTime() - q.receivedAt.getTime()) / 1000)
     .sort((a, b) => a - b);
 
   const chains = r.verifyChains
@@ -110,7 +117,7 @@ export async function auditReport(ctx: Ctx, r: { from: Date; to: Date; verifyCha
     period: { from: r.from.toISOString(), to: r.to.toISOString() },
     generatedAt: now.toISOString(),
     requests: {
-      total: rows.length,
+      total,
       byType,
       byChannel,
       byState,
@@ -131,7 +138,9 @@ export async function auditReport(ctx: Ctx, r: { from: Date; to: Date; verifyCha
 /** The same as CSV: one section per table, each with its header (a spreadsheet opens it as is). */
 export function auditReportCsv(rep: AuditReport): string {
   const cell = (v: unknown) => {
-    const s = v === null || v === undefined ? '' : String(v);
+    const raw = v === null || v === undefined ? '' : String(v);
+    // A text a spreadsheet would run as a formula is kept as text (numbers, negative ones too, stay numbers).
+    const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   const line = (vals: unknown[]) => vals.map(cell).join(',');

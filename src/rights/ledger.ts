@@ -34,15 +34,19 @@ export async function closeRequest(
  */
 export async function recordCompletedRequest(
   ctx: Ctx,
-  r: { id: string; subscriberToken: string; type: RequestType; channel: string },
+  r: { id: string; subscriberToken: string; type: RequestType; channel: string; receivedAt?: Date },
   state: 'done' | 'cancelled',
   outcome: string,
 ): Promise<void> {
-  const receivedAt = ctx.clock.now();
+  const now = ctx.clock.now();
+  // Received when the person asked (a message's own time: a backlog or a late redelivery counts
+  // towards the time to fulfil), never later than now (a sender's clock running ahead).
+  const receivedAt = r.receivedAt && r.receivedAt < now ? r.receivedAt : now;
   const { dueAt, regime } = dueDate(r.type, receivedAt);
+  const request = { id: r.id, subscriberToken: r.subscriberToken, type: r.type, channel: r.channel };
   // Exists already: a replay, possibly of a step that opened it without closing it.
-  if (!(await ctx.requests.open({ ...r, receivedAt, dueAt, regime }, { state, outcome, at: receivedAt })))
-    await ctx.requests.close(r.id, state, outcome, receivedAt, r.type);
+  if (!(await ctx.requests.open({ ...request, receivedAt, dueAt, regime }, { state, outcome, at: now })))
+    await ctx.requests.close(r.id, state, outcome, now, r.type);
   await ctx.ledger.appendAll([
     { requestId: r.id, subscriberToken: r.subscriberToken, event: `${r.type}.received`, detail: r.channel },
     { requestId: r.id, subscriberToken: r.subscriberToken, event: `${r.type}.${state}`, detail: outcome },

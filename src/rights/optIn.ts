@@ -28,7 +28,7 @@ export async function optIn(
   const applied = replay || (await ctx.subscribers.applyConsent(s._id, 'opted_in', r.at));
   if (applied && (r.source === 'keyword' || r.source === 'button')) await ctx.suppressions.lift(s.key);
   // Carried out at once: the request is recorded with how it ended.
-  const request = { id: r.requestId, subscriberToken: s.key, type: 'opt_in' as const, channel: r.channel };
+  const request = { id: r.requestId, subscriberToken: s.key, type: 'opt_in' as const, channel: r.channel, receivedAt: r.at };
   await recordCompletedRequest(ctx, request, 'done', applied ? `marketing consent granted (${r.source})` : 'superseded by a newer choice');
   if (!applied) return outcome('opt_in_superseded');
   await announceConsent(ctx, 'granted', { token: s.key, identity: identityOf(ctx, s) }, r);

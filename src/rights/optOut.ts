@@ -34,7 +34,7 @@ export async function optOut(
   // The clarifying question is answered by this; a pending erasure is not touched.
   if (s.pending?.kind === 'opt_out_question') await ctx.subscribers.clearQuestion(s._id, 'opt_out_question');
   // Carried out at once: the request is recorded with how it ended.
-  const request = { id: r.requestId, subscriberToken: s.key, type: 'opt_out' as const, channel: r.channel };
+  const request = { id: r.requestId, subscriberToken: s.key, type: 'opt_out' as const, channel: r.channel, receivedAt: r.at };
   await recordCompletedRequest(ctx, request, 'done', applied ? `marketing consent withdrawn (${r.source})` : 'superseded by a newer choice');
   if (!applied) return outcome('opt_out_superseded');
   // Every marketing tool that holds the person must stop too (Art. 21(3)).

@@ -7,7 +7,7 @@ import { subscribeLive } from './liveFeed';
 import { createStaff, login, logout, sessionFor, updateStaff, view, type StaffView } from './accounts';
 import { conversation, exportSubject, listConversations, listRequests, reply, reveal, setPaused, staffOptOut, type ActionOutcome } from './conversations';
 import { ROLES, can, grants, type Action } from './roles';
-import { auditReport, auditReportCsv } from '../rights/auditReport';
+import { auditReport, auditReportCsv, REPORT_MAX_DAYS } from '../rights/auditReport';
 
 const PUBLIC = path.resolve(__dirname, '..', '..', 'public', 'staff');
 const COOKIE = 'staff_session';
@@ -188,7 +188,8 @@ export function staffRouter(deps: Deps): Router {
     if (!q.success) return void res.status(400).json({ error: 'from and to as YYYY-MM-DD; format json or csv', problems: problems(q.error) });
     const from = new Date(`${q.data.from}T00:00:00Z`);
     const to = new Date(`${q.data.to}T00:00:00Z`);
-    if (from >= to) return void res.status(400).json({ error: 'from must be before to' });
+    if (from >= to || to.getTime() - from.getTime() > REPORT_MAX_DAYS * 86_400_000)
+      return void res.status(400).json({ error: `from before to, at most ${REPORT_MAX_DAYS} days apart` });
     const rep = await auditReport(deps.rights, { from, to });
     if (q.data.format === 'json') return void res.json(rep);
     res.type('text/csv').attachment(`audit-report-${q.data.from}-${q.data.to}.csv`).send(auditReportCsv(rep));

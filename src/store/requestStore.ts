@@ -18,6 +18,7 @@ export const requestSchema = new Schema(
 );
 requestSchema.index({ subscriberToken: 1, receivedAt: 1 });
 requestSchema.index({ state: 1, dueAt: 1 });
+requestSchema.index({ receivedAt: 1 }); // the audit report's period
 
 export type RequestDoc = InferSchemaType<typeof requestSchema> & { _id: string };
 export type RequestState = 'open' | 'done' | 'cancelled' | 'expired';
@@ -86,13 +87,16 @@ export function createRequestStore(model: Model<RequestDoc>) {
         .sort({ dueAt: 1 })
         .limit(500)
         .lean<RequestDoc[]>(),
-    /** Every request received in [from, to), oldest first (the audit report; batches of 1,000). */
-    receivedBetween: (from: Date, to: Date) =>
+    /** Every request received in [from, to), streamed in batches of 1,000 (the audit report keeps counts, not rows). */
+    receivedBetween: (
+      from: Date,
+      to: Date,
+    ): AsyncIterable<Pick<RequestDoc, '_id' | 'type' | 'channel' | 'state' | 'receivedAt' | 'dueAt' | 'doneAt' | 'regime' | 'outcome'>> =>
       model
-        .find({ receivedAt: { $gte: from, $lt: to } }, { type: 1, channel: 1, state: 1, receivedAt: 1, dueAt: 1, doneAt: 1, regime: 1 })
-        .sort({ receivedAt: 1 })
+        .find({ receivedAt: { $gte: from, $lt: to } }, { type: 1, channel: 1, state: 1, receivedAt: 1, dueAt: 1, doneAt: 1, regime: 1, outcome: 1 })
+        .lean()
         .batchSize(1000)
-        .lean<Pick<RequestDoc, '_id' | 'type' | 'channel' | 'state' | 'receivedAt' | 'dueAt' | 'doneAt' | 'regime'>[]>(),
+        .cursor(),
     /** The person's token changed (a new number, or their number became known): requests follow. */
     rekey: (oldToken: string, newToken: string) =>
       model.updateMany({ subscriberToken: oldToken }, { $set: { subscriberToken: newToken } }).then(() => undefined),

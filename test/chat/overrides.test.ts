@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadKeywordPacks } from '../../src/chat/keywordPacks';
@@ -89,9 +89,33 @@ describe('LOCALES_OVERRIDE_DIR', () => {
     ],
     ['a language the bot does not speak', { 'it.json': { texts: {} } }, /it\.json: "it" is not one of the bot's languages/],
     ['a file that is not JSON', { 'es.json': '{ "texts": ' }, /es\.json: not valid JSON/],
+    [
+      'a phrase that means another action in another language',
+      { 'de.json': { keywords: { help: { add: ['baja'] } } } },
+      /de\.json: "baja" means opt_out in es but help in de/,
+    ],
+    [
+      'an ambiguous word that is no longer an opt-out',
+      { 'en.json': { keywords: { opt_out: { remove: ['cancel'] } } } },
+      /en\.json: keywords\.ambiguous: "cancel" must also be in opt_out/,
+    ],
+    [
+      'a removal of a phrase the list does not have (a typo)',
+      { 'en.json': { keywords: { help: { remove: ['menus'] } } } },
+      /en\.json: keywords\.help\.remove: "menus" is not in the list/,
+    ],
+    ['a removal of STOP', { 'en.json': { keywords: { opt_out: { remove: ['STOP'] } } } }, /en\.json: keywords\.opt_out\.remove: "STOP" cannot be removed/],
+    ['a file that is not <lng>.json', { 'en.yaml': 'texts: {}' }, /en\.yaml: not an override file/],
   ])('refuses %s', (_what, files, message) => {
     const dir = overrideDir(files);
     expect(() => loadKeywordPacks(undefined, readLocaleOverrides(dir).keywords)).toThrow(message);
+  });
+
+  it('a folder in the locales/ layout is refused, not silently ignored; dot-entries of a mount are', () => {
+    const dir = overrideDir({ '..data': 'x' });
+    mkdirSync(path.join(dir, 'en'));
+    expect(() => readLocaleOverrides(dir)).toThrow(`${path.join(dir, 'en')}: not an override file`);
+    expect(readLocaleOverrides(overrideDir({ '..data': 'x', 'en.json': { texts: {} } }))).toEqual({ keywords: {}, texts: { en: {} } });
   });
 
   it('a broken file stops the service at start with exit 1, naming the file and the key', async () => {

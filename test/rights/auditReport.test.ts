@@ -6,6 +6,7 @@ import { auditReport } from '../../src/rights/auditReport';
 import { createStaff } from '../../src/staff/accounts';
 import { createChatHarness, type ChatHarness } from '../support/chat';
 import { TEST_KEYS, TestClock } from '../support/harness';
+import { envelope, messagesChange, textMessage } from '../support/whatsapp';
 import { ROOT } from '../support/proc';
 
 /**
@@ -26,7 +27,22 @@ beforeAll(async () => {
   await h.say('15550070004', 'DELETE');
   h.clock.advance(60_000);
   await h.press('15550070004', 'erase.yes');
-  await h.say('15550070005', 'DELETE');
+  // A STOP older than the START that followed it: recorded, superseded, not answered.
+  const ts = Math.floor(h.clock.now().getTime() / 1000);
+  await h.say('15550070006', 'START');
+  await h.post(envelope(messagesChange({ waId: '15550070006' }, [textMessage('STOP', { timestamp: ts - 30 })])));
+  // Through the API, still open past its due date.
+  const opened = new Date(START.getTime() + 2 * 86_400_000);
+  const due = dueDate('erasure', opened);
+  await h.deps.stores.requests.open({
+    id: 'api-open-1',
+    subscriberToken: 'tok-api2',
+    type: 'erasure',
+    channel: 'api',
+    receivedAt: opened,
+    dueAt: due.dueAt,
+    regime: due.regime,
+  });
   // Through the API, recorded closed two months after it was received: done, but late.
   const received = new Date(START.getTime() + 86_400_000);
   const late = dueDate('access', received);
@@ -39,7 +55,7 @@ beforeAll(async () => {
     { id: 'old-1', subscriberToken: 'tok-old', type: 'opt_out', channel: 'staff', receivedAt: new Date('2026-10-01T00:00:00Z'), dueAt: START, regime: 'x' },
     { state: 'done', outcome: 'x', at: new Date('2026-10-01T00:00:00Z') },
   );
-  // Forty days on: the unconfirmed erasure's request is past its due date.
+  // Forty days on: the open one is past its due date.
   h.clock.advance(40 * 86_400_000);
 });
 afterAll(() => h.close());
@@ -50,16 +66,19 @@ describe('the audit report', () => {
   it('counts the period’s requests by right, channel and state, and times them against their deadlines', async () => {
     const rep = await auditReport(h.deps.rights, { ...PERIOD, verifyChains: true });
     expect(rep.period).toEqual({ from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z' });
-    expect(rep.requests.total).toBe(6);
-    expect(rep.requests.byType).toEqual({ opt_out: 1, opt_in: 1, access: 2, erasure: 2 });
-    expect(rep.requests.byChannel).toEqual({ chat: 5, api: 1 });
-    expect(rep.requests.byState).toEqual({ done: 5, open: 1 });
-    expect(rep.requests.rows).toContainEqual({ type: 'erasure', channel: 'chat', state: 'open', count: 1 });
+    expect(rep.requests.total).toBe(8);
+    expect(rep.requests.byType).toEqual({ opt_out: 2, opt_in: 2, access: 2, erasure: 2 });
+    expect(rep.requests.byChannel).toEqual({ chat: 6, api: 2 });
+    expect(rep.requests.byState).toEqual({ done: 7, open: 1 });
+    expect(rep.requests.rows).toContainEqual({ type: 'erasure', channel: 'api', state: 'open', count: 1 });
     expect(rep.requests.rows).toContainEqual({ type: 'access', channel: 'api', state: 'done', count: 1 });
 
     const row = (type: string) => rep.fulfilment.filter((f) => f.type === type);
     // Carried out at once in the chat: zero hours, within the deadline.
-    expect(row('opt_out')).toEqual([expect.objectContaining({ done: 1, medianHours: 0, p95Hours: 0, withinDeadline: 1, late: 0 })]);
+    expect(row('opt_out')).toEqual([expect.objectContaining({ done: 2, withinDeadline: 2, late: 0 })]);
+    expect(row('opt_out')[0].medianHours).toBe(0);
+    // The superseded STOP arrived 30 s before it was handled: received is when the person wrote.
+    expect(row('opt_out')[0].p95Hours).toBeCloseTo(30 / 3600, 3);
     expect(row('erasure')).toEqual([expect.objectContaining({ done: 1, withinDeadline: 1, late: 0 })]);
     expect(row('erasure')[0].medianHours).toBeCloseTo(1 / 60, 3); // confirmed a minute after it was asked
     // One access at once in the chat, one answered by post 60 days on.
@@ -67,7 +86,7 @@ describe('the audit report', () => {
     expect(rep.overdue).toEqual({ open: 1, closedLate: 1 });
     expect(rep.extended).toBe(0);
 
-    // The STOP's confirmation was sent, and when.
+    // The STOP's confirmation was sent, and when; the superseded one had none to send.
     expect(rep.optOutConfirmations.optOuts).toBe(1);
     expect(rep.optOutConfirmations.confirmationsFound).toBe(1);
     expect(rep.optOutConfirmations.delaySeconds.median).toBeGreaterThanOrEqual(0);
@@ -92,13 +111,14 @@ describe('the audit report', () => {
     const csv = await admin.get('/staff/api/report?from=2026-11-01&to=2026-12-01&format=csv').expect(200);
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
     expect(csv.headers['content-disposition']).toContain('audit-report-2026-11-01-2026-12-01.csv');
-    expect(csv.text).toContain('requests,erasure,chat,open,1');
-    expect(csv.text).toContain('requests,all,all,all,6');
+    expect(csv.text).toContain('requests,erasure,api,open,1');
+    expect(csv.text).toContain('requests,all,all,all,8');
     expect(csv.text).toMatch(/^overdue,1,1,0$/m);
     const json = await admin.get('/staff/api/report?from=2026-11-01&to=2026-12-01').expect(200);
-    expect(json.body.requests.total).toBe(6);
+    expect(json.body.requests.total).toBe(8);
     await admin.get('/staff/api/report?from=2026-12-01&to=2026-11-01').expect(400);
     await admin.get('/staff/api/report?from=yesterday&to=2026-11-01').expect(400);
+    await admin.get('/staff/api/report?from=2024-01-01&to=2026-11-01').expect(400); // more than a year
     const agent = await staffAgent('agent');
     await agent.get('/staff/api/report?from=2026-11-01&to=2026-12-01').expect(403);
   });
@@ -114,7 +134,7 @@ describe('the audit report', () => {
     const json = run(['--from', '2026-11-01', '--to', '2026-12-01', '--verify']);
     expect(json.status).toBe(0);
     const rep = JSON.parse(json.stdout);
-    expect(rep.requests.byType).toEqual({ opt_out: 1, opt_in: 1, access: 2, erasure: 2 });
+    expect(rep.requests.byType).toEqual({ opt_out: 2, opt_in: 2, access: 2, erasure: 2 });
     expect(rep.chains).toMatchObject({ verifiedNow: true, ledger: { ok: true } });
     const csv = run(['--from', '2026-11-01', '--to', '2026-12-01', '--format', 'csv']);
     expect(csv.status).toBe(0);
