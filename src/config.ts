@@ -93,6 +93,11 @@ const schema = z
     WHATSAPP_APP_SECRET: optionalSecret,
     WHATSAPP_VERIFY_TOKEN: optionalSecret,
     WHATSAPP_ACCESS_TOKEN: optionalSecret,
+    WHATSAPP_DISPLAY_NUMBER: z
+      .string()
+      .regex(/^\+?\d{6,15}$/, { error: 'the business WhatsApp number in E.164, e.g. +15550001111' })
+      .optional()
+      .describe("the business's WhatsApp number as people see it, for opt-in links (https://wa.me/<number>)"),
     WHATSAPP_PHONE_NUMBER_ID: z
       .string()
       .optional()
@@ -231,7 +236,7 @@ export interface Config {
    * `phoneNumberIds`: the business numbers we answer for; the first is the sender of messages that
    * no inbound message determines (a person known only through the integration API).
    */
-  whatsapp: { appSecret?: string; verifyToken?: string; accessToken?: string; phoneNumberIds: string[] };
+  whatsapp: { appSecret?: string; verifyToken?: string; accessToken?: string; phoneNumberIds: string[]; displayNumber?: string };
   /** Deliveries whose event is older than this are kept aside (webhook/explode.ts). */
   replayWindowMs: number;
   graph: { baseUrl: string; version: string; timeoutMs: number; ratePerSecond: number; utilityTemplate?: string };
@@ -302,6 +307,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       verifyToken: e.WHATSAPP_VERIFY_TOKEN,
       accessToken: e.WHATSAPP_ACCESS_TOKEN,
       phoneNumberIds: phoneNumberIds.length ? phoneNumberIds : [SANDBOX_NUMBER],
+      displayNumber: e.WHATSAPP_DISPLAY_NUMBER?.replace(/^\+/, ''),
     },
     replayWindowMs: e.WEBHOOK_REPLAY_WINDOW_HOURS * 3600_000,
     graph: {

@@ -51,6 +51,25 @@ export function apiRouter(deps: Deps): Router {
     res.json({ marketing: gate.allowed });
   });
 
+  // The consents an opt-in link brought (staff/optInLinks.ts), newest first: who, and when.
+  router.get('/api/v1/consents', async (req, res) => {
+    const q = z
+      .object({ source: z.string().regex(/^[a-z0-9]{8}$/, 'an opt-in link code'), limit: z.coerce.number().int().min(1).max(500).default(100) })
+      .safeParse(req.query);
+    if (!q.success) return void res.status(400).json({ error: 'invalid query', problems: q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+    const source = await deps.stores.optInSources.byCode(q.data.source);
+    if (!source) return void res.status(404).json({ error: 'no such opt-in link' });
+    const grants = await deps.stores.consents.grantsThrough(q.data.source, q.data.limit);
+    const consents = [];
+    for (const g of grants) {
+      const s = await deps.stores.subscribers.byId(g.subscriberId);
+      const waId = s ? deps.stores.subscribers.open(s, 'waIdEnc') : null;
+      // Someone since erased is gone from here too.
+      if (s) consents.push({ to: waId ? `+${waId}` : null, grantedAt: g.at, marketing: s.consent === 'opted_in' });
+    }
+    res.json({ source: { code: source._id, name: source.name, purpose: source.purpose }, consents });
+  });
+
   router.post('/api/v1/consents', async (req, res) => {
     const body = consentBody.safeParse(req.body);
     if (!body.success) {

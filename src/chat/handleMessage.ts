@@ -76,7 +76,10 @@ async function turnOf(
 ): Promise<Turn> {
   const m = item.payload.item;
   const { waId, at, readAt } = m0;
-  const input = typedButton(ctx, s, inputOf(m));
+  const typed = typedButton(ctx, s, inputOf(m));
+  // An opt-in link's prefilled message carries its source ("START #k3f9q2xa"): read without it.
+  const ref = typed.kind === 'text' ? sourceRefIn(typed.text) : null;
+  const input = ref ? { ...typed, text: ref.rest } : typed;
   // Words that exist in several languages are read in the person's remembered language, else their
   // number's country's, else the deployment's.
   const countryLocale = localeOfNumber(waId, ctx.policy.countryLocales as Record<string, Locale>);
@@ -90,7 +93,7 @@ async function turnOf(
     subscriberId: s._id,
     direction: 'in',
     kind: input.kind,
-    display: input.text,
+    display: typed.text,
     intent: decision.action,
     by: 'subscriber',
     status: null,
@@ -99,7 +102,9 @@ async function turnOf(
 
   // Reply in the language the keyword was written in, and remember it.
   if (detected && detected !== s.locale) await ctx.subscribers.setLocale(s._id, detected);
-  const result = await carryOut(ctx, s, decision, item.id, at);
+  // A known link's code makes the opt-in's source that link; an unknown one is a keyword like any other.
+  const source = ref && decision.action === 'opt_in' && (await ctx.optInSources.byCode(ref.code)) ? ref.code : undefined;
+  const result = await carryOut(ctx, s, decision, item.id, at, source);
   return {
     subscriber: s,
     readAt,
@@ -124,13 +129,13 @@ function typedButton(ctx: Pick<RightsContext, 'policy' | 'translate'>, s: Subscr
   return match ? { ...input, buttonId: encodeButtonId(match.id) } : input;
 }
 
-async function carryOut(ctx: RightsContext, s: Subscriber, d: Decision, requestId: string, at: Date): Promise<Outcome> {
+async function carryOut(ctx: RightsContext, s: Subscriber, d: Decision, requestId: string, at: Date, linkCode?: string): Promise<Outcome> {
   const channel = 'chat';
   switch (d.action) {
     case 'opt_out':
       return optOut(ctx, s, { requestId, source: d.source, channel, at });
     case 'opt_in':
-      return optIn(ctx, s, { requestId, source: d.source, channel, at });
+      return optIn(ctx, s, { requestId, source: linkCode ? 'link' : d.source, channel, at, sourceRef: linkCode });
     case 'help':
       return help();
     case 'my_data':
@@ -175,4 +180,11 @@ async function askOptOut(ctx: Pick<RightsContext, 'subscribers' | 'keys' | 'cloc
   const questionId = questionIdOf(ctx.keys, requestId);
   await ctx.subscribers.ask(s._id, { kind: 'opt_out_question', requestId, questionId, expiresAt: new Date(ctx.clock.now().getTime() + QUESTION_VALID_MS) });
   return outcome('opt_out_asked', { kind: 'buttons', key: 'optOut.question', buttons: questionButtons('opt_out_question', questionId) });
+}
+
+/** `#` and an opt-in link's code, anywhere in a text: the code, and the text without it. */
+export function sourceRefIn(text: string | undefined): { code: string; rest: string } | null {
+  const m = text?.match(/(^|\s)#([a-z0-9]{8})(?=\s|$)/i);
+  if (!text || !m) return null;
+  return { code: m[2].toLowerCase(), rest: `${text.slice(0, m.index)} ${text.slice(m.index! + m[0].length)}`.replace(/\s+/g, ' ').trim() };
 }

@@ -10,7 +10,7 @@ export function announceConsent(
   ctx: Pick<RightsContext, 'announce'>,
   change: 'granted' | 'withdrawn',
   who: { token: string; identity: PrivacyEvent['identity'] },
-  r: { requestId: string; source: ConsentSource | string; channel: string; at: Date },
+  r: { requestId: string; source: ConsentSource | string; channel: string; at: Date; sourceRef?: string },
 ): Promise<void> {
   return ctx.announce({
     id: `${r.requestId}:consent.${change}`,
@@ -18,6 +18,6 @@ export function announceConsent(
     subjectToken: who.token,
     identity: who.identity,
     at: r.at,
-    data: { source: r.source, channel: r.channel, requestId: r.requestId },
+    data: { source: r.source, channel: r.channel, requestId: r.requestId, ...(r.sourceRef ? { link: r.sourceRef } : {}) },
   });
 }

@@ -15,7 +15,7 @@ import { identityOf } from './subscribers';
 export async function optIn(
   ctx: Pick<RightsContext, 'subscribers' | 'consents' | 'requests' | 'ledger' | 'suppressions' | 'clock' | 'announce'>,
   s: Subscriber,
-  r: { requestId: string; source: ConsentSource; channel: string; at: Date; detail?: string },
+  r: { requestId: string; source: ConsentSource; channel: string; at: Date; detail?: string; sourceRef?: string },
 ): Promise<Outcome> {
   const consentId = `${r.requestId}:grant`;
   const replay = s.consent === 'opted_in' && (await ctx.consents.exists(consentId));
@@ -24,9 +24,9 @@ export async function optIn(
     return outcome('already_opted_in', text('optIn.already'));
   }
 
-  await ctx.consents.record({ id: consentId, subscriberId: s._id, action: 'grant', source: r.source, detail: r.detail, at: r.at });
+  await ctx.consents.record({ id: consentId, subscriberId: s._id, action: 'grant', source: r.source, detail: r.detail, sourceRef: r.sourceRef, at: r.at });
   const applied = replay || (await ctx.subscribers.applyConsent(s._id, 'opted_in', r.at));
-  if (applied && (r.source === 'keyword' || r.source === 'button')) await ctx.suppressions.lift(s.key);
+  if (applied && (r.source === 'keyword' || r.source === 'button' || r.source === 'link')) await ctx.suppressions.lift(s.key);
   // Carried out at once: the request is recorded with how it ended.
   const request = { id: r.requestId, subscriberToken: s.key, type: 'opt_in' as const, channel: r.channel, receivedAt: r.at };
   await recordCompletedRequest(ctx, request, 'done', applied ? `marketing consent granted (${r.source})` : 'superseded by a newer choice');

@@ -61,6 +61,12 @@ export async function conversation(deps: Deps, id: string) {
     suppressions.isSuppressed(s.key),
   ]);
   const now = deps.clock.now();
+  // An opt-in through a link is shown with the link's name (staff/optInLinks.ts).
+  const linkNames = new Map<string, string>();
+  for (const code of new Set(consents.map((c) => c.sourceRef).filter((x): x is string => Boolean(x)))) {
+    const source = await deps.stores.optInSources.byCode(code);
+    if (source) linkNames.set(code, source.name);
+  }
   return {
     id: String(s._id),
     number: maskNumber(numberOf(deps, s)),
@@ -72,7 +78,13 @@ export async function conversation(deps: Deps, id: string) {
     windowUntil: s.windowUntil ?? null,
     windowOpen: windowOpen(s, now),
     suppressed: Boolean(suppressed),
-    consentHistory: consents.map((c) => ({ action: c.action, source: c.source, detail: c.detail, at: c.at })),
+    consentHistory: consents.map((c) => ({
+      action: c.action,
+      source: c.source,
+      detail: c.detail,
+      link: c.sourceRef ? { code: c.sourceRef, name: linkNames.get(c.sourceRef) ?? null } : null,
+      at: c.at,
+    })),
     requests: requests.map((r) => ({
       id: r._id,
       type: r.type,

@@ -6,6 +6,7 @@ import type { Deps } from '../deps';
 import { subscribeLive } from './liveFeed';
 import { createStaff, login, logout, sessionFor, updateStaff, view, type StaffView } from './accounts';
 import { conversation, exportSubject, listConversations, listRequests, reply, reveal, setPaused, staffOptOut, type ActionOutcome } from './conversations';
+import { createOptInLink, listOptInLinks } from './optInLinks';
 import { ROLES, can, grants, type Action } from './roles';
 import { auditReport, auditReportCsv, REPORT_MAX_DAYS } from '../rights/auditReport';
 
@@ -201,6 +202,17 @@ export function staffRouter(deps: Deps): Router {
   );
 
   router.get('/staff/api/staff', allow('manage_staff'), async (_req, res) => void res.json({ staff: (await deps.stores.staff.all()).map(view) }));
+  // Opt-in links (staff/optInLinks.ts): admins create them and print their QR codes.
+  router.get('/staff/api/opt-in-links', allow('manage_staff'), async (_req, res) => {
+    res.json({ links: await listOptInLinks(deps), displayNumberSet: Boolean(deps.config.whatsapp.displayNumber) });
+  });
+  router.post('/staff/api/opt-in-links', allow('manage_staff'), async (req, res) => {
+    const body = z.object({ name: z.string().trim().min(1).max(80), purpose: z.string().trim().min(1).max(300) }).safeParse(req.body);
+    if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
+    const link = await createOptInLink(deps, staff(req).id, body.data);
+    await deps.stores.audit.append({ staffId: staff(req).id, action: 'opt_in_link_created', subscriberToken: null, detail: `${link.code}: ${link.name}` });
+    res.status(201).json({ link });
+  });
   router.post('/staff/api/staff', allow('manage_staff'), async (req, res) => {
     const body = z.object({ email: z.string(), name: z.string().max(100).default(''), role: z.string(), password: z.string().max(500) }).safeParse(req.body);
     if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });

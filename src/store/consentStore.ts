@@ -8,16 +8,18 @@ export const consentSchema = new Schema(
     subscriberId: { type: Schema.Types.ObjectId, required: true },
     action: { type: String, required: true }, // grant | withdraw
     scope: { type: String, default: 'marketing' },
-    source: { type: String, required: true }, // keyword | button | staff | api | meta_preferences | meta_131050
+    source: { type: String, required: true }, // keyword | button | link | staff | api | meta_preferences | meta_131050
     detailEnc: { type: String, default: null }, // the API caller's stated source ("web form"), sealed: free text
+    sourceRef: { type: String, default: null }, // the opt-in link's code (store/optInSourceStore.ts): names no one
     at: { type: Date, required: true },
   },
   { versionKey: false, collection: 'consents' },
 );
 consentSchema.index({ subscriberId: 1, at: 1 });
+consentSchema.index({ sourceRef: 1, at: 1 }); // the consents an opt-in link brought
 
 export type ConsentDoc = InferSchemaType<typeof consentSchema> & { _id: string };
-export type ConsentSource = 'keyword' | 'button' | 'staff' | 'api' | 'meta_preferences' | 'meta_131050';
+export type ConsentSource = 'keyword' | 'button' | 'link' | 'staff' | 'api' | 'meta_preferences' | 'meta_131050';
 
 export interface ConsentEvent {
   id: string;
@@ -26,6 +28,8 @@ export interface ConsentEvent {
   source: ConsentSource;
   /** Free text (the API caller's stated source): sealed, never stored in the clear. */
   detail?: string;
+  /** The opt-in link it came through (its code). */
+  sourceRef?: string;
   /** When the person acted: the message's or preference's timestamp, the API's collectedAt. */
   at: Date;
 }
@@ -35,7 +39,13 @@ export function createConsentStore(model: Model<ConsentDoc>, pii: Pii) {
   return {
     /** Records one event; false on a replay (a redelivery, a crash and a new claim). */
     record: ({ id, detail, ...event }: ConsentEvent) =>
-      insertOnce(model, { _id: id, ...event, scope: 'marketing', detailEnc: detail ? pii.encrypt(detail, at('consents', 'detailEnc', id)) : null }),
+      insertOnce(model, {
+        _id: id,
+        ...event,
+        sourceRef: event.sourceRef ?? null,
+        scope: 'marketing',
+        detailEnc: detail ? pii.encrypt(detail, at('consents', 'detailEnc', id)) : null,
+      }),
     exists: async (id: string) => Boolean(await model.exists({ _id: id })),
     /** A person's history, oldest first, with the stated source opened. */
     async historyOf(subscriberId: Types.ObjectId) {
@@ -44,10 +54,14 @@ export function createConsentStore(model: Model<ConsentDoc>, pii: Pii) {
         action: c.action,
         scope: c.scope,
         source: c.source,
+        sourceRef: c.sourceRef ?? null,
         detail: c.detailEnc ? pii.decrypt(c.detailEnc, at('consents', 'detailEnc', c._id)) : null,
         at: c.at,
       }));
     },
+    /** Grants that came through an opt-in link, newest first (the integration API). */
+    grantsThrough: (sourceRef: string, limit: number) =>
+      model.find({ sourceRef, action: 'grant' }, { subscriberId: 1, at: 1 }).sort({ at: -1 }).limit(limit).lean(),
     removeAllOf: (subscriberId: Types.ObjectId) => model.deleteMany({ subscriberId }).then(() => undefined),
   };
 }

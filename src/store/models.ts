@@ -10,6 +10,7 @@ import { inboxSchema } from './inboxStore';
 import { kvSchema } from './kvStore';
 import { ledgerSchema } from './ledgerStore';
 import { mediaDeletionSchema } from './mediaDeletionStore';
+import { optInSourceSchema } from './optInSourceStore';
 import { outboxSchema } from './outboxStore';
 import { requestSchema } from './requestStore';
 import { staffSchema, staffSessionSchema } from './staffStore';
@@ -43,6 +44,7 @@ export function createModels(conn: Connection) {
     StaffSession: conn.model('StaffSession', staffSessionSchema),
     StaffAudit: conn.model('StaffAudit', staffAuditSchema),
     Event: conn.model('Event', eventSchema),
+    OptInSource: conn.model('OptInSource', optInSourceSchema),
   };
 }
 

@@ -13,6 +13,7 @@ import { createKvStore } from './kvStore';
 import { createLedgerStore } from './ledgerStore';
 import { createMediaDeletionStore } from './mediaDeletionStore';
 import type { Models } from './models';
+import { createOptInSourceStore } from './optInSourceStore';
 import { createOutboxStore } from './outboxStore';
 import { createRequestStore } from './requestStore';
 import { createStaffStore, type StaffDoc } from './staffStore';
@@ -46,5 +47,6 @@ export function createStores(models: Models, pii: Pii, clock: Clock) {
     staff: createStaffStore(as<StaffDoc>(models.Staff), as(models.StaffSession)),
     audit: createAuditStore(as(models.StaffAudit), kv, pii, clock),
     events: createEventStore(as(models.Event), pii, claims),
+    optInSources: createOptInSourceStore(as(models.OptInSource)),
   };
 }

@@ -81,7 +81,7 @@ describe('the staff console in a browser', () => {
   }
 
   beforeAll(async () => {
-    h = await createChatHarness('console');
+    h = await createChatHarness('console', { env: { WHATSAPP_DISPLAY_NUMBER: '+15550001111' } });
     server = h.app.listen(0, '127.0.0.1');
     await new Promise<void>((r) => server.once('listening', () => r()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -273,6 +273,20 @@ describe('the staff console in a browser', () => {
     expect(csv).toContain('requests,all,all,all,');
     // No receiver configured here: the deliveries say so.
     await p.getByText('No receiver is configured').waitFor();
+    // Opt-in links: made on the Staff page, with a QR code to print.
+    await p.getByRole('link', { name: 'Staff' }).click();
+    await p.getByLabel('Link name').fill('Receipt QR');
+    await p.getByLabel('What they opt in to').fill('Offers and new arrivals on WhatsApp');
+    await p.getByRole('button', { name: 'Create link' }).click();
+    const item = p.locator('#link-list li', { hasText: 'Receipt QR' });
+    await item.getByRole('img', { name: 'QR code of the opt-in link "Receipt QR"' }).waitFor();
+    const href = await item.getByRole('link').getAttribute('href');
+    expect(href).toMatch(/^https:\/\/wa\.me\/15550001111\?text=START%20%23[a-z2-9]{8}$/);
+    const linkShot = path.join(ROOT, 'artifacts', 'console-optin.png');
+    await item.screenshot({ path: linkShot });
+    const linkDocs = path.join(ROOT, 'docs', 'console-optin.png');
+    if (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(linkDocs)) copyFileSync(linkShot, linkDocs);
+    await p.getByRole('link', { name: 'Audit' }).click();
     // The screenshot of the report (README), as an admin sees it.
     await p.setViewportSize({ width: 1280, height: 1000 });
     await p.locator('#report-heading').scrollIntoViewIfNeeded();

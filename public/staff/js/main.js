@@ -11,7 +11,7 @@ import { connectEvents } from './live.js';
 import { bindLogin } from './login.js';
 import { loadRequests, bindRequests } from './requests.js';
 import { showLogin } from './session.js';
-import { bindStaffAdmin, fillRoleChoices, loadStaff } from './staffAdmin.js';
+import { bindStaffAdmin, fillRoleChoices, loadOptInLinks, loadStaff } from './staffAdmin.js';
 import { can, state } from './state.js';
 import { openConversation } from './thread.js';
 
@@ -56,7 +56,10 @@ function route() {
     if (id && id !== state.openId) openConversation(decodeURIComponent(id));
   } else if (v === 'requests') loadRequests();
   else if (v === 'audit') loadAudit();
-  else if (v === 'staff') loadStaff();
+  else if (v === 'staff') {
+    loadStaff();
+    loadOptInLinks();
+  }
 }
 
 /** /me first, on load and after a sign-in; the sign-in form only on 401. */

@@ -69,7 +69,49 @@ async function patchStaff(email, change, done) {
   });
 }
 
+export async function loadOptInLinks() {
+  try {
+    const { data } = await api('GET', '/staff/api/opt-in-links');
+    if (!data.displayNumberSet)
+      $('links-note').textContent = 'Set WHATSAPP_DISPLAY_NUMBER (your WhatsApp number as people see it) to make wa.me links and QR codes.';
+    const items = data.links.map((l) =>
+      el(
+        'li',
+        { class: 'card opt-in-link' },
+        l.qrSvg
+          ? el('img', {
+              src: `data:image/svg+xml;utf8,${encodeURIComponent(l.qrSvg)}`,
+              alt: `QR code of the opt-in link "${l.name}"`,
+              width: '120',
+              height: '120',
+            })
+          : el('span'),
+        el(
+          'div',
+          {},
+          el('h3', { text: l.name }),
+          el('p', { class: 'muted', text: l.purpose }),
+          el('p', {}, el('span', { text: 'Prefilled message: ' }), el('code', { text: l.message })),
+          l.link ? el('p', {}, el('a', { href: l.link, text: l.link, rel: 'noopener', target: '_blank' })) : el('span'),
+        ),
+      ),
+    );
+    $('link-list').replaceChildren(...(items.length ? items : [el('li', { class: 'muted', text: 'No opt-in link yet.' })]));
+  } catch (x) {
+    if (x.status !== 401) toast(`Could not load the opt-in links: ${x.message}`, 'error');
+  }
+}
+
 export function bindStaffAdmin() {
+  $('link-create').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void act('Opt-in link', async () => {
+      await api('POST', '/staff/api/opt-in-links', { name: $('link-name').value.trim(), purpose: $('link-purpose').value.trim() });
+      $('link-create').reset();
+      toast('Opt-in link created.');
+      await loadOptInLinks();
+    });
+  });
   $('staff-create').addEventListener('submit', async (e) => {
     e.preventDefault();
     const err = $('staff-create-error');

@@ -151,7 +151,7 @@ function renderSide(c) {
           el('strong', { text: h.action === 'grant' ? 'Granted' : h.action === 'withdraw' ? 'Withdrawn' : h.action }),
           el('span', { class: 'sub', text: fmtDateTime(h.at) }),
         ),
-        el('span', { class: 'sub', text: `source: ${h.source}${h.detail ? ` · ${h.detail}` : ''}` }),
+        el('span', { class: 'sub', text: `source: ${h.source}${h.link ? ` · ${h.link.name || h.link.code}` : ''}${h.detail ? ` · ${h.detail}` : ''}` }),
       ),
     );
   $('side-consents').replaceChildren(...(hist.length ? hist : [el('li', { class: 'none', text: 'No consent changes recorded.' })]));
