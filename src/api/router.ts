@@ -61,7 +61,11 @@ export function apiRouter(deps: Deps): Router {
     if (!source) return void res.status(404).json({ error: 'no such opt-in link' });
     const grants = await deps.stores.consents.grantsThrough(q.data.source, q.data.limit);
     const consents = [];
+    // A person who came through it more than once is listed once, at their latest grant.
+    const seen = new Set<string>();
     for (const g of grants) {
+      if (seen.has(String(g.subscriberId))) continue;
+      seen.add(String(g.subscriberId));
       const s = await deps.stores.subscribers.byId(g.subscriberId);
       const waId = s ? deps.stores.subscribers.open(s, 'waIdEnc') : null;
       // Someone since erased is gone from here too.

@@ -77,13 +77,23 @@ async function turnOf(
   const m = item.payload.item;
   const { waId, at, readAt } = m0;
   const typed = typedButton(ctx, s, inputOf(m));
-  // An opt-in link's prefilled message carries its source ("START #k3f9q2xa"): read without it.
-  const ref = typed.kind === 'text' ? sourceRefIn(typed.text) : null;
-  const input = ref ? { ...typed, text: ref.rest } : typed;
   // Words that exist in several languages are read in the person's remembered language, else their
   // number's country's, else the deployment's.
   const countryLocale = localeOfNumber(waId, ctx.policy.countryLocales as Record<string, Locale>);
   const preferred = [s.locale, countryLocale, ctx.policy.defaultLocale].filter(Boolean) as Locale[];
+  // An opt-in link's prefilled message carries its source ("START #k3f9q2xa"). It is read without
+  // the code only when the code is a link's and what is left is an opt-in: any other hashtag (an
+  // order number after "resume", "stop #weekends") is read as written.
+  let input = typed;
+  let linkCode: string | undefined;
+  const ref = typed.kind === 'text' ? sourceRefIn(typed.text) : null;
+  if (ref && (await ctx.optInSources.byCode(ref.code))) {
+    const without = { ...typed, text: ref.rest };
+    if (decide(packs, s, without, preferred, ctx.clock.now()).decision.action === 'opt_in') {
+      input = without;
+      linkCode = ref.code;
+    }
+  }
   const { decision, locale: detected } = decide(packs, s, input, preferred, ctx.clock.now());
   // Every action but these answers: the replies' places go with the turn's first write.
   if (decision.action !== 'none' && decision.action !== 'unknown') ctx.subscribers.expectAnswer(s, ctx.clock.now().getTime() * 100);
@@ -102,9 +112,7 @@ async function turnOf(
 
   // Reply in the language the keyword was written in, and remember it.
   if (detected && detected !== s.locale) await ctx.subscribers.setLocale(s._id, detected);
-  // A known link's code makes the opt-in's source that link; an unknown one is a keyword like any other.
-  const source = ref && decision.action === 'opt_in' && (await ctx.optInSources.byCode(ref.code)) ? ref.code : undefined;
-  const result = await carryOut(ctx, s, decision, item.id, at, source);
+  const result = await carryOut(ctx, s, decision, item.id, at, linkCode);
   return {
     subscriber: s,
     readAt,
@@ -184,7 +192,7 @@ async function askOptOut(ctx: Pick<RightsContext, 'subscribers' | 'keys' | 'cloc
 
 /** `#` and an opt-in link's code, anywhere in a text: the code, and the text without it. */
 export function sourceRefIn(text: string | undefined): { code: string; rest: string } | null {
-  const m = text?.match(/(^|\s)#([a-z0-9]{8})(?=\s|$)/i);
+  const m = text?.match(/(^|\s)#([a-z0-9]{8})[.!?,;:]*(?=\s|$)/i);
   if (!text || !m) return null;
   return { code: m[2].toLowerCase(), rest: `${text.slice(0, m.index)} ${text.slice(m.index! + m[0].length)}`.replace(/\s+/g, ' ').trim() };
 }

@@ -64,19 +64,33 @@ describe('opt-in links', () => {
     await request(h.app).get(`/api/v1/consents?source=${link.code}`).expect(401);
   });
 
-  it('a START with a code no link has is a START like any other; a plain START too', async () => {
+  it('reads any other hashtag as written: an unknown code, or a known one after anything but an opt-in', async () => {
+    const { agent, csrf } = await admin();
+    const { code } = (await agent.post('/staff/api/opt-in-links').set('x-csrf-token', csrf).send({ name: 'Poster', purpose: 'Offers' }).expect(201)).body.link;
+    // Not a link's code: the message is read as written, hashtag and all (no opt-in from an order number).
     await h.say('15550090002', 'START #abcdefgh');
+    // A link's code, but what is left is not an opt-in: read as written too (no export, no opt-out).
+    const data = await h.say('15550090004', `MY DATA #${code}`);
+    await h.say('15550090005', `STOP #${code}`);
+    // A plain START is a START, and the link's START with trailing punctuation is the link's.
     await h.say('15550090003', 'start');
-    for (const waId of ['15550090002', '15550090003']) {
-      const s = (await h.deps.stores.subscribers.find({ waId }))!;
-      expect(s.consent).toBe('opted_in');
-      expect(await h.deps.stores.consents.historyOf(s._id)).toEqual([expect.objectContaining({ source: 'keyword', sourceRef: null })]);
-    }
+    await h.say('15550090006', `START #${code}!`);
+    const history = async (waId: string) => {
+      const s = await h.deps.stores.subscribers.find({ waId });
+      return s ? h.deps.stores.consents.historyOf(s._id) : [];
+    };
+    expect((await h.deps.stores.subscribers.find({ waId: '15550090002' }))?.consent).not.toBe('opted_in');
+    expect(data.some((r) => r.type === 'document')).toBe(false);
+    expect(await h.deps.models.Request.countDocuments({ type: 'access' })).toBe(0);
+    expect((await h.deps.stores.subscribers.find({ waId: '15550090005' }))?.consent).not.toBe('opted_out');
+    expect(await history('15550090003')).toEqual([expect.objectContaining({ source: 'keyword', sourceRef: null })]);
+    expect(await history('15550090006')).toEqual([expect.objectContaining({ source: 'link', sourceRef: code })]);
   });
 
   it.each<[string, string | undefined, { code: string; rest: string } | null]>([
     ['the prefilled message', 'START #k3f9q2xa', { code: 'k3f9q2xa', rest: 'START' }],
     ['with words around it', 'please START #K3F9Q2XA thanks', { code: 'k3f9q2xa', rest: 'please START thanks' }],
+    ['with punctuation after it', 'START #k3f9q2xa!', { code: 'k3f9q2xa', rest: 'START' }],
     ['a hashtag of another length', 'START #sale', null],
     ['a code glued to a word', 'START#k3f9q2xa', null],
     ['no text', undefined, null],
@@ -84,11 +98,12 @@ describe('opt-in links', () => {
     expect(sourceRefIn(text)).toEqual(expected);
   });
 
-  it('agents cannot make links', async () => {
+  it('agents can neither make nor list links', async () => {
     const who = { email: 'links.agent@acme.test', name: 'Agent', role: 'agent', password: 'correct horse battery staple 42' };
     await createStaff(h.deps, null, who);
     const agent = request.agent(h.app);
     const login = await agent.post('/staff/api/login').send({ email: who.email, password: who.password }).expect(200);
     await agent.post('/staff/api/opt-in-links').set('x-csrf-token', login.body.csrf).send({ name: 'x', purpose: 'y' }).expect(403);
+    await agent.get('/staff/api/opt-in-links').expect(403);
   });
 });
