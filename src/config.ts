@@ -16,22 +16,14 @@ const optionalSecret = z
 // One COUNTRY_LOCALES entry: an ISO 3166 country and a supported locale (BR:pt).
 const COUNTRY_LOCALE = new RegExp(`^[A-Z]{2}:(${LOCALES.join('|')})$`);
 
-const csv = z
-  .string()
-  .optional()
-  .transform((s) =>
-    (s ?? '')
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  );
-
 /** A comma-separated value's entries, trimmed, empty ones dropped. */
 const entries = (v?: string) =>
   (v ?? '')
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
+
+const csv = z.string().optional().transform(entries);
 
 const port = (what: string) =>
   z.coerce

@@ -17,18 +17,20 @@ const nextOrder = () => (lastOrder = Math.max(lastOrder + 1, Date.now() * 1000))
  */
 export async function announce(deps: Deps, e: PrivacyEvent): Promise<void> {
   const { receivers } = deps.config.events;
-  // Nobody to tell, or no way to name the person to them (an erasure resumed without its address).
-  if (receivers.length === 0 || (!e.identity.waId && !e.identity.bsuid)) return;
+  if (receivers.length === 0) return;
+  // No way to name the person to anyone (an erasure resumed without its address): nothing to send.
+  const identity = e.identity();
+  if (!identity.waId && !identity.bsuid) return;
   const now = deps.clock.now();
   const order = nextOrder();
   for (const r of receivers) {
-    const number = r.includeNumber && e.identity.waId ? `+${e.identity.waId.replace(/\D/g, '')}` : undefined;
+    const number = r.includeNumber && identity.waId ? `+${identity.waId.replace(/\D/g, '')}` : undefined;
     const body = {
       version: EVENT_BODY_VERSION,
       id: e.id,
       type: e.type,
       occurredAt: e.at.toISOString(),
-      subject: { pseudonym: pseudonymOf(r.secret, e.identity), ...(number ? { number } : {}) },
+      subject: { pseudonym: pseudonymOf(r.secret, identity), ...(number ? { number } : {}) },
       data: e.data,
     };
     await deps.stores.events.insert({ eventId: e.id, receiver: r.id, type: e.type, subjectKey: e.subjectToken, body, order, now });

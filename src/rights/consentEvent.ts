@@ -1,5 +1,5 @@
 import type { ConsentSource } from '../store/consentStore';
-import type { PrivacyEvent, RightsContext } from './context';
+import type { SubjectIdentity, RightsContext } from './context';
 
 /**
  * A consent change, told to the other systems that hold the person (RightsContext.announce): every
@@ -9,7 +9,7 @@ import type { PrivacyEvent, RightsContext } from './context';
 export function announceConsent(
   ctx: Pick<RightsContext, 'announce'>,
   change: 'granted' | 'withdrawn',
-  who: { token: string; identity: PrivacyEvent['identity'] },
+  who: { token: string; identity: () => SubjectIdentity },
   r: { requestId: string; source: ConsentSource | string; channel: string; at: Date; sourceRef?: string },
 ): Promise<void> {
   return ctx.announce({

@@ -34,6 +34,9 @@ export interface RightsContext extends Stores {
   announce(event: PrivacyEvent): Promise<void>;
 }
 
+/** A person as the events name them: their number, or their BSUID when they are known only by username. */
+export type SubjectIdentity = { waId?: string | null; bsuid?: string | null };
+
 export type PrivacyEventType = 'consent.granted' | 'consent.withdrawn' | 'erasure.requested' | 'erasure.completed' | 'access.served' | 'suppression.added';
 
 /** A right carried out, as other systems are told of it. */
@@ -43,8 +46,11 @@ export interface PrivacyEvent {
   type: PrivacyEventType;
   /** The person's token: their events reach each receiver in order. */
   subjectToken: string;
-  /** Who, for each receiver's pseudonym (and the number, where a receiver is trusted with it). */
-  identity: { waId?: string | null; bsuid?: string | null };
+  /**
+   * Who, for each receiver's pseudonym (and the number, where a receiver is trusted with it): asked
+   * only when there is a receiver (opening the number is work a STOP need not do otherwise).
+   */
+  identity: () => SubjectIdentity;
   /** When the person acted (or the step was done). */
   at: Date;
   /** What a receiver needs besides (source, channel, the request's id): never message text. */

@@ -1,6 +1,6 @@
 import type { ErasureJob } from '../store/erasureJobStore';
 import type { Subscriber } from '../store/subscriberStore';
-import type { PrivacyEvent, RightsContext } from './context';
+import type { SubjectIdentity, RightsContext } from './context';
 import { closeRequest, openRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
 import { questionButtons, questionId } from './questions';
@@ -123,7 +123,7 @@ async function eraseSteps(ctx: EraseCtx, job: ErasureJob): Promise<void> {
   // Every recipient of the data is told (Art. 19), by pseudonym (and number, where trusted with it),
   // from the job itself, so a run resumed after a crash tells them too: the erasure, the number that
   // is never to be marketed to again, and that it is done here (to be done there too).
-  const who = { subjectToken: token, identity: waId || bsuid ? { waId, bsuid } : jobIdentity(ctx, job) };
+  const who = { subjectToken: token, identity: () => (waId || bsuid ? { waId, bsuid } : jobIdentity(ctx, job)) };
   await ctx.announce({ ...who, at: job.startedAt, id: `${jobId}:erasure.requested`, type: 'erasure.requested', data: { requestId: jobId } });
   await ctx.suppressions.suppress(suppressed, 'erasure', now);
   await ctx.announce({ ...who, at: now, id: `${jobId}:suppression.added`, type: 'suppression.added', data: { reason: 'erasure', requestId: jobId } });
@@ -164,7 +164,7 @@ const confirmationId = (jobId: string) => `erasure:${jobId}:done`;
  * Who a resumed job (the profile already gone) is about, from the address it keeps for the
  * confirmation; nobody when that cannot be opened (the erasure goes on, and no event can name them).
  */
-function jobIdentity(ctx: Pick<EraseCtx, 'erasureJobs'>, job: ErasureJob): PrivacyEvent['identity'] {
+function jobIdentity(ctx: Pick<EraseCtx, 'erasureJobs'>, job: ErasureJob): SubjectIdentity {
   try {
     return identityOfRecipient(ctx.erasureJobs.recipientOf(job));
   } catch {

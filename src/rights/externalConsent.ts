@@ -26,7 +26,12 @@ export async function recordExternalConsent(
   // Sendable when this consent now sets the state, or when a newer opt-in already did.
   const applied = await ctx.subscribers.applyConsent(s._id, 'opted_in', collectedAt);
   if (applied)
-    await announceConsent(ctx, 'granted', { token: s.key, identity: { waId: r.waId } }, { requestId: id, source: 'api', channel: 'api', at: collectedAt });
+    await announceConsent(
+      ctx,
+      'granted',
+      { token: s.key, identity: () => ({ waId: r.waId }) },
+      { requestId: id, source: 'api', channel: 'api', at: collectedAt },
+    );
   const marketing = applied || s.consent === 'opted_in';
   return { kind: 'recorded', marketing, id };
 }

@@ -1,5 +1,5 @@
 import type { SignalSource } from '../store/suppressionStore';
-import type { PrivacyEvent, RightsContext } from './context';
+import type { SubjectIdentity, RightsContext } from './context';
 import { announceConsent } from './consentEvent';
 import { optOut, type OptOutContext } from './optOut';
 
@@ -14,7 +14,7 @@ type Ctx = OptOutContext & Pick<RightsContext, 'suppressions'>;
  */
 export async function recordMetaStop(
   ctx: Ctx,
-  r: { token: string; source: SignalSource; at: Date; requestId: string; identity?: PrivacyEvent['identity'] },
+  r: { token: string; source: SignalSource; at: Date; requestId: string; identity?: SubjectIdentity },
 ): Promise<string> {
   const stop = { requestId: r.requestId, source: r.source, channel: 'meta', at: r.at, silent: true };
   const s = await ctx.subscribers.byToken(r.token);
@@ -23,7 +23,7 @@ export async function recordMetaStop(
   const created = await ctx.subscribers.byToken(r.token);
   if (!created) {
     // We hold no profile, but the business's other tools may hold the person: they are told too.
-    if (r.identity) await announceConsent(ctx, 'withdrawn', { token: r.token, identity: r.identity }, { ...stop, source: r.source });
+    if (r.identity) await announceConsent(ctx, 'withdrawn', { token: r.token, identity: () => r.identity! }, { ...stop, source: r.source });
     return 'signal_recorded';
   }
   await ctx.suppressions.dropSignals([r.token]);

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { Identity, Origin, Recipient, Subscriber } from '../store/subscriberStore';
-import type { PrivacyEvent, RightsContext } from './context';
+import type { SubjectIdentity, RightsContext } from './context';
 
 type Ctx = Pick<RightsContext, 'subscribers' | 'suppressions' | 'consents' | 'inbox' | 'requests' | 'clock'>;
 
@@ -86,11 +86,11 @@ export function senderOf(ctx: Pick<RightsContext, 'policy'>, s: Pick<Subscriber,
 }
 
 /** Who a person is, for the events other systems are told (RightsContext.announce): from their profile. */
-export function identityOf(ctx: Pick<RightsContext, 'subscribers'>, s: Subscriber): PrivacyEvent['identity'] {
-  return { waId: ctx.subscribers.open(s, 'waIdEnc'), bsuid: ctx.subscribers.open(s, 'bsuidEnc') };
+export function identityOf(ctx: Pick<RightsContext, 'subscribers'>, s: Subscriber): () => SubjectIdentity {
+  return () => ({ waId: ctx.subscribers.open(s, 'waIdEnc'), bsuid: ctx.subscribers.open(s, 'bsuidEnc') });
 }
 
 /** The same from where a message to them goes (an erasure job keeps only that once the profile is gone). */
-export function identityOfRecipient(to: Recipient): PrivacyEvent['identity'] {
+export function identityOfRecipient(to: Recipient): SubjectIdentity {
   return 'phone' in to ? { waId: to.phone.replace(/\D/g, '') } : { bsuid: to.bsuid };
 }

@@ -135,7 +135,7 @@ describe('privacy events to the other systems that hold the data', () => {
       id: 'manual-1:consent.withdrawn',
       type: 'consent.withdrawn',
       subjectToken: s.key,
-      identity: { waId: later },
+      identity: () => ({ waId: later }),
       at: h.clock.now(),
       data: { source: 'staff', channel: 'staff', requestId: 'manual-1' },
     });
