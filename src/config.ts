@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { LOCALES, type Locale } from './i18n/locales';
+import { LOCALE_CODE, LOCALES, type Locale } from './i18n/locales';
 
 /**
  * The only reader of `process.env`. Variable names are part of the deployment contract (README, Configuration);
@@ -13,8 +13,9 @@ const optionalSecret = z
   .optional()
   .transform((s) => (s ? s : undefined));
 
-// One COUNTRY_LOCALES entry: an ISO 3166 country and a supported locale (BR:pt).
-const COUNTRY_LOCALE = new RegExp(`^[A-Z]{2}:(${LOCALES.join('|')})$`);
+// One COUNTRY_LOCALES entry: an ISO 3166 country and a language code (BR:pt). Whether the bot speaks
+// it is checked at start with the override folder, which may add languages (i18n/localeOverrides.ts).
+const COUNTRY_LOCALE = new RegExp(`^[A-Z]{2}:${LOCALE_CODE.source.slice(1, -1)}$`);
 
 /** A comma-separated value's entries, trimmed, empty ones dropped. */
 const entries = (v?: string) =>
@@ -119,7 +120,10 @@ const schema = z
       .default('false')
       .describe('open values sealed before they were bound to their place (only while upgrading; run migrate-ids)'),
     INTEGRATION_API_TOKENS: csv,
-    DEFAULT_LOCALE: z.enum(LOCALES, { error: `one of ${LOCALES.join(', ')}` }).default('en'),
+    DEFAULT_LOCALE: z
+      .string()
+      .regex(LOCALE_CODE, { error: `a language code: one of ${LOCALES.join(', ')}, or one LOCALES_OVERRIDE_DIR adds` })
+      .default('en'),
     COUNTRY_LOCALES: z
       .string()
       .optional()

@@ -5,7 +5,7 @@ import { AppError } from './lib/errors';
 import { createLogger, stdoutDestination } from './lib/logger';
 import { describeUri, openRuntime } from './runtime';
 import { loadKeywordPacks } from './chat/keywordPacks';
-import { readLocaleOverrides } from './i18n/localeOverrides';
+import { checkLanguagesInUse, readLocaleOverrides } from './i18n/localeOverrides';
 import { startWorkers } from './workers';
 
 /** The process entry: config → database → app → listen → workers; graceful stop on SIGTERM/SIGINT. */
@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   // The deployer's own words are checked before anything else: a broken file stops the start,
   // naming the file and the key (i18n/localeOverrides.ts, chat/readKeywordPack.ts).
   try {
-    loadKeywordPacks(undefined, readLocaleOverrides(config.localesOverrideDir).keywords);
+    const overrides = readLocaleOverrides(config.localesOverrideDir);
+    loadKeywordPacks(undefined, overrides);
+    checkLanguagesInUse(overrides, config);
   } catch (err) {
     process.stderr.write(`cannot start: ${(err as Error).message}\n`);
     log.fatal({ code: 'CONFIG.LOCALE_OVERRIDE' }, 'start-up failed');

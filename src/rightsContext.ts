@@ -3,6 +3,7 @@ import type { Deps } from './deps';
 import { renderExportPdf } from './documents/exportPdf';
 import { enqueueReplies } from './outbox/enqueue';
 import { announce } from './events/announce';
+import { languagesOf } from './i18n/localeOverrides';
 import { securitySignal } from './privacy/alerts';
 import type { RightsContext } from './rights/context';
 
@@ -18,6 +19,7 @@ export function createRightsContext(deps: Omit<Deps, 'rights'>): RightsContext {
     keys: deps.pii,
     policy: {
       defaultLocale: config.defaultLocale,
+      languages: languagesOf(deps.localeOverrides),
       countryLocales: config.countryLocales,
       sandboxNumber: SANDBOX_NUMBER,
       phoneNumberIds: config.whatsapp.phoneNumberIds,
@@ -26,7 +28,8 @@ export function createRightsContext(deps: Omit<Deps, 'rights'>): RightsContext {
     },
     signal: (event, fields) => securitySignal(deps, event, fields),
     translate: (locale, key) => deps.i18n.t(locale, key),
-    renderPdf: (locale, data) => renderExportPdf(deps.i18n, locale, data),
+    // A stored language the bot no longer speaks (an override removed): the deployment's default, dates too.
+    renderPdf: (locale, data) => renderExportPdf(deps.i18n, deps.i18n.locales.includes(locale) ? locale : config.defaultLocale, data),
     queueReplies: async (b) => {
       await enqueueReplies(deps as Deps, { ...b, category: 'rights' });
     },

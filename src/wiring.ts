@@ -3,7 +3,7 @@ import type { Connection } from 'mongoose';
 import type { Config } from './config';
 import type { Deps } from './deps';
 import { createTranslator, LOCALES_DIR } from './i18n/i18n';
-import { readLocaleOverrides } from './i18n/localeOverrides';
+import { checkLanguagesInUse, readLocaleOverrides } from './i18n/localeOverrides';
 import { systemClock, type Clock } from './lib/clock';
 import type { Logger } from './lib/logger';
 import { createMetrics } from './lib/metrics';
@@ -36,6 +36,7 @@ export async function buildDeps({ config, log, conn, clock = systemClock }: Wiri
   await upgradeSchema(stores);
   // Checked again at start (main.ts checks first, to stop with the file's name before any database work).
   const localeOverrides = readLocaleOverrides(config.localesOverrideDir);
+  checkLanguagesInUse(localeOverrides, config);
   const deps = {
     config,
     localeOverrides,
@@ -46,7 +47,7 @@ export async function buildDeps({ config, log, conn, clock = systemClock }: Wiri
     pii,
     metrics: createMetrics(),
     clock,
-    i18n: createTranslator(LOCALES_DIR, localeOverrides.texts),
+    i18n: createTranslator(LOCALES_DIR, localeOverrides.texts, config.defaultLocale),
     bus: new EventEmitter().setMaxListeners(1000),
     handOver: createHandOver(),
   } satisfies Omit<Deps, 'rights'>;

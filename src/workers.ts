@@ -35,7 +35,7 @@ export function createWorkers(
   opts: { inbox?: WorkerOptions; outbox?: OutboxOptions; events?: EventWorkerOptions; graph?: GraphClient } = {},
 ): WorkerSet {
   const graph = opts.graph ?? graphClientFor(deps);
-  const inbox = createInboxWorker(deps, createItemHandler(deps, loadKeywordPacks(undefined, deps.localeOverrides.keywords)), opts.inbox);
+  const inbox = createInboxWorker(deps, createItemHandler(deps, loadKeywordPacks(undefined, deps.localeOverrides)), opts.inbox);
   const outbox = createOutboxWorker(deps, graph, opts.outbox);
   // With no receiver configured, only events queued for receivers since removed are left to close: a slow poll.
   const events = createEventWorker(deps, { idleMs: deps.config.events.receivers.length ? undefined : 60_000, ...opts.events });

@@ -1,6 +1,6 @@
 import { parseButtonId, type MenuChoice } from '../messages/buttonIds';
 import type { Subscriber } from '../store/subscriberStore';
-import { isLocale, type Locale } from '../i18n/locales';
+import type { Locale } from '../i18n/locales';
 import type { KeywordPacks } from './keywordPacks';
 import { recognise } from './recognise';
 
@@ -56,7 +56,7 @@ export function decide(packs: KeywordPacks, s: Subscriber, input: Input, preferr
       if (button.question === 'opt_out_question') return { decision: button.answer === 'yes' ? { action: 'opt_out', source: 'button' } : { action: 'none' } };
       return { decision: { action: 'stale_erasure_answer' } };
     case 'language':
-      if (isLocale(button.locale)) return { decision: { action: 'set_language', locale: button.locale } };
+      if (packs.lists[button.locale]) return { decision: { action: 'set_language', locale: button.locale } };
       break;
     case 'menu':
       return { decision: MENU[button.choice] };

@@ -161,7 +161,7 @@ async function carryOut(ctx: RightsContext, s: Subscriber, d: Decision, requestI
     case 'status':
       return status(ctx, s);
     case 'language_ask':
-      return askLanguage();
+      return askLanguage(ctx);
     case 'set_language':
       return setLanguage(ctx, s, d.locale);
     case 'ask_opt_out':

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { LOCALES, type Locale } from '../i18n/locales';
+import { LOCALES, type BuiltInLocale, type Locale } from '../i18n/locales';
 import { INTENTS, type Intent } from './intents';
 import { normalise } from './normalise';
 import { readKeywordPack, type KeywordOverride, type PackList } from './readKeywordPack';
@@ -18,6 +18,8 @@ export interface Meaning {
 
 /** Every locale's keyword pack, as look-up tables for recognise(). */
 export interface KeywordPacks {
+  /** The languages the bot speaks, ours then the deployer's (i18n/localeOverrides.ts). */
+  readonly locales: readonly Locale[];
   /** Every pack's lists, normalised, as loaded (for inspection and tests). */
   readonly lists: Readonly<Record<Locale, Readonly<Record<PackList, readonly string[]>>>>;
   /** Whole-message phrase → what it means in each language that lists it, in LOCALES order. */
@@ -40,7 +42,7 @@ export interface KeywordPacks {
 // What a subscriber may write to pick a language: its own name, its name in the other five languages,
 // and its code. Kept here rather than in the packs because the answer is the language named, not the
 // language the name is written in.
-const LANGUAGE_NAMES: Record<Locale, readonly string[]> = {
+const LANGUAGE_NAMES: Record<BuiltInLocale, readonly string[]> = {
   en: ['en', 'english', 'inglés', 'inglês', 'anglais', 'englisch', 'inggris', 'bahasa inggris'],
   es: ['es', 'español', 'spanish', 'castellano', 'espanhol', 'espagnol', 'spanisch', 'spanyol', 'bahasa spanyol'],
   pt: ['pt', 'português', 'portuguese', 'portugués', 'portugais', 'portugiesisch', 'portugis', 'bahasa portugis'],
@@ -56,15 +58,19 @@ const DEFAULT_LOCALES_DIR = path.resolve(__dirname, '..', '..', 'locales');
  * recognising a message costs a handful of map look-ups per word. Throws naming the file on any problem:
  * a broken pack must stop start-up, not silently ignore STOP.
  */
-export function loadKeywordPacks(localesDir: string = DEFAULT_LOCALES_DIR, overrides: Partial<Record<Locale, KeywordOverride>> = {}): KeywordPacks {
+export function loadKeywordPacks(
+  localesDir: string = DEFAULT_LOCALES_DIR,
+  { keywords: overrides = {}, added = [] }: { keywords?: Partial<Record<Locale, KeywordOverride>>; added?: readonly AddedLanguage[] } = {},
+): KeywordPacks {
+  const locales: Locale[] = [...LOCALES, ...added.map((a) => a.locale)];
   const lists = {} as Record<Locale, Record<PackList, string[]>>;
-  for (const locale of LOCALES) lists[locale] = readKeywordPack(path.join(localesDir, locale, 'keywords.json'), overrides[locale]);
+  for (const locale of locales) lists[locale] = readKeywordPack(path.join(localesDir, locale, 'keywords.json'), overrides[locale]);
 
   const phrases = new Map<string, Meaning[]>();
   const cueLocales = new Map<string, Locale[]>();
   const exclusions = new Set<string>();
   const fillers = new Map<number, Set<string>>();
-  for (const locale of LOCALES) {
+  for (const locale of locales) {
     const pack = lists[locale];
     for (const intent of INTENTS) {
       for (const phrase of pack[intent]) addOnce(phrases, phrase, { locale, intent }, (m) => m.locale === locale);
@@ -94,6 +100,7 @@ export function loadKeywordPacks(localesDir: string = DEFAULT_LOCALES_DIR, overr
 
   const languageNames = new Map<string, Locale>();
   for (const locale of LOCALES) for (const name of LANGUAGE_NAMES[locale]) languageNames.set(normalise(name), locale);
+  for (const a of added) addLanguageNames(languageNames, phrases, fillers, a);
 
   const cues = new Map<string, Cue[]>();
   for (const [source, locales] of cueLocales) {
@@ -107,6 +114,7 @@ export function loadKeywordPacks(localesDir: string = DEFAULT_LOCALES_DIR, overr
   }
 
   return {
+    locales,
     lists,
     phrases,
     cues,
@@ -126,4 +134,36 @@ function addOnce<T>(map: Map<string, T[]>, key: string, value: T, isSame: (exist
 
 function wordCount(phrase: string): number {
   return phrase.split(' ').length;
+}
+
+/** A language a deployer adds (i18n/localeOverrides.ts reads and checks its file). */
+interface AddedLanguage {
+  locale: Locale;
+  name: string;
+  names: readonly string[];
+  file: string;
+}
+
+/**
+ * A new language's own name and the names people may write for it: each must pick it alone. Its
+ * bare code is not one of them: "hi" (Hindi) or "no" (Norwegian) are words people write for other
+ * reasons; our codes are listed because none of them is.
+ */
+function addLanguageNames(
+  languageNames: Map<string, Locale>,
+  phrases: ReadonlyMap<string, readonly Meaning[]>,
+  fillers: ReadonlyMap<number, ReadonlySet<string>>,
+  a: AddedLanguage,
+): void {
+  for (const written of [a.name, ...a.names]) {
+    const name = normalise(written);
+    if (!name) throw new Error(`${a.file}: language: "${written}" has no letters or digits`);
+    const other = languageNames.get(name);
+    if (other !== undefined && other !== a.locale) throw new Error(`${a.file}: language: "${written}" already names ${other}`);
+    // A name that is also a keyword or a polite filler would make a message mean two things.
+    const meaning = phrases.get(name)?.[0];
+    if (meaning) throw new Error(`${a.file}: language: "${written}" is a keyword (${meaning.intent} in ${meaning.locale})`);
+    if (fillers.get(wordCount(name))?.has(name)) throw new Error(`${a.file}: language: "${written}" is a filler word ("please", "hi") in some language`);
+    languageNames.set(name, a.locale);
+  }
 }

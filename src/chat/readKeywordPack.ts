@@ -23,11 +23,14 @@ const PATTERN_LISTS: readonly PackList[] = ['word_sets', 'opt_out_patterns', 'no
  * phrase, an invalid pattern or word set, a word set no pattern uses, a phrase with two meanings.
  */
 export function readKeywordPack(file: string, override?: KeywordOverride): Record<PackList, string[]> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`Keyword pack ${file} cannot be read: ${(err as Error).message}`);
+  let raw: unknown = {};
+  // A language a deployer adds has no pack of ours: its override is the whole of it.
+  if (!override?.added) {
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new Error(`Keyword pack ${file} cannot be read: ${(err as Error).message}`);
+    }
   }
   if (!override) return checkKeywordPack(file, raw);
   // A deployer's additions and removals (i18n/localeOverrides.ts), checked with the pack they change.
@@ -43,7 +46,7 @@ export function readKeywordPack(file: string, override?: KeywordOverride): Recor
     const removed = new Set((change.remove ?? []).map((p) => normalise(p)));
     merged[list] = [...base.filter((p) => !removed.has(normalise(p))), ...(change.add ?? [])];
   }
-  const pack = checkKeywordPack(`${override.file} (over ${file})`, merged);
+  const pack = override.added ? checkKeywordPack(override.file, merged, ADDED_OPTIONAL) : checkKeywordPack(`${override.file} (over ${file})`, merged);
   // A word that hints at an opt-out inside a sentence must be one on its own too.
   const loose = pack.ambiguous.filter((p) => !pack.opt_out.includes(p));
   if (loose.length) throw new Error(`${override.file}: keywords.ambiguous: ${loose.map((p) => `"${p}"`).join(', ')} must also be in opt_out`);
@@ -51,15 +54,19 @@ export function readKeywordPack(file: string, override?: KeywordOverride): Recor
 }
 
 const KEPT = new Set(['stop', 'start']);
+// What a new language may leave empty: it has no sentence patterns of ours, and fillers are a nicety.
+const ADDED_OPTIONAL: readonly PackList[] = ['fillers', 'ambiguous', 'word_sets', 'opt_out_patterns', 'not_opt_out'];
 
 /** What a deployer's override file changes in one language's keyword lists. */
 export interface KeywordOverride {
   file: string;
+  /** The language is the deployer's own (no pack of ours under it). */
+  added?: boolean;
   lists: Partial<Record<PackList, { add?: string[]; remove?: string[] }>>;
 }
 
 /** The checks of readKeywordPack on an already parsed pack; `file` names it in every error. */
-export function checkKeywordPack(file: string, raw: unknown): Record<PackList, string[]> {
+export function checkKeywordPack(file: string, raw: unknown, mayBeEmpty: readonly PackList[] = []): Record<PackList, string[]> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new Error(`Keyword pack ${file} must be a JSON object of phrase lists`);
   }
@@ -73,8 +80,8 @@ export function checkKeywordPack(file: string, raw: unknown): Record<PackList, s
   let sets = new Map<string, string[]>();
   const usedSets = new Set<string>();
   for (const list of PACK_LISTS) {
-    const phrases = record[list];
-    if (!Array.isArray(phrases) || phrases.length === 0 || !phrases.every((p) => typeof p === 'string')) {
+    const phrases = record[list] ?? (mayBeEmpty.includes(list) ? [] : undefined);
+    if (!Array.isArray(phrases) || (phrases.length === 0 && !mayBeEmpty.includes(list)) || !phrases.every((p) => typeof p === 'string')) {
       throw new Error(`Keyword pack ${file}: "${list}" must be a non-empty list of strings`);
     }
     if (list === 'word_sets') {

@@ -1,12 +1,13 @@
 import { loadConfigOrExit } from '../config';
 import { INTENTS } from '../chat/intents';
 import { loadKeywordPacks } from '../chat/keywordPacks';
-import { LOCALES } from '../i18n/locales';
-import { readLocaleOverrides } from '../i18n/localeOverrides';
+import { isBuiltInLocale, LOCALE_CODE } from '../i18n/locales';
+import { checkLanguagesInUse, localeTemplate, readLocaleOverrides } from '../i18n/localeOverrides';
 import { createLogger } from '../lib/logger';
 import { migrateIds } from '../maintenance/migrateIds';
 import { rotateKeys } from '../maintenance/rotateKeys';
 import { sweepRetention } from '../maintenance/sweepRetention';
+import { renderAuditReportPdf } from '../documents/reportPdf';
 import { auditReport, auditReportCsv, REPORT_MAX_DAYS } from '../rights/auditReport';
 import { openRuntime, type Runtime } from '../runtime';
 import { staffCommands } from './staffCommands';
@@ -21,9 +22,11 @@ const HELP = `usage: npm run cli -- <command>
                   and the audit log (refused when a chain does not verify, unless --force); stop the app first
   verify-ledger   check the hash chain of the rights ledger; names the first broken entry; exit 1 if broken
   keywords        [--locale xx]: the keyword table in effect per language, LOCALES_OVERRIDE_DIR applied (no database needed)
+  locale-template <xx>: a new language's override file to translate (every keyword list and reply text, in English)
   sweep           apply the retention rules once now
-  report          [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format json|csv] [--verify]: the audit report of rights
-                  requests received in [from, to), UTC days (default: the last 30 days; at most a year); --verify checks both chains now
+  report          [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format json|csv|pdf] [--verify]: the audit report of rights
+                  requests received in [from, to), UTC days (default: the last 30 days; at most a year); --verify checks both chains now;
+                  pdf is written to stdout (> report.pdf)
   staff-add       --email E --role viewer|agent|admin [--name N]; password from the prompt or stdin
   staff-list      list staff accounts
   staff-set       --email E [--role R] [--disable|--enable] [--unlock] [--password]
@@ -65,12 +68,17 @@ const commands: Record<string, (rt: Runtime, args?: string[]) => Promise<number>
     const to = day(opt('to'), now);
     const format = opt('format') ?? 'json';
     const bad = !from || !to || Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to;
-    if (bad || to.getTime() - from.getTime() > REPORT_MAX_DAYS * 86_400_000 || !['json', 'csv'].includes(format)) {
-      process.stderr.write(`report: --from and --to as YYYY-MM-DD (UTC days), from before to, at most ${REPORT_MAX_DAYS} days apart; --format json or csv\n`);
+    if (bad || to.getTime() - from.getTime() > REPORT_MAX_DAYS * 86_400_000 || !['json', 'csv', 'pdf'].includes(format)) {
+      process.stderr.write(
+        `report: --from and --to as YYYY-MM-DD (UTC days), from before to, at most ${REPORT_MAX_DAYS} days apart; --format json, csv or pdf\n`,
+      );
       return 2;
     }
     const rep = await auditReport(rt.deps.rights, { from, to, verifyChains: args.includes('--verify') });
-    process.stdout.write(format === 'csv' ? auditReportCsv(rep) : `${JSON.stringify(rep, null, 2)}\n`);
+    if (format === 'pdf') {
+      const pdf = await renderAuditReportPdf(rep, rt.deps.config.business.name);
+      await new Promise<void>((resolve) => process.stdout.write(pdf, () => resolve()));
+    } else process.stdout.write(format === 'csv' ? auditReportCsv(rep) : `${JSON.stringify(rep, null, 2)}\n`);
     // A chain found broken is what an auditor must see first: exit 1.
     return [rep.chains.ledger, rep.chains.audit].some((v) => v && !v.ok) ? 1 : 0;
   },
@@ -79,6 +87,7 @@ const commands: Record<string, (rt: Runtime, args?: string[]) => Promise<number>
 export async function runCli(argv: string[], extra: Record<string, (rt: Runtime, args: string[]) => Promise<number>> = {}): Promise<number> {
   const [name, ...args] = argv;
   if (name === 'keywords') return printKeywords(args);
+  if (name === 'locale-template') return printLocaleTemplate(args);
   const all = { ...commands, ...staffCommands, ...extra } as Record<string, (rt: Runtime, args: string[]) => Promise<number>>;
   const cmd = name ? all[name] : undefined;
   if (!cmd) {
@@ -102,22 +111,39 @@ function printKeywords(args: string[]): number {
   const config = loadConfigOrExit();
   const i = args.indexOf('--locale');
   const only = i >= 0 ? args[i + 1] : undefined;
-  if (only !== undefined && !(LOCALES as readonly string[]).includes(only)) {
-    process.stderr.write(`keywords: --locale one of ${LOCALES.join(', ')}\n`);
-    return 2;
-  }
   let packs;
   try {
-    packs = loadKeywordPacks(undefined, readLocaleOverrides(config.localesOverrideDir).keywords);
+    const overrides = readLocaleOverrides(config.localesOverrideDir);
+    packs = loadKeywordPacks(undefined, overrides);
+    checkLanguagesInUse(overrides, config);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return 1;
   }
-  for (const locale of LOCALES) {
+  if (i >= 0 && (only === undefined || !packs.locales.includes(only))) {
+    process.stderr.write(`keywords: --locale one of ${packs.locales.join(', ')}\n`);
+    return 2;
+  }
+  for (const locale of packs.locales) {
     if (only && locale !== only) continue;
     process.stdout.write(`${locale}\n`);
     for (const list of [...INTENTS, 'fillers', 'ambiguous'] as const) process.stdout.write(`  ${list}: ${packs.lists[locale][list].join(', ')}\n`);
   }
+  return 0;
+}
+
+/** `locale-template it > overrides/it.json`: the starting point of a new language, to translate. */
+function printLocaleTemplate(args: string[]): number {
+  const [lng] = args;
+  if (lng && isBuiltInLocale(lng)) {
+    process.stderr.write(`locale-template: ${lng} is one of ours; to change it, write only what differs (README, Your own words)\n`);
+    return 2;
+  }
+  if (!lng || !LOCALE_CODE.test(lng)) {
+    process.stderr.write('locale-template: a language code of two or three lower-case letters (it, nl, pl)\n');
+    return 2;
+  }
+  process.stdout.write(`${JSON.stringify(localeTemplate(lng), null, 2)}\n`);
   return 0;
 }
 

@@ -13,19 +13,25 @@ export interface Translator {
   locales: string[];
 }
 
-export function createTranslator(dir = LOCALES_DIR, overrides: Partial<Record<string, Record<string, string>>> = {}): Translator {
+/**
+ * `fallback` answers for a language the bot no longer speaks (a person's stored choice of a language
+ * an override folder added and a later deployment dropped): the deployment's DEFAULT_LOCALE.
+ */
+export function createTranslator(dir = LOCALES_DIR, overrides: Partial<Record<string, Record<string, string>>> = {}, fallback = 'en'): Translator {
   const resources: Record<string, { translation: Record<string, unknown> }> = {};
   for (const lng of readdirSync(dir)) {
     const file = path.join(dir, lng, 'translation.json');
     if (existsSync(file)) resources[lng] = { translation: JSON.parse(readFileSync(file, 'utf8')) };
   }
   // A deployer's texts (i18n/localeOverrides.ts, checked there) replace ours, key by key.
+  // A language the deployer adds has every text in its file (checked there), so its resources are built here.
   for (const [lng, texts] of Object.entries(overrides)) {
+    resources[lng] ??= { translation: {} };
     for (const [key, text] of Object.entries(texts ?? {})) {
       const parts = key.split('.');
-      let node: Record<string, unknown> | undefined = resources[lng]?.translation;
-      for (const part of parts.slice(0, -1)) node = node?.[part] as Record<string, unknown> | undefined;
-      if (node) node[parts.at(-1)!] = text;
+      let node = resources[lng].translation;
+      for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+      node[parts.at(-1)!] = text;
     }
   }
   const instance: i18n = i18next.createInstance();
@@ -41,7 +47,7 @@ export function createTranslator(dir = LOCALES_DIR, overrides: Partial<Record<st
   const tFor = (lng: string) => {
     let f = fixed.get(lng);
     if (!f) {
-      f = instance.getFixedT(resources[lng] ? lng : 'en');
+      f = instance.getFixedT(resources[lng] ? lng : resources[fallback] ? fallback : 'en');
       fixed.set(lng, f);
     }
     return f;

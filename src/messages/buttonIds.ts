@@ -10,7 +10,7 @@
  * - a question's answer: `erase.yes.<nonce>`, `erase.no.<nonce>`, `optout.yes.<nonce>`, `optout.no.<nonce>`
  *   (the nonce is the question's own, rights/questions.ts);
  * - a HELP menu row: `help.stop`, `help.start`, `help.my_data`, `help.delete`, `help.status`, `help.language`;
- * - a LANGUAGE list row: `lang.<two-letter code>`.
+ * - a LANGUAGE list row: `lang.<language code>` (two letters for ours, two or three for one a deployer adds).
  */
 export type QuestionKind = 'erasure' | 'opt_out_question';
 export type Answer = 'yes' | 'no';
@@ -22,10 +22,10 @@ export type ButtonId =
 
 const QUESTION_PREFIX: Record<QuestionKind, string> = { erasure: 'erase', opt_out_question: 'optout' };
 const NONCE = /^[A-Za-z0-9_-]{6,32}$/;
-const LOCALE = /^[a-z]{2}$/;
+const LOCALE = /^[a-z]{2,3}$/;
 const ANSWER_ID = /^(erase|optout)\.(yes|no)\.([A-Za-z0-9_-]{6,32})$/;
 const MENU_ID = new RegExp(`^help\\.(${MENU_CHOICES.join('|')})$`);
-const LANGUAGE_ID = /^lang\.([a-z]{2})$/;
+const LANGUAGE_ID = /^lang\.([a-z]{2,3})$/;
 
 /** The id sent for a value. Throws on a value no parser would read back (a bug, not input). */
 export function encodeButtonId(v: ButtonId): string {
@@ -36,7 +36,7 @@ export function encodeButtonId(v: ButtonId): string {
     case 'menu':
       return `help.${v.choice}`;
     case 'language':
-      if (!LOCALE.test(v.locale)) throw new Error('a language choice is a two-letter code');
+      if (!LOCALE.test(v.locale)) throw new Error('a language choice is a two- or three-letter code');
       return `lang.${v.locale}`;
   }
 }

@@ -1,26 +1,16 @@
 import type { Subscriber } from '../store/subscriberStore';
 import type { RightsContext } from './context';
-import { LOCALES, type Locale } from '../i18n/locales';
+import type { Policy } from './policy';
 import { outcome, text, type Outcome } from './outcome';
 
-/** Each language's name in itself, as offered in the LANGUAGE list (in LOCALES order). */
-const LANGUAGE_NAMES: Record<Locale, string> = {
-  en: 'English',
-  es: 'Español',
-  pt: 'Português',
-  fr: 'Français',
-  de: 'Deutsch',
-  id: 'Bahasa Indonesia',
-};
-
 /** LANGUAGE without a choice: offer the languages as a list. */
-export function askLanguage(): Outcome {
+export function askLanguage(ctx: { policy: Pick<Policy, 'languages'> }): Outcome {
   return outcome('language_asked', {
     kind: 'list',
     key: 'language.ask',
     buttonKey: 'language.button',
     sectionKey: 'language.button',
-    rows: LOCALES.map((locale) => ({ id: { kind: 'language' as const, locale }, title: LANGUAGE_NAMES[locale] })),
+    rows: ctx.policy.languages.map(({ locale, title }) => ({ id: { kind: 'language' as const, locale }, title })),
   });
 }
 

@@ -8,6 +8,7 @@ import { createStaff, login, logout, sessionFor, updateStaff, view, type StaffVi
 import { conversation, exportSubject, listConversations, listRequests, reply, reveal, setPaused, staffOptOut, type ActionOutcome } from './conversations';
 import { createOptInLink, listOptInLinks } from './optInLinks';
 import { ROLES, can, grants, type Action } from './roles';
+import { renderAuditReportPdf } from '../documents/reportPdf';
 import { auditReport, auditReportCsv, REPORT_MAX_DAYS } from '../rights/auditReport';
 
 const PUBLIC = path.resolve(__dirname, '..', '..', 'public', 'staff');
@@ -177,22 +178,26 @@ export function staffRouter(deps: Deps): Router {
       })),
     });
   });
-  // The audit report (rights/auditReport.ts) for a period, as JSON or CSV; chains as last verified.
+  // The audit report (rights/auditReport.ts) for a period, as JSON, CSV or a printable PDF; chains as last verified.
   router.get('/staff/api/report', allow('audit'), async (req, res) => {
     const q = z
       .object({
         from: z.iso.date(),
         to: z.iso.date(),
-        format: z.enum(['json', 'csv']).default('json'),
+        format: z.enum(['json', 'csv', 'pdf']).default('json'),
       })
       .safeParse(req.query);
-    if (!q.success) return void res.status(400).json({ error: 'from and to as YYYY-MM-DD; format json or csv', problems: problems(q.error) });
+    if (!q.success) return void res.status(400).json({ error: 'from and to as YYYY-MM-DD; format json, csv or pdf', problems: problems(q.error) });
     const from = new Date(`${q.data.from}T00:00:00Z`);
     const to = new Date(`${q.data.to}T00:00:00Z`);
     if (from >= to || to.getTime() - from.getTime() > REPORT_MAX_DAYS * 86_400_000)
       return void res.status(400).json({ error: `from before to, at most ${REPORT_MAX_DAYS} days apart` });
     const rep = await auditReport(deps.rights, { from, to });
     if (q.data.format === 'json') return void res.json(rep);
+    if (q.data.format === 'pdf') {
+      const pdf = await renderAuditReportPdf(rep, deps.config.business.name);
+      return void res.type('application/pdf').attachment(`audit-report-${q.data.from}-${q.data.to}.pdf`).send(pdf);
+    }
     res.type('text/csv').attachment(`audit-report-${q.data.from}-${q.data.to}.csv`).send(auditReportCsv(rep));
   });
   router.post(

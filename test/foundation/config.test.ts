@@ -28,7 +28,7 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, 'PORT'],
     [{ MONGODB_URI: 'postgres://x' }, 'MONGODB_URI'],
     [{ GRAPH_API_VERSION: '24' }, 'GRAPH_API_VERSION'],
-    [{ DEFAULT_LOCALE: 'xx' }, 'DEFAULT_LOCALE'],
+    [{ DEFAULT_LOCALE: 'English' }, 'DEFAULT_LOCALE'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ PII_ENCRYPTION_KEYS: 'k1:c2hvcnQ=' }, 'PII_ENCRYPTION_KEYS'],
   ])('rejects %p naming %s', (env, name) => {

@@ -6,6 +6,7 @@ import { renderReply } from '../../src/messages/renderReply';
 import type { ReplySpec } from '../../src/messages/replySpec';
 import { help } from '../../src/rights/help';
 import { askLanguage } from '../../src/rights/language';
+import { languagesOf } from '../../src/i18n/localeOverrides';
 import { questionButtons } from '../../src/rights/questions';
 import { metaProblems } from './metaLimits';
 
@@ -27,7 +28,7 @@ const specs: [string, ReplySpec][] = [
   ['lines', { kind: 'lines', lines: Array.from({ length: 3 }, (_, i) => ({ key: `status.line${i}` })) }],
   ['a question', { kind: 'buttons', key: 'erase.question', buttons: questionButtons('erasure', 'AbC_12-xyz90') }],
   ['HELP', help().replies[0]],
-  ['LANGUAGE', askLanguage().replies[0]],
+  ['LANGUAGE', askLanguage({ policy: { languages: languagesOf({ added: [] }) } }).replies[0]],
   ['a document', { kind: 'document', exportId: 'exp1', captionKey: 'myData.document', filename: 'my-data-2026-11-29.pdf' }],
 ];
 

@@ -30,7 +30,7 @@ describe('button and row ids', () => {
     'optout.yes.bad nonce',
     'help.unsubscribe',
     'help.stop ',
-    'lang.eng',
+    'lang.engl',
     'lang.EN',
     'Yes',
     '',

@@ -3,11 +3,13 @@ import path from 'node:path';
 import request from 'supertest';
 import { dueDate } from '../../src/rights/regimes';
 import { auditReport } from '../../src/rights/auditReport';
+import { renderAuditReportPdf } from '../../src/documents/reportPdf';
 import { createStaff } from '../../src/staff/accounts';
 import { createChatHarness, type ChatHarness } from '../support/chat';
 import { TEST_KEYS, TestClock } from '../support/harness';
 import { envelope, messagesChange, textMessage } from '../support/whatsapp';
 import { ROOT } from '../support/proc';
+import { pdfText } from '../support/pdf';
 
 /**
  * The audit report (accountability, GDPR Art. 5(2)): a scripted set of requests, carried out in
@@ -121,6 +123,35 @@ describe('the audit report', () => {
     await admin.get('/staff/api/report?from=2024-01-01&to=2026-11-01').expect(400); // more than a year
     const agent = await staffAgent('agent');
     await agent.get('/staff/api/report?from=2026-11-01&to=2026-12-01').expect(403);
+    await agent.get('/staff/api/report?from=2026-11-01&to=2026-12-01&format=pdf').expect(403);
+  });
+
+  it('prints as a PDF with the same figures, in words a reader understands', async () => {
+    const admin = await staffAgent('admin', 'printing-admin');
+    const res = await admin
+      .get('/staff/api/report?from=2026-11-01&to=2026-12-01&format=pdf')
+      .buffer(true)
+      .parse((r, cb) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => cb(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect(res.headers['content-type']).toBe('application/pdf');
+    expect(res.headers['content-disposition']).toContain('audit-report-2026-11-01-2026-12-01.pdf');
+    const { text, info } = await pdfText(res.body as Buffer);
+    expect(info.Title).toBe('Privacy rights audit report, 2026-11-01 to 2026-12-01 (UTC days, the second excluded)');
+    expect(text).toContain('Requests: 8');
+    expect(text).toContain('By right: Access 2 · Erasure 2 · Opt-in 2 · Opt-out 2');
+    expect(text).toContain('By channel: Integration API 2 · Chat 6');
+    // The table rows: the open API erasure, and the access done 60 days on and late.
+    expect(text).toMatch(/Erasure Integration API Open 1/);
+    expect(text).toMatch(/Access GDPR Art\. 12\(3\)[^]*? 2 0 min 60\.0 days 1 1 Erasure/);
+    expect(text).toContain('Open past their due date now: 1');
+    expect(text).toContain('Done after their due date: 1');
+    expect(text).toMatch(/Rights ledger: intact, \d+ entries/);
+    expect(text).toContain('page 1 of');
+    expect(text).not.toMatch(/1555007|tok-/);
   });
 
   it('`npm run cli -- report` prints the same figures, as JSON or CSV', async () => {
@@ -139,12 +170,31 @@ describe('the audit report', () => {
     const csv = run(['--from', '2026-11-01', '--to', '2026-12-01', '--format', 'csv']);
     expect(csv.status).toBe(0);
     expect(csv.stdout).toContain('fulfilment,type,regime,done,median hours,p95 hours,within deadline,late');
+    const pdf = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/index.js'), 'report', '--from', '2026-11-01', '--to', '2026-12-01', '--format', 'pdf'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, MONGODB_URI: h.db.uri, ...TEST_KEYS },
+      timeout: 60_000,
+    });
+    expect(pdf.status).toBe(0);
+    expect((await pdfText(pdf.stdout)).text).toContain('Requests: 8');
     expect(run(['--from', 'last-week']).status).toBe(2);
+  });
+
+  // Last: it breaks the ledger.
+  it('a ledger that does not verify is the first thing the printed report says', async () => {
+    const entry = await h.deps.models.Ledger.findOne({}).sort({ seq: 1 }).skip(2).lean();
+    await h.deps.models.Ledger.updateOne({ _id: entry!._id }, { $set: { detail: 'rewritten' } });
+    const rep = await auditReport(h.deps.rights, { ...PERIOD, verifyChains: true });
+    const { pages } = await pdfText(await renderAuditReportPdf(rep, 'Acme'));
+    const lines = pages[0].split('\n');
+    expect(lines[0]).toBe('Privacy rights audit report');
+    expect(lines.slice(1, 3).join(' ')).toContain(`Warning: the rights ledger does not verify: broken at entry #${entry!.seq}`);
+    expect(pages.join('\n')).toMatch(new RegExp(`Rights ledger: BROKEN at entry #${entry!.seq}`));
   });
 });
 
-async function staffAgent(role: 'admin' | 'agent') {
-  const who = { email: `${role}.report@acme.test`, name: `${role} person`, role, password: 'correct horse battery staple 42' };
+async function staffAgent(role: 'admin' | 'agent', as: string = role) {
+  const who = { email: `${as}.report@acme.test`, name: `${role} person`, role, password: 'correct horse battery staple 42' };
   expect((await createStaff(h.deps, null, who)).kind).toBe('created');
   const agent = request.agent(h.app);
   await agent.post('/staff/api/login').send({ email: who.email, password: who.password }).expect(200);

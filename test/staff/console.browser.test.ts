@@ -269,6 +269,11 @@ describe('the staff console in a browser', () => {
       `/staff/api/report?from=2026-11-01&to=${new Date(h.clock.now().getTime() + DAY).toISOString().slice(0, 10)}&format=csv`,
     );
     // The CSV the link names, fetched with the admin's session.
+    expect(await p.locator('#report-pdf').getAttribute('href')).toBe(
+      `/staff/api/report?from=2026-11-01&to=${new Date(h.clock.now().getTime() + DAY).toISOString().slice(0, 10)}&format=pdf`,
+    );
+    const pdfType = await p.evaluate(async (href) => (await fetch(href!)).headers.get('content-type'), await p.locator('#report-pdf').getAttribute('href'));
+    expect(pdfType).toBe('application/pdf');
     const csv = await p.evaluate(async (href) => (await fetch(href!)).text(), await p.locator('#report-csv').getAttribute('href'));
     expect(csv).toContain('requests,all,all,all,');
     // No receiver configured here: the deliveries say so.

@@ -77,6 +77,7 @@ function reportLinks() {
   const q = `from=${$('report-from').value}&to=${$('report-to').value}`;
   $('report-csv').href = `/staff/api/report?${q}&format=csv`;
   $('report-json').href = `/staff/api/report?${q}&format=json`;
+  $('report-pdf').href = `/staff/api/report?${q}&format=pdf`;
 }
 
 async function showReport() {
