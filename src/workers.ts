@@ -8,7 +8,7 @@ import { runMediaDeletions } from './outbox/media';
 import { createOutboxWorker, type OutboxOptions } from './outbox/worker';
 import { createEventWorker, type EventWorkerOptions } from './events/worker';
 import { sweepRetention } from './maintenance/sweepRetention';
-import { resumeErasureJobs } from './rights/erasure';
+import { resumeErasureJobs, expireUnconfirmedErasures } from './rights/erasure';
 import type { InboxDoc } from './store/inboxStore';
 import type { OutboxDoc } from './store/outboxStore';
 
@@ -77,9 +77,15 @@ export function createWorkers(
       // What this process writes goes straight into its workers' hands while they keep up.
       handedOver = [deps.handOver.register('inbox', inbox), deps.handOver.register('outbox', outbox)];
       const log = deps.log.child({ module: 'erasure' });
+      let ticks = 0;
       const tick = () => {
         void resumeErasureJobs(deps.rights).catch((err) => log.warn({ err }, 'resuming erasures failed'));
         void runMediaDeletions(deps, graph).catch((err) => log.warn({ err }, 'media deletions failed'));
+        // Every minute: DELETEs never confirmed close as expired (not open, not overdue).
+        if (ticks++ % 6 === 0)
+          void expireUnconfirmedErasures(deps.rights)
+            .then((n) => n && log.info({ expired: n }, 'unconfirmed erasure requests expired'))
+            .catch((err) => log.warn({ err }, 'expiring unconfirmed erasures failed'));
       };
       tick();
       erasureTimer = setInterval(tick, 10_000);

@@ -42,7 +42,17 @@ const MENU: Record<MenuChoice, Decision> = {
   language: { action: 'language_ask' },
 };
 
-export function decide(packs: KeywordPacks, s: Subscriber, input: Input, preferred: Locale[], now: Date): { decision: Decision; locale?: Locale } {
+/**
+ * `locale`: the language the message was written in, remembered as the person's; `replyLocale`: a
+ * guess for this reply only (a greeting in a message nothing else recognises).
+ */
+export function decide(
+  packs: KeywordPacks,
+  s: Subscriber,
+  input: Input,
+  preferred: Locale[],
+  now: Date,
+): { decision: Decision; locale?: Locale; replyLocale?: Locale } {
   const pending = s.pending && (!s.pending.expiresAt || s.pending.kind === 'erasure' || s.pending.expiresAt > now) ? s.pending.kind : null;
   const button = input.buttonId ? parseButtonId(input.buttonId) : null;
   switch (button?.kind) {
@@ -77,7 +87,7 @@ export function decide(packs: KeywordPacks, s: Subscriber, input: Input, preferr
       // Otherwise never an opt-out on a possible false positive, never ignored: one question with buttons.
       return { decision: { action: 'ask_opt_out' }, locale: r.locale };
     case 'unknown':
-      return { decision: { action: 'unknown' } };
+      return { decision: { action: 'unknown' }, replyLocale: r.locale };
     case 'intent':
       switch (r.intent) {
         case 'opt_out':

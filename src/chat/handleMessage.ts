@@ -94,7 +94,7 @@ async function turnOf(
       linkCode = ref.code;
     }
   }
-  const { decision, locale: detected } = decide(packs, s, input, preferred, ctx.clock.now());
+  const { decision, locale: detected, replyLocale } = decide(packs, s, input, preferred, ctx.clock.now());
   // Every action but these answers: the replies' places go with the turn's first write.
   if (decision.action !== 'none' && decision.action !== 'unknown') ctx.subscribers.expectAnswer(s, ctx.clock.now().getTime() * 100);
 
@@ -118,7 +118,7 @@ async function turnOf(
     readAt,
     outcome: result,
     action: decision.action,
-    locale: result.locale ?? detected ?? s.locale ?? countryLocale ?? ctx.policy.defaultLocale,
+    locale: result.locale ?? detected ?? s.locale ?? replyLocale ?? countryLocale ?? ctx.policy.defaultLocale,
   };
 }
 
@@ -171,8 +171,9 @@ async function carryOut(ctx: RightsContext, s: Subscriber, d: Decision, requestI
       return outcome('opt_out_declined', text('optOut.declined'));
     case 'unknown': {
       // One hint per 24 h (a replay of the hinted message hints again; the outbox dedupes it).
-      // The message stays in the conversation for staff either way.
+      // The message stays in the conversation for staff either way, marked for a human to read.
       const now = ctx.clock.now();
+      await ctx.subscribers.flagForHuman(s, at);
       const replay = s.hintRequestId === requestId;
       const recent = s.hintSentAt && now.getTime() - s.hintSentAt.getTime() < HINT_EVERY_MS;
       if (!replay && (s.pausedByStaff || recent)) return outcome('unknown_quiet');

@@ -31,6 +31,8 @@ export interface KeywordPacks {
   readonly cues: ReadonlyMap<string, readonly Cue[]>;
   /** not_opt_out patterns of every language, indexed the same way: where they match, no cue starts. */
   readonly notOptOut: ReadonlyMap<string, readonly Pattern[]>;
+  /** Filler phrase → the languages that list it (a greeting tells the language of a message nothing else recognises). */
+  readonly fillerLocales: ReadonlyMap<string, readonly Locale[]>;
   /** Filler phrases of every language, grouped by word count so stripping is a few set look-ups. */
   readonly fillers: ReadonlyMap<number, ReadonlySet<string>>;
   /** Language names and codes → the language they name. */
@@ -70,6 +72,7 @@ export function loadKeywordPacks(
   const cueLocales = new Map<string, Locale[]>();
   const exclusions = new Set<string>();
   const fillers = new Map<number, Set<string>>();
+  const fillerLocales = new Map<string, Locale[]>();
   for (const locale of locales) {
     const pack = lists[locale];
     for (const intent of INTENTS) {
@@ -82,6 +85,7 @@ export function loadKeywordPacks(
     for (const cue of cues) addOnce(cueLocales, cue, locale, (l) => l === locale);
     for (const pattern of pack.not_opt_out) exclusions.add(pattern);
     for (const filler of pack.fillers) {
+      addOnce(fillerLocales, filler, locale, (l) => l === locale);
       const words = wordCount(filler);
       fillers.set(words, (fillers.get(words) ?? new Set()).add(filler));
     }
@@ -120,6 +124,7 @@ export function loadKeywordPacks(
     cues,
     notOptOut,
     fillers,
+    fillerLocales,
     languageNames,
     longestPhrase: Math.max(...[...phrases.keys(), ...languageNames.keys()].map(wordCount)),
     longestFiller: Math.max(...fillers.keys()),

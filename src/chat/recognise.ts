@@ -7,7 +7,7 @@ export type Recognition =
   | { kind: 'intent'; intent: Intent; locale: Locale }
   | { kind: 'ambiguous_opt_out'; locale: Locale }
   | { kind: 'language_choice'; locale: Locale }
-  | { kind: 'unknown' };
+  | { kind: 'unknown'; locale?: Locale };
 
 const UNKNOWN: Recognition = { kind: 'unknown' };
 
@@ -19,7 +19,19 @@ const UNKNOWN: Recognition = { kind: 'unknown' };
 export function recognise(packs: KeywordPacks, text: string, preferred: Locale[] = []): Recognition {
   const message = tokenise(text);
   if (message.words.length === 0) return UNKNOWN;
-  return matchWholeMessage(packs, message.words, preferred) ?? findOptOutCue(packs, message, preferred) ?? UNKNOWN;
+  return matchWholeMessage(packs, message.words, preferred) ?? findOptOutCue(packs, message, preferred) ?? greetingLanguage(packs, message.words, preferred);
+}
+
+// A message nothing recognises may still say which language it is in by its greeting or polite words
+// ("Hola, mi pedido…", "Bonjour"): its answer (the hint) is then in that language. Only for the
+// reply: a guess from one word is not remembered as the person's language.
+function greetingLanguage(packs: KeywordPacks, words: readonly string[], preferred: readonly Locale[]): Recognition {
+  const leading = fillerAt(packs, words, 0, words.length, 'start');
+  const trailing = leading ? 0 : fillerAt(packs, words, 0, words.length, 'end');
+  if (!leading && !trailing) return UNKNOWN;
+  const phrase = (leading ? words.slice(0, leading) : words.slice(words.length - trailing)).join(' ');
+  const locales = packs.fillerLocales.get(phrase);
+  return locales?.length ? { kind: 'unknown', locale: pickLocale(locales, preferred) } : UNKNOWN;
 }
 
 // The message is a command if, after peeling polite words off either end ("please stop, thanks",

@@ -144,14 +144,22 @@ function checkAddedLanguage(file: string, lng: string, data: OverrideFile, local
  * placeholders, so no reply loses the business's name or a deadline. A new language gives them all,
  * with the plural forms its own rules need (Intl.PluralRules: Polish has "few" and "many").
  */
-function checkTexts(file: string, lng: string, texts: Record<string, string>, base: Map<string, string>, complete: boolean): void {
-  const plural = /_(zero|one|two|few|many|other)$/;
-  const forms = complete ? new Intl.PluralRules(lng).resolvedOptions().pluralCategories : [];
+const PLURAL = /_(zero|one|two|few|many|other)$/;
+
+/** The English texts as a new language needs them: each plural key in the forms of that language's rules. */
+function expectedTexts(lng: string, english: Map<string, string>): Map<string, string> {
+  const forms = new Intl.PluralRules(lng).resolvedOptions().pluralCategories;
   const expected = new Map<string, string>();
-  for (const [key, text] of base) {
-    if (complete && plural.test(key)) for (const form of forms) expected.set(key.replace(plural, `_${form}`), base.get(key.replace(plural, '_other')) ?? text);
+  for (const [key, text] of english) {
+    if (PLURAL.test(key)) for (const form of forms) expected.set(key.replace(PLURAL, `_${form}`), english.get(key.replace(PLURAL, '_other')) ?? text);
     else expected.set(key, text);
   }
+  return expected;
+}
+
+function checkTexts(file: string, lng: string, texts: Record<string, string>, base: Map<string, string>, complete: boolean): void {
+  const plural = PLURAL;
+  const expected = complete ? expectedTexts(lng, base) : base;
   for (const [key, text] of Object.entries(texts)) {
     const original = expected.get(key);
     if (original === undefined) {
@@ -207,6 +215,6 @@ export function localeTemplate(lng: string, localesDir = LOCALES_DIR): object {
   return {
     language: { name: `(${lng} in itself)`, names: [lng] },
     keywords: Object.fromEntries(REQUIRED_LISTS.map((list) => [list, { add: pack[list].slice(0, 3) }])),
-    texts: Object.fromEntries(english),
+    texts: Object.fromEntries(expectedTexts(lng, english)),
   };
 }

@@ -30,6 +30,9 @@ export type EraseCtx = Pick<
   | 'announce'
 >;
 
+/** The reference an erasure confirmation gives the person: the end of its request's id (in the ledger, which stays). */
+export const erasureReference = (requestId: string) => requestId.slice(-10);
+
 /** DELETE: asks to confirm with buttons (valid 15 minutes); nothing is deleted yet. */
 export async function requestErasure(ctx: AskCtx, s: Subscriber, r: { requestId: string; channel: string }): Promise<Outcome> {
   const expiresAt = new Date(ctx.clock.now().getTime() + ERASURE_CONFIRM_MS);
@@ -62,9 +65,16 @@ export async function confirmErasure(ctx: EraseCtx, s: Subscriber): Promise<Outc
     await closeRequest(ctx, pending.requestId, s.key, 'expired', 'not confirmed within 15 minutes');
     return outcome('erasure_expired', text('erase.expired'));
   }
-  await ctx.ledger.append({ requestId: pending.requestId, subscriberToken: s.key, event: 'erasure.confirmed', detail: 'button' });
+  await startErasure(ctx, s, pending.requestId, 'button');
+  // The confirmation is queued by the job itself, after the data is gone.
+  return outcome('erased');
+}
+
+/** The erasure itself, once confirmed: noted in the ledger, then a durable job run now (and resumed if this process dies). */
+async function startErasure(ctx: EraseCtx, s: Subscriber, requestId: string, confirmedBy: string): Promise<void> {
+  await ctx.ledger.append({ requestId, subscriberToken: s.key, event: 'erasure.confirmed', detail: confirmedBy });
   await ctx.erasureJobs.start({
-    id: pending.requestId,
+    id: requestId,
     subscriberId: s._id,
     subscriberToken: s.key,
     to: ctx.subscribers.recipientOf(s),
@@ -72,9 +82,48 @@ export async function confirmErasure(ctx: EraseCtx, s: Subscriber): Promise<Outc
     locale: s.locale ?? ctx.policy.defaultLocale,
     now: ctx.clock.now(),
   }); // already started: the run below resumes it
-  await runErasureJob(ctx, pending.requestId);
-  // The confirmation is queued by the job itself, after the data is gone.
+  await runErasureJob(ctx, requestId);
+}
+
+/**
+ * An erasure the person asked for outside the chat (an email, a letter, a call), carried out by
+ * staff on that documented request (GDPR Art. 17; Art. 12(2): the controller facilitates a right
+ * however it is asked). The request is recorded as received through staff, and the erasure is the
+ * chat's own; the person is told in WhatsApp when it is done. Who may do it is the role table's
+ * (staff/roles.ts); the caller audits it with the reason.
+ */
+export async function eraseOnRequest(ctx: EraseCtx, s: Subscriber, r: { requestId: string }): Promise<Outcome> {
+  await openRequest(ctx, { id: r.requestId, subscriberToken: s.key, type: 'erasure', channel: 'staff' });
+  // A question the person left waiting is settled by this: no later "Yes" can start a second one.
+  const waiting = pendingErasure(s)?.requestId;
+  if (waiting) {
+    await ctx.subscribers.clearQuestion(s._id, 'erasure');
+    await closeRequest(ctx, waiting, s.key, 'cancelled', 'superseded by an erasure on a documented request');
+  }
+  await startErasure(ctx, s, r.requestId, 'staff: documented request');
   return outcome('erased');
+}
+
+/**
+ * A DELETE the person never confirmed: once its question has lapsed, the request closes as
+ * "expired — not confirmed" (the ledger keeps it), so it is neither open nor overdue, and the
+ * question is cleared. Run by the workers every minute; a request whose erasure was started (the
+ * person confirmed in time) is the job's to close. The minute of slack covers a "Yes" pressed at
+ * the last moment and still being handled.
+ */
+export async function expireUnconfirmedErasures(
+  ctx: Pick<RightsContext, 'requests' | 'ledger' | 'clock' | 'subscribers' | 'erasureJobs'>,
+  limit = 200,
+): Promise<number> {
+  const before = new Date(ctx.clock.now().getTime() - ERASURE_CONFIRM_MS - 60_000);
+  let expired = 0;
+  for (const q of await ctx.requests.unconfirmedErasures(before, limit)) {
+    if (await ctx.erasureJobs.exists(q._id)) continue;
+    await ctx.subscribers.clearQuestionOf(q.subscriberToken, q._id);
+    await closeRequest(ctx, q._id, q.subscriberToken, 'expired', 'not confirmed within 15 minutes', 'erasure');
+    expired += 1;
+  }
+  return expired;
 }
 
 export async function cancelErasure(ctx: AskCtx, s: Subscriber): Promise<Outcome> {
@@ -153,7 +202,7 @@ async function eraseSteps(ctx: EraseCtx, job: ErasureJob): Promise<void> {
     locale: job.locale,
     record: false, // the conversation is gone; the confirmation is not stored again
     purgeAfterSend: true,
-    replies: [text('erase.done', { ref: jobId.slice(-10) })],
+    replies: [text('erase.done', { ref: erasureReference(jobId) })],
   });
   await ctx.erasureJobs.finish(jobId);
 }

@@ -52,3 +52,32 @@ export async function recordCompletedRequest(
     { requestId: r.id, subscriberToken: r.subscriberToken, event: `${r.type}.${state}`, detail: outcome },
   ]);
 }
+
+/** Why staff close a request the bot could not close itself: a fixed vocabulary, kept in the ledger. */
+export const CLOSE_REASONS = ['fulfilled_elsewhere', 'withdrawn_by_person', 'duplicate', 'identity_not_verified', 'not_a_request'] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+/**
+ * Staff close an open request with a reason: done when it was carried out elsewhere (an email
+ * answered, a letter sent), cancelled otherwise. A question still waiting for it is cleared. An
+ * erasure already under way is the job's to close, never staff's.
+ */
+export async function closeOnStaffDecision(
+  ctx: Ctx & Pick<RightsContext, 'erasureJobs' | 'subscribers'>,
+  id: string,
+  reason: CloseReason,
+): Promise<
+  | { kind: 'closed'; state: 'done' | 'cancelled'; subscriberToken: string }
+  | { kind: 'not_found' }
+  | { kind: 'not_open'; state: string }
+  | { kind: 'erasure_running' }
+> {
+  const q = await ctx.requests.get(id);
+  if (!q) return { kind: 'not_found' };
+  if (q.state !== 'open') return { kind: 'not_open', state: q.state };
+  if (q.type === 'erasure' && (await ctx.erasureJobs.exists(id))) return { kind: 'erasure_running' };
+  const state = reason === 'fulfilled_elsewhere' ? 'done' : 'cancelled';
+  await ctx.subscribers.clearQuestionOf(q.subscriberToken, id);
+  await closeRequest(ctx, id, q.subscriberToken, state, `closed by staff: ${reason.replace(/_/g, ' ')}`, q.type as RequestType);
+  return { kind: 'closed', state, subscriberToken: q.subscriberToken };
+}

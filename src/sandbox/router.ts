@@ -1,17 +1,33 @@
+import { timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import express, { Router } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
 import type { Deps } from '../deps';
+import { renderReply } from '../messages/renderReply';
 import { securitySignal } from '../privacy/alerts';
 import { exportFilename, openExportContent } from '../rights/exportFiles';
+import { text as textReply } from '../rights/outcome';
+import { erasureReference } from '../rights/erasure';
 import { ingestDelivery } from '../webhook/ingest';
 import type { InboxDoc } from '../store/inboxStore';
+import type { Subscriber } from '../store/subscriberStore';
 
 const PUBLIC = path.resolve(__dirname, '..', '..', 'public', 'sandbox');
 
+/**
+ * "+1 555-010-0009" → "15550100009": the simulator takes a number as people write it (a leading +,
+ * spaces, dashes, brackets) and works with its digits. Anything else is left as it is, to be refused.
+ */
+export function sandboxWaId(raw: unknown): string {
+  const v = typeof raw === 'string' ? raw.trim() : '';
+  return /^\+?[\d\s()-]+$/.test(v) ? v.replace(/\D/g, '') : v;
+}
+const WA_ID = /^\d{6,15}$/;
+const WA_ID_HELP = 'a number with its country code: 6 to 15 digits (a leading +, spaces and dashes are fine)';
+
 const say = z.object({
-  waId: z.string().regex(/^\d{6,15}$/, 'digits of an E.164 number without +'),
+  waId: z.preprocess(sandboxWaId, z.string().regex(WA_ID, WA_ID_HELP)),
   name: z.string().max(80).optional(),
   text: z.string().min(1).max(4096).optional(),
   buttonId: z.string().max(256).optional(),
@@ -55,11 +71,16 @@ export function sandboxRouter(deps: Deps, onStored: (docs: InboxDoc[]) => void):
       return;
     }
     const { waId, name, text, buttonId, title, reply } = parsed.data;
-    if (!(await isSandboxPerson(waId, true))) {
+    const existing = await deps.stores.subscribers.find({ waId });
+    if (existing && existing.origin !== 'sandbox') {
       securitySignal(deps, 'sandbox_refused');
       res.status(409).json({ error: 'this number is not a sandbox conversation; pick another one' });
       return;
     }
+    // The name field names a new person only. WhatsApp sends the profile name with every message and
+    // the bot keeps the latest, so someone already known is sent under the name they have: picking
+    // their number in the simulator must not rename them.
+    const profileName = (existing ? deps.stores.subscribers.open(existing, 'nameEnc') : name) ?? 'Sandbox Subscriber';
     const id = `wamid.sandbox.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     const timestamp = String(Math.floor(deps.clock.now().getTime() / 1000));
     const message = buttonId
@@ -76,7 +97,7 @@ export function sandboxRouter(deps: Deps, onStored: (docs: InboxDoc[]) => void):
               value: {
                 messaging_product: 'whatsapp',
                 metadata: { phone_number_id: deps.config.whatsapp.phoneNumberIds[0] },
-                contacts: [{ wa_id: waId, profile: { name: name ?? 'Sandbox Subscriber' } }],
+                contacts: [{ wa_id: waId, profile: { name: profileName } }],
                 messages: [message],
               },
             },
@@ -89,21 +110,25 @@ export function sandboxRouter(deps: Deps, onStored: (docs: InboxDoc[]) => void):
   });
 
   router.get('/sandbox/api/conversation', async (req, res) => {
-    const waId = String(req.query.waId ?? '');
-    if (!/^\d{6,15}$/.test(waId)) {
-      res.status(400).json({ error: 'waId: digits of an E.164 number without +' });
+    const waId = sandboxWaId(req.query.waId);
+    if (!WA_ID.test(waId)) {
+      res.status(400).json({ error: `waId: ${WA_ID_HELP}` });
       return;
     }
     const s = await deps.stores.subscribers.find({ waId });
     if (!s || s.origin !== 'sandbox') {
-      res.json({ consent: null, messages: [] });
+      const erased = s ? null : await erasureConfirmation(waId, req.query.seal, req.query.locale);
+      res.json({ consent: null, locale: null, name: null, messages: [], ...(erased ? { erased } : {}) });
       return;
     }
     const messages = await deps.stores.conversation.linesOf(s._id, { limit: 200 });
     const bodies = await deps.stores.outbox.bodiesOf(messages.filter((m) => m.direction === 'out').map((m) => m._id));
+    const quiet = unansweredOnPurpose(s, messages);
     res.json({
       consent: s.consent,
       locale: s.locale,
+      name: deps.stores.subscribers.open(s, 'nameEnc'),
+      seal: sealOf(waId),
       messages: messages.map((m) => ({
         id: m._id,
         direction: m.direction,
@@ -111,13 +136,15 @@ export function sandboxRouter(deps: Deps, onStored: (docs: InboxDoc[]) => void):
         status: m.status,
         at: m.at,
         body: bodies.get(m._id) ?? null,
+        ...(quiet.has(m._id) ? { quiet: true } : {}),
       })),
     });
   });
 
   router.get('/sandbox/exports/:id', async (req, res) => {
     const exp = await deps.stores.exports.get(String(req.params.id));
-    const owner = typeof req.query.waId === 'string' && /^\d{6,15}$/.test(req.query.waId) ? await deps.stores.subscribers.find({ waId: req.query.waId }) : null;
+    const ownerWaId = sandboxWaId(req.query.waId);
+    const owner = WA_ID.test(ownerWaId) ? await deps.stores.subscribers.find({ waId: ownerWaId }) : null;
     if (!exp || exp.expiresAt < deps.clock.now() || !owner || owner.origin !== 'sandbox' || String(owner._id) !== String(exp.subscriberId)) {
       res.status(404).json({ error: 'no such export (they expire after 7 days)' });
       return;
@@ -129,10 +156,53 @@ export function sandboxRouter(deps: Deps, onStored: (docs: InboxDoc[]) => void):
       .type(file.format === 'pdf' ? file.mime : `${file.mime}; charset=utf-8`)
       .send(file.bytes);
   });
-  /** A number the simulator may play: one it created, or one with no profile (when writing). */
-  async function isSandboxPerson(waId: string, orNew: boolean): Promise<boolean> {
-    const s = await deps.stores.subscribers.find({ waId });
-    return s ? s.origin === 'sandbox' : orNew;
+
+  /**
+   * A keyed hash of the number, handed to the page with a sandbox person's conversation. Once the
+   * person is erased nothing says they were the simulator's, so the page shows it back to read their
+   * erasure confirmation: a number that came through WhatsApp or the API never had one, and whether
+   * (and when) such a person was erased is not the simulator's to tell.
+   */
+  function sealOf(waId: string): string {
+    return deps.pii.blindIndex(`sandbox-seal:${waId}`);
+  }
+
+  /**
+   * The erasure confirmation of a sandbox person who is gone: the bot sends it after the data is
+   * deleted and keeps no copy (rights/erasure.ts), so the simulator would otherwise go blank and a
+   * newcomer never see it. It is written again from what the erasure leaves: the pseudonymous request
+   * (its id gives the reference, as the erasure job takes it) in the language the page last showed
+   * (the bot's too, unless it changed in the last second).
+   */
+  async function erasureConfirmation(waId: string, seal: unknown, locale: unknown): Promise<{ ref: string; at: Date; text: string } | null> {
+    const expected = Buffer.from(sealOf(waId));
+    const given = Buffer.from(typeof seal === 'string' ? seal : '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    const requests = await deps.stores.requests.ofPerson(deps.stores.subscribers.tokenOf({ waId }), { newestFirst: true, limit: 20 });
+    const done = requests.find((r) => r.type === 'erasure' && r.state === 'done');
+    if (!done) return null;
+    const lng = typeof locale === 'string' && deps.i18n.locales.includes(locale) ? locale : deps.config.defaultLocale;
+    const ref = erasureReference(done._id);
+    return { ref, at: done.doneAt ?? done.receivedAt, text: renderReply(deps.i18n, deps.config, lng, textReply('erase.done', { ref })).display };
+  }
+
+  /**
+   * Free text the bot did not answer on purpose: it hints once a day (chat/handleMessage.ts), so a
+   * second question gets nothing and the simulator looks broken unless it says why. A message counts
+   * once its turn is written (the profile has seen it), when it is not the one hinted and no reply
+   * follows it; never while staff have paused the bot (that silence is theirs, not the rule's).
+   */
+  function unansweredOnPurpose(s: Subscriber, lines: { _id: string; direction: string; intent?: string | null; at: Date }[]): Set<string> {
+    const quiet = new Set<string>();
+    if (s.pausedByStaff || !s.hintSentAt) return quiet;
+    lines.forEach((m, i) => {
+      if (m.direction !== 'in' || m.intent !== 'unknown' || m._id === s.hintRequestId) return;
+      if (!s.lastInboundAt || new Date(s.lastInboundAt) < new Date(m.at)) return;
+      const next = lines.slice(i + 1).find((l) => l.direction === 'in');
+      const replied = lines.slice(i + 1, next ? lines.indexOf(next) : undefined).some((l) => l.direction === 'out');
+      if (!replied) quiet.add(m._id);
+    });
+    return quiet;
   }
   return router;
 }

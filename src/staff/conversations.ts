@@ -5,6 +5,8 @@ import { enqueueReplies, enqueueText } from '../outbox/enqueue';
 import { securitySignal } from '../privacy/alerts';
 import { collectSubjectData } from '../rights/subjectExport';
 import { optOut } from '../rights/optOut';
+import { eraseOnRequest } from '../rights/erasure';
+import { closeOnStaffDecision, type CloseReason } from '../rights/ledger';
 import { senderOf } from '../rights/subscribers';
 import { windowOpen, type Subscriber } from '../store/subscriberStore';
 import type { StaffView } from './accounts';
@@ -30,19 +32,40 @@ function daysLeft(deps: Deps, due: Date): number {
   return Math.ceil((due.getTime() - deps.clock.now().getTime()) / DAY);
 }
 
-/** The console's list: newest activity first, numbers masked, open requests with days left. */
-export async function listConversations(deps: Deps, opts: { limit?: number } = {}) {
-  const subs = await deps.stores.subscribers.recent({ limit: opts.limit ?? 100 });
-  const open = await deps.stores.requests.openOf(subs.map((s) => s.key));
+/** What the conversation list can be narrowed to (the console's filters and search). */
+export interface ConversationFilter {
+  needsHuman?: boolean;
+  consent?: 'none' | 'opted_in' | 'opted_out';
+  openRequests?: boolean;
+  /** Part of the profile name, any case and accents. */
+  q?: string;
+  limit?: number;
+}
+
+// Names are sealed, so a search reads this many of the most recent conversations and matches in memory.
+export const SEARCH_DEPTH = 1000;
+
+const folded = (v: string) => v.normalize('NFD').replace(/\p{M}/gu, '').toLocaleLowerCase();
+
+/** The console's list: newest activity first, numbers masked, open requests with days left, filtered. */
+export async function listConversations(deps: Deps, f: ConversationFilter = {}) {
+  const limit = f.limit ?? 100;
+  const keys = f.openRequests ? [...new Set((await deps.stores.requests.list({ state: 'open' })).map((r) => r.subscriberToken))] : undefined;
+  const found = await deps.stores.subscribers.recent({ limit: f.q ? SEARCH_DEPTH : limit, needsHuman: f.needsHuman, consent: f.consent, keys });
+  const named = found.map((s) => ({ s, name: deps.stores.subscribers.open(s, 'nameEnc') }));
+  const q = f.q ? folded(f.q.trim()) : '';
+  const subs = (q ? named.filter((x) => x.name && folded(x.name).includes(q)) : named).slice(0, limit);
+  const open = await deps.stores.requests.openOf(subs.map((x) => x.s.key));
   const now = deps.clock.now();
-  return subs.map((s) => ({
+  return subs.map(({ s, name }) => ({
     id: String(s._id),
     number: maskNumber(numberOf(deps, s)),
-    name: deps.stores.subscribers.open(s, 'nameEnc'),
+    name,
     consent: s.consent,
     locale: s.locale ?? null,
     paused: Boolean(s.pausedByStaff),
     unanswered: Boolean(s.unanswered),
+    needsHumanSince: s.needsHumanSince ?? null,
     windowOpen: windowOpen(s, now),
     lastActivityAt: s.lastActivityAt,
     openRequests: open.filter((r) => r.subscriberToken === s.key).map((r) => ({ id: r._id, type: r.type, dueAt: r.dueAt, daysLeft: daysLeft(deps, r.dueAt) })),
@@ -75,6 +98,7 @@ export async function conversation(deps: Deps, id: string) {
     consentAt: s.consentAt ?? null,
     locale: s.locale ?? null,
     paused: Boolean(s.pausedByStaff),
+    needsHumanSince: s.needsHumanSince ?? null,
     windowUntil: s.windowUntil ?? null,
     windowOpen: windowOpen(s, now),
     suppressed: Boolean(suppressed),
@@ -109,24 +133,32 @@ export async function conversation(deps: Deps, id: string) {
   };
 }
 
-/** Rights requests across subscribers, for the compliance view; pseudonymous, with due dates. */
+/**
+ * Rights requests across subscribers, for the compliance view, soonest due first, with due dates
+ * and whose they are (the profile name and the masked number; nothing once the person is erased).
+ */
 export async function listRequests(deps: Deps, f: { type?: string; state?: string; overdue?: boolean }) {
   const rows = await deps.stores.requests.list({ type: f.type, state: f.state, overdueAt: f.overdue ? deps.clock.now() : undefined });
-  const byToken = await deps.stores.subscribers.idsOf([...new Set(rows.map((r) => r.subscriberToken))]);
-  return rows.map((r) => ({
-    id: r._id,
-    type: r.type,
-    channel: r.channel,
-    state: r.state,
-    regime: r.regime,
-    receivedAt: r.receivedAt,
-    dueAt: r.dueAt,
-    doneAt: r.doneAt ?? null,
-    outcome: r.outcome ?? null,
-    overdue: r.state === 'open' && r.dueAt < deps.clock.now(),
-    daysLeft: r.state === 'open' ? daysLeft(deps, r.dueAt) : null,
-    conversationId: byToken.get(r.subscriberToken) ?? null, // null once erased
-  }));
+  const people = new Map<string, Subscriber>();
+  for (const s of await deps.stores.subscribers.recent({ limit: 1000, keys: [...new Set(rows.map((r) => r.subscriberToken))] })) people.set(s.key, s);
+  return rows.map((r) => {
+    const s = people.get(r.subscriberToken);
+    return {
+      id: r._id,
+      type: r.type,
+      channel: r.channel,
+      state: r.state,
+      regime: r.regime,
+      receivedAt: r.receivedAt,
+      dueAt: r.dueAt,
+      doneAt: r.doneAt ?? null,
+      outcome: r.outcome ?? null,
+      overdue: r.state === 'open' && r.dueAt < deps.clock.now(),
+      daysLeft: r.state === 'open' ? daysLeft(deps, r.dueAt) : null,
+      person: s ? { name: deps.stores.subscribers.open(s, 'nameEnc'), number: maskNumber(numberOf(deps, s)) } : null, // null once erased
+      conversationId: s ? String(s._id) : null,
+    };
+  });
 }
 
 export type ActionOutcome<T = object> = ({ kind: 'ok' } & T) | { kind: 'not_found' } | { kind: 'refused'; reason: string };
@@ -220,4 +252,53 @@ export async function exportSubject(deps: Deps, by: StaffView, id: string, why: 
   await deps.stores.audit.append({ staffId: by.id, action: 'export', subscriberToken: s.key, detail: reason.code, note: reason.note || null });
   securitySignal(deps, 'staff_reveal', { staff: by.id, export: true });
   return { kind: 'ok', data };
+}
+
+/** The person's message was seen to: no longer "needs a human" (a staff reply clears it too). */
+export async function dismissNeedsHuman(deps: Deps, by: StaffView, id: string): Promise<ActionOutcome> {
+  const s = await load(deps, id);
+  if (!s) return { kind: 'not_found' };
+  await deps.stores.subscribers.dismissHuman(s._id);
+  await deps.stores.audit.append({ staffId: by.id, action: 'dismiss', subscriberToken: s.key });
+  deps.bus.emit('conversation', String(s._id));
+  return { kind: 'ok' };
+}
+
+/** Closes an open request with a reason from the vocabulary; the free text stays a sealed note in the audit log. */
+export async function closeRequestAsStaff(
+  deps: Deps,
+  by: StaffView,
+  requestId: string,
+  why: { reason: CloseReason; note?: string },
+): Promise<ActionOutcome<{ state: string }>> {
+  const r = await closeOnStaffDecision(deps.rights, requestId, why.reason);
+  if (r.kind === 'not_found') return r;
+  if (r.kind === 'not_open') return { kind: 'refused', reason: `the request is already ${r.state}` };
+  if (r.kind === 'erasure_running') return { kind: 'refused', reason: 'the erasure is under way; it closes itself when done' };
+  await deps.stores.audit.append({
+    staffId: by.id,
+    action: 'close_request',
+    subscriberToken: r.subscriberToken,
+    detail: why.reason,
+    note: why.note?.trim() || null,
+  });
+  return { kind: 'ok', state: r.state };
+}
+
+/**
+ * Erases a person's data on their documented request made elsewhere (an email, a letter): the
+ * chat's own erasure, audited with where the request came from. The note is personal data about
+ * the person, so like every note about them it goes with the erasure; the audit entry (who, when,
+ * "documented request") stays in the chain.
+ */
+export async function eraseOnDocumentedRequest(deps: Deps, by: StaffView, id: string, why: { note: string }): Promise<ActionOutcome<{ requestId: string }>> {
+  const s = await load(deps, id);
+  if (!s) return { kind: 'not_found' };
+  const note = why.note.trim();
+  if (note.length < 5) return { kind: 'refused', reason: 'say where the request was made (at least 5 characters)' };
+  const requestId = `staff:${randomUUID()}`;
+  await deps.stores.audit.append({ staffId: by.id, action: 'erase', subscriberToken: s.key, detail: 'documented_request', note });
+  await eraseOnRequest(deps.rights, s, { requestId });
+  deps.bus.emit('conversation', String(s._id));
+  return { kind: 'ok', requestId };
 }

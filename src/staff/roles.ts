@@ -1,19 +1,22 @@
+import { getCountries, getCountryCallingCode } from 'libphonenumber-js';
 /**
  * Need-to-know access (the data-protection checklist asks for role-based least privilege):
  * - viewer: reads conversations and requests, numbers masked;
  * - agent: also replies, reveals a number with a stated reason, pauses/resumes the bot for one
- *   conversation, records an opt-out on the person's behalf, exports a person's data;
- * - admin: also manages staff and reads the audit log.
+ *   conversation, records an opt-out on the person's behalf, exports a person's data, dismisses a
+ *   "needs a human" mark, and closes a request with a reason;
+ * - admin: also erases a person's data on their documented request made elsewhere (irreversible,
+ *   so not an agent's), manages staff and reads the audit log.
  */
 export type Role = 'viewer' | 'agent' | 'admin';
 export const ROLES: Role[] = ['viewer', 'agent', 'admin'];
 
-export type Action = 'read' | 'reply' | 'reveal' | 'pause' | 'opt_out' | 'export' | 'audit' | 'manage_staff';
+export type Action = 'read' | 'reply' | 'reveal' | 'pause' | 'opt_out' | 'export' | 'triage' | 'close_request' | 'erase' | 'audit' | 'manage_staff';
 
 const GRANTS: Record<Role, Action[]> = {
   viewer: ['read'],
-  agent: ['read', 'reply', 'reveal', 'pause', 'opt_out', 'export'],
-  admin: ['read', 'reply', 'reveal', 'pause', 'opt_out', 'export', 'audit', 'manage_staff'],
+  agent: ['read', 'reply', 'reveal', 'pause', 'opt_out', 'export', 'triage', 'close_request'],
+  admin: ['read', 'reply', 'reveal', 'pause', 'opt_out', 'export', 'triage', 'close_request', 'erase', 'audit', 'manage_staff'],
 };
 
 /** What a role may do (the console shows only those actions). */
@@ -26,11 +29,28 @@ export function can(role: string, action: Action): boolean {
 }
 
 /**
- * "+15550002222" → "+1•••••2222": enough to tell conversations apart, not enough to call. The
- * number of dots is fixed, so the mask does not even reveal the number's length.
+ * "+15550002222" → "+1•••••2222", "+34612345678" → "+34•••••5678": the whole country calling code
+ * (Spain and France must not both read "+3…") and the last four digits; enough to tell
+ * conversations and countries apart, not enough to call. The number of dots is fixed, so the mask
+ * does not reveal the number's length. The calling code comes from libphonenumber-js; a number it
+ * cannot place keeps one digit.
  */
 export function maskNumber(e164: string | null): string {
   if (!e164) return 'username user';
   const digits = e164.replace(/\D/g, '');
-  return `+${digits.slice(0, 1)}•••••${digits.slice(-4)}`;
+  const code = callingCode(digits) ?? digits.slice(0, 1);
+  return `+${code}•••••${digits.slice(-4)}`;
 }
+
+/** The ITU calling code a number starts with (1 to 3 digits), when it is a code in use. */
+function callingCode(digits: string): string | null {
+  for (const n of [1, 2, 3]) {
+    const code = digits.slice(0, n);
+    if (digits.length > n + 4 && CALLING_CODES.has(code)) return code;
+  }
+  return null;
+}
+
+// Codes in use that belong to no country (global services) are listed by libphonenumber-js under no country.
+const NON_GEOGRAPHIC = ['800', '808', '870', '878', '881', '882', '883', '888', '979'];
+const CALLING_CODES: ReadonlySet<string> = new Set([...getCountries().map((c) => String(getCountryCallingCode(c))), ...NON_GEOGRAPHIC]);

@@ -5,7 +5,21 @@ import { z } from 'zod';
 import type { Deps } from '../deps';
 import { subscribeLive } from './liveFeed';
 import { createStaff, login, logout, sessionFor, updateStaff, view, type StaffView } from './accounts';
-import { conversation, exportSubject, listConversations, listRequests, reply, reveal, setPaused, staffOptOut, type ActionOutcome } from './conversations';
+import {
+  closeRequestAsStaff,
+  conversation,
+  dismissNeedsHuman,
+  eraseOnDocumentedRequest,
+  exportSubject,
+  listConversations,
+  listRequests,
+  reply,
+  reveal,
+  setPaused,
+  staffOptOut,
+  type ActionOutcome,
+} from './conversations';
+import { CLOSE_REASONS } from '../rights/ledger';
 import { createOptInLink, listOptInLinks } from './optInLinks';
 import { ROLES, can, grants, type Action } from './roles';
 import { renderAuditReportPdf } from '../documents/reportPdf';
@@ -85,7 +99,15 @@ export function staffRouter(deps: Deps): Router {
   // manages staff: it keeps no copy of the table in roles.ts.
   router.get('/staff/api/me', (req, res) => {
     const me = staff(req);
-    res.json({ staff: me, csrf: (req as Authed).csrf, business: deps.config.business.name, permissions: grants(me.role), roles: ROLES });
+    res.json({
+      staff: me,
+      csrf: (req as Authed).csrf,
+      business: deps.config.business.name,
+      permissions: grants(me.role),
+      roles: ROLES,
+      // Named in the console when the 24-hour window is closed: the way messages still reach the person.
+      utilityTemplate: deps.config.graph.utilityTemplate ?? null,
+    });
   });
   router.post('/staff/api/logout', async (req, res) => {
     await logout(deps, (req as Authed).token, staff(req).id);
@@ -93,7 +115,26 @@ export function staffRouter(deps: Deps): Router {
     res.json({ ok: true });
   });
 
-  router.get('/staff/api/conversations', allow('read'), async (_req, res) => void res.json({ conversations: await listConversations(deps) }));
+  router.get('/staff/api/conversations', allow('read'), async (req, res) => {
+    const q = z
+      .object({
+        needsHuman: z.enum(['1', 'true']).optional(),
+        consent: z.enum(['none', 'opted_in', 'opted_out']).optional(),
+        openRequests: z.enum(['1', 'true']).optional(),
+        q: z.string().trim().max(100).optional(),
+      })
+      .safeParse(req.query);
+    if (!q.success) return void res.status(400).json({ error: 'invalid filter', problems: problems(q.error) });
+    const f = q.data;
+    res.json({
+      conversations: await listConversations(deps, {
+        needsHuman: Boolean(f.needsHuman),
+        consent: f.consent,
+        openRequests: Boolean(f.openRequests),
+        q: f.q || undefined,
+      }),
+    });
+  });
   router.get('/staff/api/conversations/:id', allow('read'), async (req, res) => {
     const c = await conversation(deps, String(req.params.id));
     if (!c) return void res.status(404).json({ error: 'no such conversation' });
@@ -120,6 +161,21 @@ export function staffRouter(deps: Deps): Router {
     if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
     send(res, await staffOptOut(deps, staff(req), String(req.params.id), body.data.messageId));
   });
+  router.post('/staff/api/conversations/:id/dismiss', allow('triage'), async (req, res) =>
+    send(res, await dismissNeedsHuman(deps, staff(req), String(req.params.id))),
+  );
+  router.post('/staff/api/conversations/:id/erase', allow('erase'), async (req, res) => {
+    const body = z.object({ note: z.string().max(300) }).safeParse(req.body ?? {});
+    if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
+    send(res, await eraseOnDocumentedRequest(deps, staff(req), String(req.params.id), body.data));
+  });
+  router.post('/staff/api/requests/:id/close', allow('close_request'), async (req, res) => {
+    const body = z.object({ reason: z.enum(CLOSE_REASONS), note: z.string().max(300).optional() }).safeParse(req.body ?? {});
+    if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
+    const r = await closeRequestAsStaff(deps, staff(req), String(req.params.id), body.data);
+    if (r.kind === 'not_found') return void res.status(404).json({ error: 'no such request' });
+    send(res, r);
+  });
   router.post('/staff/api/conversations/:id/export', allow('export'), async (req, res) => {
     // The export holds the full number: a reason is asked and it counts as a reveal.
     const body = z.object({ reason: z.string().max(300), note: z.string().max(300).optional() }).safeParse(req.body ?? {});
@@ -144,6 +200,8 @@ export function staffRouter(deps: Deps): Router {
   router.get('/staff/api/audit', allow('audit'), async (_req, res) => {
     const entries = await deps.stores.audit.recent(300);
     const names = await deps.stores.staff.emails();
+    // The subject as a link to their conversation while they have one (none once erased).
+    const conversations = await deps.stores.subscribers.idsOf([...new Set(entries.map((e) => e.subscriberToken).filter((t): t is string => Boolean(t)))]);
     res.json({
       entries: entries.map((e) => ({
         seq: e.seq,
@@ -151,6 +209,7 @@ export function staffRouter(deps: Deps): Router {
         staff: e.staffId ? (names.get(e.staffId) ?? e.staffId) : null,
         action: e.action,
         subscriberToken: e.subscriberToken ? `${e.subscriberToken.slice(0, 10)}…` : null,
+        conversationId: e.subscriberToken ? (conversations.get(e.subscriberToken) ?? null) : null,
         detail: e.detail,
         note: deps.stores.audit.noteOf(e),
       })),

@@ -47,6 +47,8 @@ export function createErasureJobStore(model: Model<ErasureJobDoc>, pii: Pii, cla
         leaseUntil: new Date(j.now.getTime() + LEASE_MS),
         startedAt: j.now,
       }),
+    /** Whether an erasure was started for this request (running or done). */
+    exists: async (id: string) => Boolean(await model.exists({ _id: id })),
     /** A job still to run (null when unknown or done). */
     async running(id: string): Promise<ErasureJob | null> {
       const j = await model.findById(id).lean<ErasureJobDoc>();

@@ -75,6 +75,12 @@ export function createRequestStore(model: Model<RequestDoc>) {
         .sort({ receivedAt: o.newestFirst ? -1 : 1 })
         .limit(o.limit ?? 0)
         .lean<RequestDoc[]>(),
+    /** Chat erasures still open that were received before `before` (their question has lapsed, unless confirmed). */
+    unconfirmedErasures: (before: Date, limit: number) =>
+      model
+        .find({ state: 'open', type: 'erasure', channel: 'chat', receivedAt: { $lt: before } }, { _id: 1, subscriberToken: 1 })
+        .limit(limit)
+        .lean<Pick<RequestDoc, '_id' | 'subscriberToken'>[]>(),
     openOf: (tokens: string[]) => model.find({ subscriberToken: { $in: tokens }, state: 'open' }).lean<RequestDoc[]>(),
     /** The compliance view: by type and state, or only the overdue ones; soonest due first. */
     list: (f: { type?: string; state?: string; overdueAt?: Date }) =>

@@ -34,6 +34,9 @@ export const subscriberSchema = new Schema(
       default: null,
     },
     unanswered: { type: Boolean, default: false },
+    // Since when the person wrote something the bot could not act on (a question, a complaint): a
+    // member of staff should read it. Cleared by a staff reply or a dismissal (staff/conversations.ts).
+    needsHumanSince: { type: Date, default: null },
     outOrder: { type: Number, default: 0 }, // position of the last outbound message queued (outbox/enqueue.ts)
     previousKeys: { type: [String], default: [] }, // tokens of numbers the person had before (user_changed_number)
     origin: { type: String, default: 'whatsapp' }, // how the profile began: whatsapp | sandbox (the simulator) | api
@@ -178,6 +181,7 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
         pausedByStaff: false,
         pending: null,
         unanswered: f.window ? true : false,
+        needsHumanSince: null,
         outOrder: 0,
         previousKeys: [],
         origin: f.origin,
@@ -236,12 +240,22 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
     },
     setPaused: (id: Types.ObjectId, paused: boolean) => write(id, { $set: { pausedByStaff: paused } }),
     /** Someone answered the person (the bot, or staff: then it is also activity on the conversation). */
-    markAnswered: (id: Types.ObjectId, activityAt?: Date) => write(id, { $set: { unanswered: false, ...(activityAt ? { lastActivityAt: activityAt } : {}) } }),
+    /** A staff reply: answered, and no longer waiting for a human. */
+    markAnswered: (id: Types.ObjectId, activityAt?: Date) =>
+      write(id, { $set: { unanswered: false, needsHumanSince: null, ...(activityAt ? { lastActivityAt: activityAt } : {}) } }),
+    /** The person wrote what only a human can answer; the first such message since the last staff answer dates it. */
+    flagForHuman: async (s: Pick<Subscriber, '_id' | 'needsHumanSince'>, at: Date) => {
+      if (!s.needsHumanSince) await write(s._id, { $set: { needsHumanSince: at } });
+    },
+    dismissHuman: (id: Types.ObjectId) => write(id, { $set: { needsHumanSince: null } }),
     markHinted: (id: Types.ObjectId, requestId: string, now: Date) => write(id, { $set: { hintSentAt: now, hintRequestId: requestId } }),
 
     /** The pending question: one at a time; a new one replaces the old. */
     ask: (id: Types.ObjectId, pending: Pending) => write(id, { $set: { pending } }),
     /** Clears the pending question (only one of `kind` when given: an opt-out does not clear a pending erasure). */
+    /** Clears a question of a request that closed without an answer, if it is still the one waiting (a newer question stays). */
+    clearQuestionOf: (token: string, requestId: string) =>
+      model.updateOne({ $or: [{ key: token }, { bsuidKey: token }], 'pending.requestId': requestId }, { $set: { pending: null } }).then(() => undefined),
     clearQuestion: (id: Types.ObjectId, kind?: Pending['kind']) =>
       kind ? model.updateOne({ _id: id, 'pending.kind': kind }, { $set: { pending: null } }).then(() => undefined) : write(id, { $set: { pending: null } }),
 
@@ -311,9 +325,15 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
     },
 
     /** The console's list: most recent activity first, optionally only those awaiting an answer. */
-    recent: async (o: { limit: number; before?: Date; unanswered?: boolean }) =>
+    recent: async (o: { limit: number; before?: Date; unanswered?: boolean; needsHuman?: boolean; consent?: ConsentState; keys?: string[] }) =>
       (await model
-        .find({ ...(o.before ? { lastActivityAt: { $lt: o.before } } : {}), ...(o.unanswered ? { unanswered: true } : {}) })
+        .find({
+          ...(o.before ? { lastActivityAt: { $lt: o.before } } : {}),
+          ...(o.unanswered ? { unanswered: true } : {}),
+          ...(o.needsHuman ? { needsHumanSince: { $ne: null } } : {}),
+          ...(o.consent ? { consent: o.consent } : {}),
+          ...(o.keys ? { key: { $in: o.keys } } : {}),
+        })
         .sort({ lastActivityAt: -1 })
         .limit(o.limit)
         .lean()) as Subscriber[],

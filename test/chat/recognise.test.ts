@@ -256,7 +256,7 @@ describe('recognise: everything else', () => {
     'nonstop flights to Lisbon',
     "no, I don't think so",
   ])('does not act on %j', (text) => {
-    expect(recognise(packs, text)).toEqual({ kind: 'unknown' });
+    expect(recognise(packs, text)).toMatchObject({ kind: 'unknown' });
   });
 });
 

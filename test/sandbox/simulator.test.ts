@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { createWorkers } from '../../src/workers';
+import { createWorkers, type WorkerSet } from '../../src/workers';
 import { createHarness, type Harness } from '../support/harness';
 
 const NO_WHATSAPP = { WHATSAPP_APP_SECRET: undefined, WHATSAPP_VERIFY_TOKEN: undefined, WHATSAPP_ACCESS_TOKEN: undefined, WHATSAPP_PHONE_NUMBER_ID: undefined };
@@ -67,6 +67,81 @@ describe('the sandbox chat simulator', () => {
   it('rejects a malformed message with 400', async () => {
     await request(h.app).post('/sandbox/api/messages').send({ waId: 'abc', text: 'x' }).expect(400);
     await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100001' }).expect(400);
+  });
+});
+
+describe('the sandbox simulator, as a newcomer meets it', () => {
+  let h: Harness;
+  let workers: WorkerSet;
+  beforeAll(async () => {
+    h = await createHarness('sandboxnewcomer', { env: NO_WHATSAPP });
+    workers = createWorkers(h.deps);
+  });
+  afterAll(async () => {
+    await workers.stop();
+    await h.close();
+  });
+  const conversation = async (query: Record<string, string>) => (await request(h.app).get('/sandbox/api/conversation').query(query).expect(200)).body;
+
+  it('takes a number written with "+", spaces, dashes and brackets as its digits, and refuses anything else', async () => {
+    await request(h.app).post('/sandbox/api/messages').send({ waId: '+1 555-010-0030', name: 'Pat', text: 'STOP' }).expect(202);
+    await workers.drain();
+    expect(await h.deps.stores.subscribers.find({ waId: '15550100030' })).toMatchObject({ origin: 'sandbox', consent: 'opted_out' });
+    expect((await conversation({ waId: '+1 (555) 010-0030' })).consent).toBe('opted_out');
+    for (const waId of ['555-12ab', '+1 555 010 0030 ext 2', '12345', '+']) {
+      const r = await request(h.app).post('/sandbox/api/messages').send({ waId, text: 'hi' }).expect(400);
+      expect(r.body.error).toMatch(/country code/);
+    }
+    expect(await h.deps.models.Subscriber.countDocuments({})).toBe(1);
+  });
+
+  it('names a new person only: writing as someone known keeps their name, whatever name is sent', async () => {
+    await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100031', name: 'First Name', text: 'HELP' }).expect(202);
+    await workers.drain();
+    await request(h.app).post('/sandbox/api/messages').send({ waId: '15550100031', name: 'Someone Else', text: 'STATUS' }).expect(202);
+    await workers.drain();
+    const s = (await h.deps.stores.subscribers.find({ waId: '15550100031' }))!;
+    expect(h.deps.stores.subscribers.open(s, 'nameEnc')).toBe('First Name');
+    expect((await conversation({ waId: '15550100031' })).name).toBe('First Name');
+  });
+
+  it('marks the free text the bot let pass (it hints once a day), not the one it hinted', async () => {
+    const waId = '15550100032';
+    for (const text of ['hello?', 'anyone there?']) await request(h.app).post('/sandbox/api/messages').send({ waId, text }).expect(202);
+    await workers.drain();
+    const conv = await conversation({ waId });
+    expect(conv.messages.map((m: any) => [m.direction, m.text, m.quiet ?? false])).toEqual([
+      ['in', 'hello?', false],
+      ['out', h.deps.i18n.t('en', 'hint.unknown'), false],
+      ['in', 'anyone there?', true],
+    ]);
+  });
+
+  it("gives an erased sandbox person's confirmation back, with the reference, only to the page that held their seal", async () => {
+    const waId = '15550100033';
+    await request(h.app).post('/sandbox/api/messages').send({ waId, text: 'DELETE' }).expect(202);
+    await workers.drain();
+    const before = await conversation({ waId });
+    const yes = before.messages.at(-1).body.interactive.action.buttons[0].reply.id;
+    const s = (await h.deps.stores.subscribers.find({ waId }))!;
+    await request(h.app).post('/sandbox/api/messages').send({ waId, buttonId: yes, title: 'Yes, erase' }).expect(202);
+    await workers.drain();
+    expect(await h.deps.stores.subscribers.find({ waId })).toBeNull();
+    const erasure = (await h.deps.stores.requests.ofPerson(s.key)).find((r) => r.type === 'erasure')!;
+    expect(erasure.state).toBe('done');
+    const ref = erasure._id.slice(-10);
+
+    const after = await conversation({ waId, seal: before.seal, locale: 'es' });
+    expect(after).toMatchObject({ consent: null, messages: [], erased: { ref, text: h.deps.i18n.t('es', 'erase.done', { ref }) } });
+    expect(new Date(after.erased.at).getTime()).toBe(erasure.doneAt!.getTime());
+    // An unknown language falls back to the deployment's.
+    expect((await conversation({ waId, seal: before.seal, locale: 'xx' })).erased.text).toBe(h.deps.i18n.t('en', 'erase.done', { ref }));
+    // Without the seal, or with another number's, the simulator does not say whether (or when) a number was erased.
+    expect(await conversation({ waId })).toEqual({ consent: null, locale: null, name: null, messages: [] });
+    const other = await conversation({ waId: '15550100031' });
+    expect(other.seal).toEqual(expect.any(String));
+    expect((await conversation({ waId, seal: other.seal })).erased).toBeUndefined();
+    expect((await conversation({ waId, seal: `${before.seal.slice(0, -1)}A` })).erased).toBeUndefined();
   });
 });
 

@@ -46,7 +46,7 @@ describe('the sandbox', () => {
       const s = await touchSubscriber(h.deps.rights, { waId }, { at: h.clock.now(), name: 'Real Person', origin: 'whatsapp' });
       const exp = await exportData(h.deps.rights, s!, { requestId: 'real-access-1', channel: 'chat' });
       const exportId = (exp.replies[1] as { exportId: string }).exportId;
-      expect((await request(h.app).get('/sandbox/api/conversation').query({ waId })).body).toEqual({ consent: null, messages: [] });
+      expect((await request(h.app).get('/sandbox/api/conversation').query({ waId })).body).toEqual({ consent: null, locale: null, name: null, messages: [] });
       const refused = await request(h.app).post('/sandbox/api/messages').send({ waId, text: 'STOP' });
       expect(refused.status).toBe(409);
       expect(await h.deps.models.Inbox.countDocuments({})).toBe(0);

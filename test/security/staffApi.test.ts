@@ -9,6 +9,7 @@ const PASSWORD = 'correct horse battery staple';
 const WA = '15550002222';
 let conversationId: string;
 let matrixId: string; // a second person, for the actions whose effect later tests must not see
+let erasableId: string; // a third, erased by the admin's row of the matrix
 
 beforeAll(async () => {
   h = await createChatHarness('staffapi');
@@ -17,6 +18,8 @@ beforeAll(async () => {
   conversationId = String((await h.deps.models.Subscriber.findOne({}).lean())!._id);
   await h.say('15550002299', 'hello', { name: 'Matrix Person' });
   matrixId = String((await h.deps.models.Subscriber.findOne({ key: h.deps.pii.blindIndex('wa:15550002299') }).lean())!._id);
+  await h.say('15550002288', 'hello', { name: 'Erin Erasable' });
+  erasableId = String((await h.deps.models.Subscriber.findOne({ key: h.deps.pii.blindIndex('wa:15550002288') }).lean())!._id);
 });
 afterAll(() => h.close());
 
@@ -46,6 +49,9 @@ const CALLS: Call[] = [
   ['resume', 'post', () => `/staff/api/conversations/${conversationId}/resume`, undefined],
   ['export', 'post', () => `/staff/api/conversations/${conversationId}/export`, { reason: 'person_request' }],
   ['record an opt-out', 'post', () => `/staff/api/conversations/${matrixId}/opt-out`, {}],
+  ['dismiss needs-a-human', 'post', () => `/staff/api/conversations/${matrixId}/dismiss`, undefined],
+  ['close a request', 'post', () => '/staff/api/requests/no-such-request/close', { reason: 'duplicate' }],
+  ['erase on a documented request', 'post', () => `/staff/api/conversations/${erasableId}/erase`, { note: 'email of 30 November, ticket 4411' }],
   ['change staff', 'patch', () => '/staff/api/staff/nobody%40acme.test', { role: 'viewer' }],
   ['read the audit log', 'get', () => '/staff/api/audit', undefined],
   ['verify the chains', 'post', () => '/staff/api/audit/verify', undefined],
@@ -59,7 +65,19 @@ const CALLS: Call[] = [
 ];
 const ALLOWED: Record<string, string[]> = {
   viewer: ['list conversations', 'read a conversation', 'list requests'],
-  agent: ['list conversations', 'read a conversation', 'list requests', 'reply', 'reveal', 'pause', 'resume', 'export', 'record an opt-out'],
+  agent: [
+    'list conversations',
+    'read a conversation',
+    'list requests',
+    'reply',
+    'reveal',
+    'pause',
+    'resume',
+    'export',
+    'record an opt-out',
+    'dismiss needs-a-human',
+    'close a request',
+  ],
   admin: CALLS.map((c) => c[0]),
 };
 
@@ -72,7 +90,8 @@ describe.each(['viewer', 'agent', 'admin'])('as %s', (role) => {
     const req = s.agent[method](url()).set('x-csrf-token', s.csrf);
     const r = body ? await req.send(body) : await req;
     const allowed = ALLOWED[role].includes(name);
-    const okStatus = name === 'create staff' ? 201 : name === 'change staff' ? 404 : 200; // no such staff member to change
+    // No such staff member to change, no such request to close.
+    const okStatus = name === 'create staff' ? 201 : name === 'change staff' || name === 'close a request' ? 404 : 200;
     expect([r.status, name]).toEqual([allowed ? okStatus : 403, name]);
   });
 });

@@ -1,9 +1,9 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openRequest } from '../../src/rights/ledger';
 import { createStaff } from '../../src/staff/accounts';
+import { launchBrowser, requireBrowser, serve, until } from '../support/browser';
 import { bodyText, createChatHarness, type ChatHarness } from '../support/chat';
 import { envelope, messagesChange, signed, statusChange, textMessage } from '../support/whatsapp';
 
@@ -15,7 +15,6 @@ import { envelope, messagesChange, signed, statusChange, textMessage } from '../
  * screenshot in artifacts/console.png (and docs/console.png when that is missing or
  * UPDATE_SCREENSHOTS=1).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = path.resolve(__dirname, '..', '..');
 const AGENT = { email: 'agnes@acme.test', name: 'Agnes Agent', role: 'agent', password: 'correct horse battery staple' };
 const VIEWER = { email: 'vic@acme.test', name: 'Vic Viewer', role: 'viewer', password: 'another long passphrase' };
@@ -23,27 +22,11 @@ const DANA = '15550002222';
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-// Without Debian's chromium this file proves nothing: it fails, it never passes by skipping.
-// Outside CI a developer without the browser gets one failing test that says what to install.
-if (!existsSync(CHROMIUM)) {
-  it('needs Debian chromium (apt-get install chromium, or CHROMIUM_PATH)', () => {
-    throw new Error(`no browser at ${CHROMIUM}${process.env.CI === 'true' ? ' (CI=true: the browser tests must run)' : ''}`);
-  });
-}
+requireBrowser();
 
 describe('the staff console in a browser', () => {
   let h: ChatHarness;
-  let server: Server;
+  let server: Awaited<ReturnType<typeof serve>>;
   let base: string;
   let browser: Browser;
   let page: Page;
@@ -82,14 +65,21 @@ describe('the staff console in a browser', () => {
 
   beforeAll(async () => {
     h = await createChatHarness('console', { env: { WHATSAPP_DISPLAY_NUMBER: '+15550001111' } });
-    server = h.app.listen(0, '127.0.0.1');
-    await new Promise<void>((r) => server.once('listening', () => r()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serve(h.app);
+    base = server.base;
     expect((await createStaff(h.deps, null, AGENT)).kind).toBe('created');
 
     // A few conversations so the list has something to show: an erasure request 27 days old (due
-    // in 3 days), then today's opt-out, access request, unclear opt-out and Dana's question.
-    await h.say('15550006666', 'DELETE', { name: 'Sam Rivera' });
+    // in 3 days; asked by email and recorded through the integration API, so it stays open, unlike a
+    // DELETE in the chat never confirmed), then today's opt-out, access request, unclear opt-out and
+    // Dana's question.
+    await h.say('15550006666', 'hello', { name: 'Sam Rivera' });
+    await openRequest(h.deps.rights, {
+      id: 'api:sam-erasure',
+      subscriberToken: h.deps.stores.subscribers.tokenOf({ waId: '15550006666' }),
+      type: 'erasure',
+      channel: 'api',
+    });
     h.clock.advance(27 * DAY);
     await h.say('15550004444', 'STOP', { name: 'María López' });
     h.clock.advance(6 * MINUTE);
@@ -110,19 +100,13 @@ describe('the staff console in a browser', () => {
     // From here on the workers run by themselves, as in production (seeding above drained them).
     h.workers.start();
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchBrowser();
     page = await newPage();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
+    await server?.close();
     await h?.close();
   });
 
@@ -156,7 +140,7 @@ describe('the staff console in a browser', () => {
     await page.keyboard.press('Enter');
     const thread = page.locator('#thread');
     await thread.getByText('hello, where is my order?').waitFor();
-    await thread.getByText('→ unknown').waitFor();
+    await thread.getByText('Not understood: for a human').waitFor();
     await thread.getByText('✓ read').waitFor();
     expect(await page.locator('#reply-text').isEnabled()).toBe(true);
     await page.evaluate(() => Object.assign(window, { consoleNotReloaded: true }));
@@ -182,7 +166,7 @@ describe('the staff console in a browser', () => {
     // The screenshot: the conversation open, as an agent sees it.
     await page.locator('#reply-text').blur();
     await page.mouse.move(0, 799);
-    await page.locator('#toast').waitFor({ state: 'hidden', timeout: 6_000 });
+    await page.locator('#toast').waitFor({ state: 'hidden', timeout: 10_000 });
     mkdirSync(path.join(ROOT, 'artifacts'), { recursive: true });
     const shot = path.join(ROOT, 'artifacts', 'console.png');
     await page.screenshot({ path: shot });
@@ -207,7 +191,7 @@ describe('the staff console in a browser', () => {
     await p.getByRole('button', { name: /Priya Shah/ }).click();
     const thread = p.locator('#thread');
     await thread.getByText('please cancel the marketing emails').waitFor();
-    await thread.getByText('→ ask_opt_out').waitFor();
+    await thread.getByText('Maybe an opt-out (asked to confirm)').waitFor();
     expect(await p.locator('#reply-readonly').isVisible()).toBe(true);
     expect(await p.locator('#reply-form').isVisible()).toBe(false);
     expect(await p.locator('#thread-actions').isVisible()).toBe(false);

@@ -5,7 +5,7 @@ import { act, api } from './api.js';
 import { $, el, toast } from './dom.js';
 import { refreshList } from './conversations.js';
 import { state } from './state.js';
-import { loadThread, renderReply, renderThread } from './thread.js';
+import { closeConversation, closeDetails, loadThread, openDetails, renderReply, renderThread } from './thread.js';
 
 const at = (id, what) => `/staff/api/conversations/${encodeURIComponent(id)}/${what}`;
 
@@ -15,13 +15,18 @@ async function sendReply() {
   const text = box.value.trim();
   if (!id || !text || box.disabled) return;
   $('reply-send').disabled = true;
-  await act('Sending', async () => {
+  try {
     await api('POST', at(id, 'reply'), { text });
     if (state.openId === id) box.value = '';
     toast('Reply queued for sending.');
     await loadThread(id);
     refreshList();
-  });
+  } catch (x) {
+    if (x.status === 401) return;
+    toast(`Sending failed: ${x.message}`, 'error');
+    // Refused because the window closed meanwhile: show the window as it is now (the draft stays).
+    if (x.status === 409) await loadThread(id);
+  }
   if (state.open) renderReply(state.open);
   box.focus();
 }
@@ -115,7 +120,68 @@ async function submitReason(e) {
   }
 }
 
+async function dismiss() {
+  const id = state.openId;
+  await act('Marking as handled', async () => {
+    await api('POST', at(id, 'dismiss'), {});
+    toast('Marked as handled: no longer waiting for a human.');
+    await loadThread(id);
+    refreshList();
+  });
+  $('thread-title').focus();
+}
+
+function askErase() {
+  $('erase-note').value = '';
+  $('erase-error').hidden = true;
+  $('erase-dialog').showModal();
+  $('erase-note').focus();
+}
+
+async function submitErase(e) {
+  e.preventDefault();
+  const note = $('erase-note').value.trim();
+  const err = $('erase-error');
+  if (note.length < 5) {
+    err.textContent = 'Say where and when the person asked (at least 5 characters).';
+    err.hidden = false;
+    $('erase-note').focus();
+    return;
+  }
+  const id = state.openId;
+  try {
+    await api('POST', at(id, 'erase'), { note });
+    $('erase-dialog').close();
+    toast('Erased. The person is told in WhatsApp; the erasure is in the audit log.');
+    state.openId = null;
+    state.open = null;
+    $('thread-view').hidden = true;
+    $('side-pane').hidden = true;
+    $('thread-placeholder').hidden = false;
+    window.location.hash = '#/conversations';
+    closeConversation();
+    refreshList();
+  } catch (x) {
+    if (x.status === 401) return $('erase-dialog').close();
+    err.textContent = x.message;
+    err.hidden = false;
+  }
+}
+
 export function bindActions() {
+  $('act-dismiss').addEventListener('click', dismiss);
+  $('act-erase').addEventListener('click', askErase);
+  $('erase-cancel').addEventListener('click', () => $('erase-dialog').close());
+  $('erase-form').addEventListener('submit', submitErase);
+  $('thread-back').addEventListener('click', () => {
+    window.location.hash = '#/conversations';
+    closeConversation();
+  });
+  $('act-details').addEventListener('click', openDetails);
+  $('side-close').addEventListener('click', () => closeDetails(true));
+  $('side-pane').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && $('side-pane').classList.contains('drawer-open')) closeDetails(true);
+  });
   $('reply-form').addEventListener('submit', (e) => {
     e.preventDefault();
     sendReply();

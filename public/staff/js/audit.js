@@ -1,8 +1,8 @@
 // The audit log and the chain verifications (staff audit log and rights ledger). Shown only when /me
 // lists the `audit` permission.
 import { act, api } from './api.js';
-import { $, badge, el, toast } from './dom.js';
-import { fmtDateTime } from './format.js';
+import { $, badge, el, labelCells, toast } from './dom.js';
+import { ACTION_LABEL, fmtDateTime } from './format.js';
 
 function verifyCard(node, title, v) {
   node.className = `verify-card ${!v ? 'never' : v.ok ? 'ok' : 'bad'}`;
@@ -31,12 +31,21 @@ export async function loadAudit() {
         el('td', { class: 'num', text: String(e.seq) }),
         el('td', { class: 'nowrap', text: fmtDateTime(e.at) }),
         el('td', { text: e.staff || 'system' }),
-        el('td', {}, el('span', { class: 'intent', text: e.action })),
-        el('td', { class: 'mono', text: e.subscriberToken || '—' }),
-        el('td', { class: 'detail', text: e.detail || '' }),
+        el('td', { text: ACTION_LABEL[e.action] || e.action.replace(/_/g, ' ') }),
+        el(
+          'td',
+          {},
+          e.conversationId
+            ? el('a', { href: `#/conversations/${encodeURIComponent(e.conversationId)}`, text: 'Open conversation' })
+            : e.subscriberToken
+              ? el('span', { class: 'muted', title: `Pseudonym ${e.subscriberToken}`, text: 'Erased person' })
+              : el('span', { class: 'muted', text: '—' }),
+        ),
+        el('td', { class: 'detail', text: e.detail ? e.detail.replace(/_/g, ' ') : '' }),
       ),
     );
     $('audit-rows').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'empty-row', colspan: 6, text: 'No entries.' }))]));
+    labelCells($('audit-rows'));
   } catch (x) {
     if (x.status !== 401) toast(`Could not load the audit log: ${x.message}`, 'error');
   }
@@ -66,6 +75,7 @@ async function loadEvents() {
       );
     });
     $('event-rows').replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { class: 'empty-row', colspan: 7, text: 'No events yet.' }))]));
+    labelCells($('event-rows'));
   } catch (x) {
     if (x.status !== 401) toast(`Could not load the event deliveries: ${x.message}`, 'error');
   }

@@ -32,11 +32,18 @@ export const requestBadge = (r) =>
   );
 
 let toastTimer;
+/** What just happened, in the status bar at the foot of the console (it never covers a control). */
 export function toast(text, kind = 'info') {
   const t = $('toast');
   t.textContent = text;
   t.className = `toast${kind === 'error' ? ' error' : ''}`;
   t.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => (t.hidden = true), kind === 'error' ? 7000 : 4000);
+  toastTimer = setTimeout(() => (t.hidden = true), kind === 'error' ? 12000 : 8000);
+}
+
+/** Each cell names its column (data-label), so a table reflows into one card per row on a phone. */
+export function labelCells(tbody) {
+  const heads = [...tbody.closest('table').querySelectorAll('thead th')].map((th) => th.textContent.trim());
+  for (const tr of tbody.rows) [...tr.cells].forEach((td, i) => td.setAttribute('data-label', heads[i] || ''));
 }

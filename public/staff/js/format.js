@@ -7,6 +7,50 @@ export const CONSENT = {
   none: { text: 'No consent', cls: 'none' },
 };
 export const STATE_CLS = { open: 'info', done: 'ok', cancelled: 'none', expired: 'warn' };
+export const STATE_LABEL = { open: 'Open', done: 'Done', cancelled: 'Cancelled', expired: 'Expired — not confirmed' };
+export const CHANNEL_LABEL = { chat: 'WhatsApp chat', staff: 'Staff', api: 'Integration API', meta: 'Meta opt-out signal' };
+
+/** What the bot understood a message as, in words (the server's action names: src/chat/decide.ts). */
+export const INTENT_LABEL = {
+  opt_out: 'Opt-out',
+  opt_in: 'Opt-in',
+  help: 'Asked for help',
+  my_data: 'Asked for their data',
+  delete: 'Asked for erasure',
+  confirm_erasure: 'Confirmed the erasure',
+  cancel_erasure: 'Cancelled the erasure',
+  stale_erasure_answer: 'Answered an old erasure question',
+  status: 'Asked for their status',
+  language_ask: 'Asked to change language',
+  set_language: 'Chose a language',
+  ask_opt_out: 'Maybe an opt-out (asked to confirm)',
+  decline_opt_out: 'Said no to opting out',
+  reask: 'Answer unclear (asked again)',
+  unknown: 'Not understood: for a human',
+  none: 'No action',
+};
+
+/** Staff actions in the audit log, in words (src/staff/conversations.ts, accounts.ts). */
+export const ACTION_LABEL = {
+  reveal: 'Revealed a number',
+  export: 'Exported data',
+  reply: 'Replied',
+  pause: 'Paused the bot',
+  resume: 'Resumed the bot',
+  opt_out: 'Recorded an opt-out',
+  dismiss: 'Marked as handled',
+  close_request: 'Closed a request',
+  erase: 'Erased on a documented request',
+  login: 'Signed in',
+  login_failed: 'Sign-in failed',
+  logout: 'Signed out',
+  staff_created: 'Added a staff account',
+  staff_updated: 'Changed a staff account',
+  opt_in_link_created: 'Made an opt-in link',
+};
+
+/** "1 message", "2 messages": the console's own counts, in English. */
+export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 const dtf = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const tf = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });

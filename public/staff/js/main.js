@@ -38,6 +38,12 @@ function start(me) {
   connectEvents();
   route();
   refreshList();
+  // After signing in the keyboard starts in the content, at the view's heading (not on the page's body).
+  const heading = document.querySelector(`#view-${state.view} h1`);
+  if (heading && !state.openId) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus();
+  }
 }
 
 // ---------- routing: #/conversations[/id] · #/requests · #/audit · #/staff ----------
@@ -53,7 +59,13 @@ function route() {
     else a.removeAttribute('aria-current');
   }
   if (v === 'conversations') {
-    if (id && id !== state.openId) openConversation(decodeURIComponent(id));
+    const conversations = $('view-conversations');
+    if (!id) conversations.classList.remove('showing-thread');
+    else if (decodeURIComponent(id) !== state.openId) openConversation(decodeURIComponent(id));
+    else {
+      conversations.classList.add('showing-thread');
+      $('thread-title').focus();
+    }
   } else if (v === 'requests') loadRequests();
   else if (v === 'audit') loadAudit();
   else if (v === 'staff') {

@@ -1,7 +1,7 @@
 // The messages of the open thread. Only new messages are appended, so the live region announces only
 // what is new.
 import { $, el } from './dom.js';
-import { fmtDateTime, fmtDay, fmtTime, toDate } from './format.js';
+import { INTENT_LABEL, fmtDateTime, fmtDay, fmtTime, toDate } from './format.js';
 import { can, state } from './state.js';
 
 function byText(by) {
@@ -28,7 +28,7 @@ function messageNode(m) {
 function fillMeta(li, meta, m) {
   const parts = [el('time', { datetime: m.at, text: fmtTime(m.at), title: fmtDateTime(m.at) })];
   if (m.direction === 'in') {
-    if (m.intent) parts.push(el('span', { class: 'intent', title: 'What the bot understood', text: `→ ${m.intent}` }));
+    if (m.intent) parts.push(el('span', { class: 'intent', title: 'What the bot understood', text: INTENT_LABEL[m.intent] || m.intent.replace(/_/g, ' ') }));
   } else {
     const by = byText(m.by);
     if (by) parts.push(el('span', { class: 'by', text: by }));

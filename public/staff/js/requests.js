@@ -1,7 +1,11 @@
-// The rights-request ledger, with filters, oldest due first (the server sorts).
+// The rights requests, soonest due first (the server sorts), opening on the open ones: whose each
+// is, how long is left, and a way to close one with a reason.
 import { api } from './api.js';
-import { $, badge, el, toast } from './dom.js';
-import { STATE_CLS, TYPE_LABEL, daysText, fmtDate, fmtDateTime, urgent } from './format.js';
+import { $, badge, el, labelCells, toast } from './dom.js';
+import { CHANNEL_LABEL, STATE_CLS, STATE_LABEL, TYPE_LABEL, daysText, fmtDate, fmtDateTime, plural, urgent } from './format.js';
+import { can } from './state.js';
+
+let closing = null; // the request the close dialog is for
 
 export async function loadRequests() {
   const q = new URLSearchParams();
@@ -14,8 +18,20 @@ export async function loadRequests() {
       el(
         'tr',
         {},
+        el(
+          'td',
+          {},
+          r.person
+            ? el(
+                'span',
+                { class: 'person-cell' },
+                el('a', { href: `#/conversations/${encodeURIComponent(r.conversationId)}`, text: r.person.name || 'No profile name' }),
+                el('span', { class: 'mono', text: r.person.number }),
+              )
+            : el('span', { class: 'muted', text: 'Erased' }),
+        ),
         el('td', { class: 'nowrap' }, el('strong', { text: TYPE_LABEL[r.type] || r.type })),
-        el('td', { text: r.channel }),
+        el('td', { text: CHANNEL_LABEL[r.channel] || r.channel }),
         el('td', { class: 'nowrap', text: fmtDateTime(r.receivedAt) }),
         el('td', { class: 'nowrap', text: fmtDate(r.dueAt) }),
         el(
@@ -23,23 +39,65 @@ export async function loadRequests() {
           { class: 'nowrap' },
           r.state === 'open' ? badge(daysText(r.daysLeft), urgent(r.daysLeft) ? 'urgent' : 'info') : el('span', { class: 'muted', text: '—' }),
         ),
-        el('td', {}, badge(r.state, STATE_CLS[r.state] || 'none'), r.outcome ? el('span', { class: 'muted small', text: ` ${r.outcome}` }) : null),
+        el(
+          'td',
+          {},
+          badge(STATE_LABEL[r.state] || r.state, STATE_CLS[r.state] || 'none'),
+          r.outcome ? el('span', { class: 'muted small', text: ` ${r.outcome}` }) : null,
+        ),
         el('td', { text: r.regime }),
         el(
           'td',
           { class: 'nowrap' },
-          r.conversationId
-            ? el('a', { href: `#/conversations/${encodeURIComponent(r.conversationId)}`, text: 'Open conversation' })
-            : el('span', { class: 'muted', text: 'erased' }),
+          r.state === 'open' && can('close_request')
+            ? el('button', {
+                type: 'button',
+                class: 'btn small',
+                dataset: { close: r.id },
+                'aria-label': `Close the ${TYPE_LABEL[r.type] || r.type} request of ${r.person?.name || 'this person'}`,
+                text: 'Close…',
+              })
+            : null,
         ),
       ),
     );
     $('req-rows').replaceChildren(
-      ...(rows.length ? rows : [el('tr', {}, el('td', { class: 'empty-row', colspan: 8, text: 'No requests match these filters.' }))]),
+      ...(rows.length ? rows : [el('tr', {}, el('td', { class: 'empty-row', colspan: 9, text: 'No requests match these filters.' }))]),
     );
-    $('req-count').textContent = `${rows.length} request${rows.length === 1 ? '' : 's'}`;
+    labelCells($('req-rows'));
+    $('req-count').textContent = plural(rows.length, 'request');
   } catch (x) {
     if (x.status !== 401) toast(`Could not load requests: ${x.message}`, 'error');
+  }
+}
+
+function askClose(id, opener) {
+  closing = { id, opener };
+  $('close-reason').value = 'fulfilled_elsewhere';
+  $('close-note').value = '';
+  $('close-error').hidden = true;
+  $('close-dialog').showModal();
+  $('close-reason').focus();
+}
+
+async function submitClose(e) {
+  e.preventDefault();
+  if (!closing) return;
+  const err = $('close-error');
+  try {
+    const note = $('close-note').value.trim();
+    const { data } = await api('POST', `/staff/api/requests/${encodeURIComponent(closing.id)}/close`, {
+      reason: $('close-reason').value,
+      ...(note ? { note } : {}),
+    });
+    $('close-dialog').close();
+    toast(`Request closed (${STATE_LABEL[data.state] || data.state}). The reason is in the rights ledger.`);
+    await loadRequests();
+    $('req-heading').focus();
+  } catch (x) {
+    if (x.status === 401) return $('close-dialog').close();
+    err.textContent = x.message;
+    err.hidden = false;
   }
 }
 
@@ -49,4 +107,10 @@ export function bindRequests() {
     loadRequests();
   });
   for (const id of ['req-type', 'req-state', 'req-overdue']) $(id).addEventListener('change', () => loadRequests());
+  $('req-rows').addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-close]');
+    if (b) askClose(b.dataset.close, b);
+  });
+  $('close-cancel').addEventListener('click', () => $('close-dialog').close());
+  $('close-form').addEventListener('submit', submitClose);
 }

@@ -1,7 +1,7 @@
 // Staff accounts: list, change a role, disable or enable, add. Shown only when /me lists the
 // `manage_staff` permission; the roles offered are the ones /me names (src/staff/roles.ts).
 import { act, api } from './api.js';
-import { $, badge, el, toast } from './dom.js';
+import { $, badge, el, toast, labelCells } from './dom.js';
 import { fmtDateTime } from './format.js';
 import { signedOut } from './session.js';
 import { state } from './state.js';
@@ -51,6 +51,7 @@ export async function loadStaff() {
       );
     });
     $('staff-rows').replaceChildren(...rows);
+    labelCells($('staff-rows'));
   } catch (x) {
     if (x.status !== 401) toast(`Could not load staff: ${x.message}`, 'error');
   }

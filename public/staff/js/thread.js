@@ -2,7 +2,7 @@
 // details panel.
 import { api } from './api.js';
 import { $, badge, consentBadge, el, toast } from './dom.js';
-import { STATE_CLS, TYPE_LABEL, daysText, fmtDate, fmtDateTime, urgent } from './format.js';
+import { CHANNEL_LABEL, STATE_CLS, STATE_LABEL, TYPE_LABEL, daysText, fmtDate, fmtDateTime, urgent } from './format.js';
 import { renderMessages } from './messages.js';
 import { can, state } from './state.js';
 
@@ -17,7 +17,33 @@ export async function openConversation(id) {
     if (b.dataset.id === id) b.setAttribute('aria-current', 'true');
     else b.removeAttribute('aria-current');
   }
+  // On a phone the thread replaces the list (console.css); everywhere, the keyboard follows.
+  $('view-conversations').classList.add('showing-thread');
+  closeDetails();
   await loadThread(id, true);
+  if (state.openId === id && state.open) $('thread-title').focus();
+}
+
+/** Back to the list (a phone's "← Conversations"), with the keyboard on the conversation left. */
+export function closeConversation() {
+  const id = state.openId;
+  $('view-conversations').classList.remove('showing-thread');
+  closeDetails();
+  const item = id && document.querySelector(`.conv-item[data-id="${CSS.escape(id)}"]`);
+  if (item) item.focus();
+  else $('conv-heading').focus();
+}
+
+export function openDetails() {
+  $('side-pane').classList.add('drawer-open');
+  $('act-details').setAttribute('aria-expanded', 'true');
+  $('side-close').focus();
+}
+
+export function closeDetails(refocus = false) {
+  $('side-pane').classList.remove('drawer-open');
+  $('act-details').setAttribute('aria-expanded', 'false');
+  if (refocus) $('act-details').focus();
 }
 
 export async function loadThread(id, first = false) {
@@ -30,6 +56,7 @@ export async function loadThread(id, first = false) {
     if (x.status === 404) {
       toast('This conversation no longer exists (the person may have had their data erased).', 'error');
       state.openId = null;
+      $('view-conversations').classList.remove('showing-thread');
       $('thread-view').hidden = true;
       $('side-pane').hidden = true;
       $('thread-placeholder').hidden = false;
@@ -52,6 +79,11 @@ export function renderThread(c, first) {
   badges.replaceChildren();
   if (c.paused) badges.append(badge('Bot paused', 'outline'));
   if (c.suppressed) badges.append(badge('Suppressed', 'bad', 'On the suppression list: no marketing is sent'));
+  const needs = $('needs-human');
+  needs.hidden = !c.needsHumanSince;
+  needs.textContent = c.needsHumanSince
+    ? `Needs a human since ${fmtDateTime(c.needsHumanSince)}: the person wrote something the bot cannot answer. A reply clears this${can('triage') ? ', or mark it as handled' : ''}.`
+    : '';
   renderActions(c);
   renderMessages(c, first);
   renderReply(c);
@@ -71,7 +103,9 @@ function renderActions(c) {
   optout.disabled = c.consent === 'opted_out';
   optout.title = c.consent === 'opted_out' ? 'Already opted out' : 'Record an opt-out on the person’s behalf';
   exp.hidden = !can('export');
-  acts.hidden = [reveal, pause, optout, exp].every((b) => b.hidden);
+  $('act-dismiss').hidden = !can('triage') || !c.needsHumanSince;
+  $('act-erase').hidden = !can('erase');
+  acts.hidden = false; // "Details" is always there on a phone
 }
 
 export function renderReply(c) {
@@ -94,9 +128,22 @@ export function renderReply(c) {
     hint.textContent = `Enter sends, Shift+Enter starts a new line. Free-form replies are possible until ${fmtDateTime(c.windowUntil)} (24-hour window).`;
   } else {
     hint.className = 'hint warn-note';
-    hint.textContent = 'Replies are disabled: the 24-hour window is closed: the person has to write first.';
+    const template = state.me && state.me.utilityTemplate;
+    hint.textContent = template
+      ? `The 24-hour window is closed, so WhatsApp takes no free-form reply until the person writes again. Messages still reach them through the approved template "${template}": the bot's own confirmations use it, and your systems can send through POST /api/v1/messages.`
+      : 'The 24-hour window is closed, so WhatsApp takes no free-form reply until the person writes again. No approved template is configured (UTILITY_TEMPLATE_NAME) to reach them before that.';
   }
 }
+
+// The window closes while the page is open: checked every 30 s against the time it was said to end.
+setInterval(() => {
+  const c = state.open;
+  if (c && c.windowOpen && c.windowUntil && new Date(c.windowUntil).getTime() <= Date.now()) {
+    c.windowOpen = false;
+    renderReply(c);
+    renderSide(c);
+  }
+}, 30_000);
 
 function fact(term, ...desc) {
   return [el('dt', { text: term }), el('dd', {}, ...desc)];
@@ -129,8 +176,8 @@ function renderSide(c) {
     el(
       'li',
       {},
-      el('span', { class: 'row' }, el('strong', { text: TYPE_LABEL[r.type] || r.type }), badge(r.state, STATE_CLS[r.state] || 'none')),
-      el('span', { class: 'sub', text: `Received ${fmtDateTime(r.receivedAt)} · via ${r.channel} · ${r.regime}` }),
+      el('span', { class: 'row' }, el('strong', { text: TYPE_LABEL[r.type] || r.type }), badge(STATE_LABEL[r.state] || r.state, STATE_CLS[r.state] || 'none')),
+      el('span', { class: 'sub', text: `Received ${fmtDateTime(r.receivedAt)} · via ${CHANNEL_LABEL[r.channel] || r.channel} · ${r.regime}` }),
       r.state === 'open'
         ? el('span', { class: 'row' }, el('span', { text: `Due ${fmtDate(r.dueAt)}` }), badge(daysText(r.daysLeft), urgent(r.daysLeft) ? 'urgent' : 'info'))
         : el('span', { class: 'sub', text: r.outcome ? `Outcome: ${r.outcome}` : `Was due ${fmtDate(r.dueAt)}` }),
