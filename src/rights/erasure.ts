@@ -1,7 +1,7 @@
 import type { ErasureJob } from '../store/erasureJobStore';
 import type { Subscriber } from '../store/subscriberStore';
 import type { SubjectIdentity, RightsContext } from './context';
-import { closeRequest, openRequest } from './ledger';
+import { closeRequest, closeUnconfirmedRequest, openRequest } from './ledger';
 import { outcome, text, type Outcome } from './outcome';
 import { questionButtons, questionId } from './questions';
 import { identityOfRecipient, senderOf } from './subscribers';
@@ -41,7 +41,7 @@ export async function requestErasure(ctx: AskCtx, s: Subscriber, r: { requestId:
   const previous = s.pending?.kind === 'erasure' && s.pending.requestId !== r.requestId ? s.pending.requestId : null;
   const qid = questionId(ctx.keys, r.requestId);
   await ctx.subscribers.ask(s._id, { kind: 'erasure', requestId: r.requestId, questionId: qid, expiresAt });
-  if (previous) await closeRequest(ctx, previous, s.key, 'cancelled', 'superseded by a new DELETE');
+  if (previous) await closeUnconfirmedRequest(ctx, previous, s.key, 'cancelled', 'superseded by a new DELETE', 'erasure');
   return outcome('erasure_asked', erasureQuestion(qid));
 }
 
@@ -62,16 +62,24 @@ export async function confirmErasure(ctx: EraseCtx, s: Subscriber): Promise<Outc
   if (!pending?.requestId) return outcome('erasure_nothing_pending', text('erase.nothingPending'));
   if (pending.expiresAt && pending.expiresAt < ctx.clock.now()) {
     await ctx.subscribers.clearQuestion(s._id);
-    await closeRequest(ctx, pending.requestId, s.key, 'expired', 'not confirmed within 15 minutes');
+    await closeUnconfirmedRequest(ctx, pending.requestId, s.key, 'expired', 'not confirmed within 15 minutes', 'erasure');
     return outcome('erasure_expired', text('erase.expired'));
   }
-  await startErasure(ctx, s, pending.requestId, 'button');
+  // Closed meanwhile (the expiry sweep, staff): nothing is erased.
+  if (!(await startErasure(ctx, s, pending.requestId, 'button'))) {
+    await ctx.subscribers.clearQuestion(s._id);
+    return outcome('erasure_expired', text('erase.expired'));
+  }
   // The confirmation is queued by the job itself, after the data is gone.
   return outcome('erased');
 }
 
-/** The erasure itself, once confirmed: noted in the ledger, then a durable job run now (and resumed if this process dies). */
-async function startErasure(ctx: EraseCtx, s: Subscriber, requestId: string, confirmedBy: string): Promise<void> {
+/**
+ * The erasure itself, once confirmed: the request is claimed (false: it closed unconfirmed first, and
+ * nothing is erased), noted in the ledger, then a durable job runs now (resumed if this process dies).
+ */
+async function startErasure(ctx: EraseCtx, s: Subscriber, requestId: string, confirmedBy: string): Promise<boolean> {
+  if (!(await ctx.requests.claimConfirmation(requestId, ctx.clock.now()))) return false;
   await ctx.ledger.append({ requestId, subscriberToken: s.key, event: 'erasure.confirmed', detail: confirmedBy });
   await ctx.erasureJobs.start({
     id: requestId,
@@ -83,6 +91,7 @@ async function startErasure(ctx: EraseCtx, s: Subscriber, requestId: string, con
     now: ctx.clock.now(),
   }); // already started: the run below resumes it
   await runErasureJob(ctx, requestId);
+  return true;
 }
 
 /**
@@ -92,16 +101,20 @@ async function startErasure(ctx: EraseCtx, s: Subscriber, requestId: string, con
  * chat's own; the person is told in WhatsApp when it is done. Who may do it is the role table's
  * (staff/roles.ts); the caller audits it with the reason.
  */
-export async function eraseOnRequest(ctx: EraseCtx, s: Subscriber, r: { requestId: string }): Promise<Outcome> {
-  await openRequest(ctx, { id: r.requestId, subscriberToken: s.key, type: 'erasure', channel: 'staff' });
+export async function eraseOnRequest(ctx: EraseCtx, s: Subscriber): Promise<Outcome & { requestId?: string }> {
+  // One erasure per person: its id is the person's, so a second click or a retry resumes the same one.
+  const requestId = `staff-erase:${String(s._id)}`;
+  const running = await ctx.erasureJobs.runningFor(s._id);
+  if (running && running !== requestId) return outcome('erasure_running');
+  await openRequest(ctx, { id: requestId, subscriberToken: s.key, type: 'erasure', channel: 'staff' });
   // A question the person left waiting is settled by this: no later "Yes" can start a second one.
   const waiting = pendingErasure(s)?.requestId;
-  if (waiting) {
+  if (waiting && waiting !== requestId) {
     await ctx.subscribers.clearQuestion(s._id, 'erasure');
-    await closeRequest(ctx, waiting, s.key, 'cancelled', 'superseded by an erasure on a documented request');
+    await closeUnconfirmedRequest(ctx, waiting, s.key, 'cancelled', 'superseded by an erasure on a documented request', 'erasure');
   }
-  await startErasure(ctx, s, r.requestId, 'staff: documented request');
-  return outcome('erased');
+  await startErasure(ctx, s, requestId, 'staff: documented request');
+  return { ...outcome('erased'), requestId };
 }
 
 /**
@@ -118,9 +131,10 @@ export async function expireUnconfirmedErasures(
   const before = new Date(ctx.clock.now().getTime() - ERASURE_CONFIRM_MS - 60_000);
   let expired = 0;
   for (const q of await ctx.requests.unconfirmedErasures(before, limit)) {
+    // Confirmed in time (the claim on the request), or started before claims existed: the job's.
     if (await ctx.erasureJobs.exists(q._id)) continue;
+    if (!(await closeUnconfirmedRequest(ctx, q._id, q.subscriberToken, 'expired', 'not confirmed within 15 minutes', 'erasure'))) continue;
     await ctx.subscribers.clearQuestionOf(q.subscriberToken, q._id);
-    await closeRequest(ctx, q._id, q.subscriberToken, 'expired', 'not confirmed within 15 minutes', 'erasure');
     expired += 1;
   }
   return expired;
@@ -131,7 +145,14 @@ export async function cancelErasure(ctx: AskCtx, s: Subscriber): Promise<Outcome
   if (!pending?.requestId) return outcome('erasure_nothing_pending', text('erase.nothingPending'));
   await ctx.subscribers.clearQuestion(s._id);
   const expired = pending.expiresAt && pending.expiresAt < ctx.clock.now();
-  await closeRequest(ctx, pending.requestId, s.key, expired ? 'expired' : 'cancelled', expired ? 'not confirmed within 15 minutes' : 'cancelled by the person');
+  await closeUnconfirmedRequest(
+    ctx,
+    pending.requestId,
+    s.key,
+    expired ? 'expired' : 'cancelled',
+    expired ? 'not confirmed within 15 minutes' : 'cancelled by the person',
+    'erasure',
+  );
   return outcome(expired ? 'erasure_expired' : 'erasure_cancelled', text(expired ? 'erase.expired' : 'erase.cancelled'));
 }
 

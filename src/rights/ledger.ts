@@ -28,6 +28,24 @@ export async function closeRequest(
 }
 
 /**
+ * Closes a request that nobody confirmed (an erasure question lapsed, cancelled, superseded, or
+ * closed by staff), unless a confirmation claimed it first; only the winner writes the ledger.
+ * Returns whether it closed.
+ */
+export async function closeUnconfirmedRequest(
+  ctx: Ctx,
+  id: string,
+  subscriberToken: string,
+  state: 'cancelled' | 'expired',
+  outcome: string,
+  type: RequestType,
+): Promise<boolean> {
+  if (!(await ctx.requests.closeUnconfirmed(id, state, outcome, ctx.clock.now()))) return false;
+  await ctx.ledger.append({ requestId: id, subscriberToken, event: `${type}.${state}`, detail: outcome });
+  return true;
+}
+
+/**
  * A request carried out in the same turn it arrived (STOP, START): written closed, and its receipt
  * and outcome noted in the ledger as two consecutive entries in one write. A replay writes nothing
  * new (both are keyed by the request id).
@@ -77,7 +95,13 @@ export async function closeOnStaffDecision(
   if (q.state !== 'open') return { kind: 'not_open', state: q.state };
   if (q.type === 'erasure' && (await ctx.erasureJobs.exists(id))) return { kind: 'erasure_running' };
   const state = reason === 'fulfilled_elsewhere' ? 'done' : 'cancelled';
+  const outcome = `closed by staff: ${reason.replace(/_/g, ' ')}`;
+  if (q.type === 'erasure') {
+    // A "Yes" may be on its way: the request closes only if no confirmation claimed it first.
+    if (q.confirmedAt) return { kind: 'erasure_running' };
+    if (!(await ctx.requests.closeUnconfirmed(id, state, outcome, ctx.clock.now()))) return { kind: 'erasure_running' };
+    await ctx.ledger.append({ requestId: id, subscriberToken: q.subscriberToken, event: `erasure.${state}`, detail: outcome });
+  } else await closeRequest(ctx, id, q.subscriberToken, state, outcome, q.type as RequestType);
   await ctx.subscribers.clearQuestionOf(q.subscriberToken, id);
-  await closeRequest(ctx, id, q.subscriberToken, state, `closed by staff: ${reason.replace(/_/g, ' ')}`, q.type as RequestType);
   return { kind: 'closed', state, subscriberToken: q.subscriberToken };
 }

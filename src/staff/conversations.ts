@@ -99,6 +99,7 @@ export async function conversation(deps: Deps, id: string) {
     locale: s.locale ?? null,
     paused: Boolean(s.pausedByStaff),
     needsHumanSince: s.needsHumanSince ?? null,
+    needsHumanLastAt: s.needsHumanLastAt ?? null,
     windowUntil: s.windowUntil ?? null,
     windowOpen: windowOpen(s, now),
     suppressed: Boolean(suppressed),
@@ -255,10 +256,11 @@ export async function exportSubject(deps: Deps, by: StaffView, id: string, why: 
 }
 
 /** The person's message was seen to: no longer "needs a human" (a staff reply clears it too). */
-export async function dismissNeedsHuman(deps: Deps, by: StaffView, id: string): Promise<ActionOutcome> {
+export async function dismissNeedsHuman(deps: Deps, by: StaffView, id: string, seen?: Date): Promise<ActionOutcome> {
   const s = await load(deps, id);
   if (!s) return { kind: 'not_found' };
-  await deps.stores.subscribers.dismissHuman(s._id);
+  if (!(await deps.stores.subscribers.dismissHuman(s._id, seen)))
+    return { kind: 'refused', reason: 'the person wrote again since: read the new message first' };
   await deps.stores.audit.append({ staffId: by.id, action: 'dismiss', subscriberToken: s.key });
   deps.bus.emit('conversation', String(s._id));
   return { kind: 'ok' };
@@ -296,9 +298,12 @@ export async function eraseOnDocumentedRequest(deps: Deps, by: StaffView, id: st
   if (!s) return { kind: 'not_found' };
   const note = why.note.trim();
   if (note.length < 5) return { kind: 'refused', reason: 'say where the request was made (at least 5 characters)' };
-  const requestId = `staff:${randomUUID()}`;
+  const running = await deps.stores.erasureJobs.runningFor(s._id);
+  if (running && !running.startsWith('staff-erase:')) return { kind: 'refused', reason: 'an erasure of this person is already under way' };
+  // Audited first: the note is about the person, so the erasure deletes it with their other notes.
   await deps.stores.audit.append({ staffId: by.id, action: 'erase', subscriberToken: s.key, detail: 'documented_request', note });
-  await eraseOnRequest(deps.rights, s, { requestId });
+  const r = await eraseOnRequest(deps.rights, s);
+  if (r.kind === 'erasure_running') return { kind: 'refused', reason: 'an erasure of this person is already under way' };
   deps.bus.emit('conversation', String(s._id));
-  return { kind: 'ok', requestId };
+  return { kind: 'ok', requestId: r.requestId! };
 }

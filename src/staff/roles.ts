@@ -30,23 +30,25 @@ export function can(role: string, action: Action): boolean {
 
 /**
  * "+15550002222" → "+1•••••2222", "+34612345678" → "+34•••••5678": the whole country calling code
- * (Spain and France must not both read "+3…") and the last four digits; enough to tell
- * conversations and countries apart, not enough to call. The number of dots is fixed, so the mask
- * does not reveal the number's length. The calling code comes from libphonenumber-js; a number it
+ * (Spain and France must not both read "+3…") and the last four digits, with at least five always
+ * hidden (a short number shows fewer); enough to tell conversations and countries apart, not enough
+ * to call. The number of dots is fixed, so the mask does not reveal the number's length. The calling code comes from libphonenumber-js; a number it
  * cannot place keeps one digit.
  */
 export function maskNumber(e164: string | null): string {
   if (!e164) return 'username user';
   const digits = e164.replace(/\D/g, '');
   const code = callingCode(digits) ?? digits.slice(0, 1);
-  return `+${code}•••••${digits.slice(-4)}`;
+  // At least five digits stay hidden: a short number (Iceland's seven, a Falklands five) shows fewer at the end.
+  const tail = Math.max(0, Math.min(4, digits.length - code.length - 5));
+  return `+${code}•••••${tail ? digits.slice(-tail) : ''}`;
 }
 
 /** The ITU calling code a number starts with (1 to 3 digits), when it is a code in use. */
 function callingCode(digits: string): string | null {
   for (const n of [1, 2, 3]) {
     const code = digits.slice(0, n);
-    if (digits.length > n + 4 && CALLING_CODES.has(code)) return code;
+    if (digits.length > n + 3 && CALLING_CODES.has(code)) return code;
   }
   return null;
 }

@@ -161,9 +161,12 @@ export function staffRouter(deps: Deps): Router {
     if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
     send(res, await staffOptOut(deps, staff(req), String(req.params.id), body.data.messageId));
   });
-  router.post('/staff/api/conversations/:id/dismiss', allow('triage'), async (req, res) =>
-    send(res, await dismissNeedsHuman(deps, staff(req), String(req.params.id))),
-  );
+  router.post('/staff/api/conversations/:id/dismiss', allow('triage'), async (req, res) => {
+    // `seen`: the latest message staff saw marked; one that came after keeps the mark (409).
+    const body = z.object({ seen: z.iso.datetime().optional() }).safeParse(req.body ?? {});
+    if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });
+    send(res, await dismissNeedsHuman(deps, staff(req), String(req.params.id), body.data.seen ? new Date(body.data.seen) : undefined));
+  });
   router.post('/staff/api/conversations/:id/erase', allow('erase'), async (req, res) => {
     const body = z.object({ note: z.string().max(300) }).safeParse(req.body ?? {});
     if (!body.success) return void res.status(400).json({ error: 'invalid body', problems: problems(body.error) });

@@ -47,6 +47,9 @@ export function createErasureJobStore(model: Model<ErasureJobDoc>, pii: Pii, cla
         leaseUntil: new Date(j.now.getTime() + LEASE_MS),
         startedAt: j.now,
       }),
+    /** The erasure running for this person, if any (its id). */
+    runningFor: async (subscriberId: Types.ObjectId) =>
+      ((await model.findOne({ subscriberId, state: 'running' }, { _id: 1 }).lean()) as { _id: string } | null)?._id ?? null,
     /** Whether an erasure was started for this request (running or done). */
     exists: async (id: string) => Boolean(await model.exists({ _id: id })),
     /** A job still to run (null when unknown or done). */

@@ -13,6 +13,9 @@ export const requestSchema = new Schema(
     state: { type: String, required: true }, // open | done | cancelled | expired
     doneAt: { type: Date, default: null },
     outcome: { type: String, default: null },
+    // When the person (or staff) confirmed an erasure: from then on it is the erasure job's to close,
+    // never expired or cancelled by a sweep or a staff decision racing it.
+    confirmedAt: { type: Date, default: null },
   },
   { versionKey: false, collection: 'requests' },
 );
@@ -67,6 +70,27 @@ export function createRequestStore(model: Model<RequestDoc>) {
       if (current?.state === 'open') await model.updateOne({ _id: id }, { $set: { state, outcome, doneAt: when } });
       return current?.type ?? null;
     },
+    /**
+     * Claims an open request for the erasure that confirms it: false when it closed unconfirmed first
+     * (expired, cancelled), true when claimed now or before (a replay). Conditional on the request
+     * itself, so a "Yes" racing the expiry sweep or a staff close has one winner, without transactions.
+     */
+    async claimConfirmation(id: string, at: Date): Promise<boolean> {
+      const r = await model.updateOne({ _id: id, state: 'open', confirmedAt: null }, { $set: { confirmedAt: at } });
+      if (r.modifiedCount === 1) return true;
+      const current = await model.findById(id, { state: 1, confirmedAt: 1 }).lean();
+      return !current || Boolean(current.confirmedAt);
+    },
+    /**
+     * Closes an open request nobody has confirmed (the other side of claimConfirmation). True when
+     * it closed now, or was already closed this way (a replay, so its ledger entry is written again).
+     */
+    async closeUnconfirmed(id: string, state: Exclude<RequestState, 'open'>, outcome: string, when: Date): Promise<boolean> {
+      const r = await model.updateOne({ _id: id, state: 'open', confirmedAt: null }, { $set: { state, outcome, doneAt: when } });
+      if (r.modifiedCount === 1) return true;
+      const current = await model.findById(id, { state: 1 }).lean();
+      return current?.state === state;
+    },
     countSince: (subscriberToken: string, type: string, since: Date) => model.countDocuments({ subscriberToken, type, receivedAt: { $gte: since } }),
     /** A person's requests, oldest first (only the open ones when asked). */
     ofPerson: (subscriberToken: string, o: { openOnly?: boolean; limit?: number; newestFirst?: boolean } = {}) =>
@@ -78,7 +102,7 @@ export function createRequestStore(model: Model<RequestDoc>) {
     /** Chat erasures still open that were received before `before` (their question has lapsed, unless confirmed). */
     unconfirmedErasures: (before: Date, limit: number) =>
       model
-        .find({ state: 'open', type: 'erasure', channel: 'chat', receivedAt: { $lt: before } }, { _id: 1, subscriberToken: 1 })
+        .find({ state: 'open', type: 'erasure', channel: 'chat', confirmedAt: null, receivedAt: { $lt: before } }, { _id: 1, subscriberToken: 1 })
         .limit(limit)
         .lean<Pick<RequestDoc, '_id' | 'subscriberToken'>[]>(),
     openOf: (tokens: string[]) => model.find({ subscriberToken: { $in: tokens }, state: 'open' }).lean<RequestDoc[]>(),

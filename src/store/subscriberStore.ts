@@ -37,6 +37,7 @@ export const subscriberSchema = new Schema(
     // Since when the person wrote something the bot could not act on (a question, a complaint): a
     // member of staff should read it. Cleared by a staff reply or a dismissal (staff/conversations.ts).
     needsHumanSince: { type: Date, default: null },
+    needsHumanLastAt: { type: Date, default: null }, // the latest such message: a dismissal covers what staff saw, not what came after
     outOrder: { type: Number, default: 0 }, // position of the last outbound message queued (outbox/enqueue.ts)
     previousKeys: { type: [String], default: [] }, // tokens of numbers the person had before (user_changed_number)
     origin: { type: String, default: 'whatsapp' }, // how the profile began: whatsapp | sandbox (the simulator) | api
@@ -182,6 +183,7 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
         pending: null,
         unanswered: f.window ? true : false,
         needsHumanSince: null,
+        needsHumanLastAt: null,
         outOrder: 0,
         previousKeys: [],
         origin: f.origin,
@@ -242,12 +244,28 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
     /** Someone answered the person (the bot, or staff: then it is also activity on the conversation). */
     /** A staff reply: answered, and no longer waiting for a human. */
     markAnswered: (id: Types.ObjectId, activityAt?: Date) =>
-      write(id, { $set: { unanswered: false, needsHumanSince: null, ...(activityAt ? { lastActivityAt: activityAt } : {}) } }),
-    /** The person wrote what only a human can answer; the first such message since the last staff answer dates it. */
-    flagForHuman: async (s: Pick<Subscriber, '_id' | 'needsHumanSince'>, at: Date) => {
-      if (!s.needsHumanSince) await write(s._id, { $set: { needsHumanSince: at } });
+      write(id, { $set: { unanswered: false, needsHumanSince: null, needsHumanLastAt: null, ...(activityAt ? { lastActivityAt: activityAt } : {}) } }),
+    /**
+     * The person wrote what only a human can answer: the first such message since the last staff
+     * answer dates the mark (conditional, so a dismissal racing it cannot be undone by a stale
+     * snapshot), the latest is remembered for dismissals.
+     */
+    flagForHuman: async (id: Types.ObjectId, at: Date) => {
+      await write(id, { $max: { needsHumanLastAt: at } });
+      await model.updateOne({ _id: id, needsHumanSince: null }, { $set: { needsHumanSince: at } });
     },
-    dismissHuman: (id: Types.ObjectId) => write(id, { $set: { needsHumanSince: null } }),
+    /**
+     * Staff saw the messages up to `seen` and mark them handled: a message that came after stays
+     * marked (false). Without `seen`, every mark goes.
+     */
+    async dismissHuman(id: Types.ObjectId, seen?: Date): Promise<boolean> {
+      await flush(id);
+      const r = await model.updateOne(
+        { _id: id, ...(seen ? { $or: [{ needsHumanLastAt: null }, { needsHumanLastAt: { $lte: seen } }] } : {}) },
+        { $set: { needsHumanSince: null, needsHumanLastAt: null } },
+      );
+      return r.matchedCount === 1;
+    },
     markHinted: (id: Types.ObjectId, requestId: string, now: Date) => write(id, { $set: { hintSentAt: now, hintRequestId: requestId } }),
 
     /** The pending question: one at a time; a new one replaces the old. */

@@ -270,6 +270,18 @@ describe('LOCALES_OVERRIDE_DIR', () => {
       }
     });
 
+    it('a file from a template without plural forms still loads; one that uses them must give them all', () => {
+      const file = italian();
+      const texts = Object.fromEntries(
+        Object.entries(file.texts)
+          .filter(([k]) => !k.startsWith('count.'))
+          .map(([k, v]) => [k, v.replace(/\$t\(count\.(\w+), \{"count": \{\{(\w+)\}\} \}\)/g, '{{$2}} $1')]),
+      );
+      expect(readLocaleOverrides(overrideDir({ 'it.json': { ...file, texts } })).added.map((a) => a.locale)).toEqual(['it']);
+      const withoutMany = Object.fromEntries(Object.entries(file.texts).filter(([k]) => k !== 'count.days_many'));
+      expect(() => readLocaleOverrides(overrideDir({ 'it.json': { ...file, texts: withoutMany } }))).toThrow(/1 missing \("count\.days_many"\)/);
+    });
+
     it('the CLI writes a template that loads once named, and lists the language in effect', () => {
       const dir = overrideDir({});
       const run = (args: string[], env: Record<string, string> = {}) =>

@@ -119,7 +119,7 @@ describe('numbers', () => {
     const s = await loginAs('agent');
     const list = await s.agent.get('/staff/api/conversations').expect(200);
     const detail = await s.agent.get(`/staff/api/conversations/${conversationId}`).expect(200);
-    expect(list.body.conversations[0].number).toBe('+1•••••2222');
+    expect(list.body.conversations.find((c: { id: string }) => c.id === conversationId).number).toBe('+1•••••2222');
     for (const text of [list.text, detail.text]) expect(text).not.toContain(WA);
     expect(detail.body.name).toBe('Dana Example');
 

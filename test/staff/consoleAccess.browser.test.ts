@@ -264,4 +264,26 @@ describe('the staff console on any screen, by keyboard, as a triage queue', () =
     await p.locator('#req-rows').getByText('Expired — not confirmed').waitFor();
     await p.context().close();
   }, 30_000);
+
+  // Last: it moves the clock to the end of María's window.
+  it('a reply refused because the window closed meanwhile shows the window as it is, keeps the draft and names the template', async () => {
+    const maria = await h.deps.stores.subscribers.find({ waId: '15550004444' });
+    h.clock.advance(maria!.windowUntil!.getTime() - h.clock.now().getTime() - MINUTE);
+    const p = await newPage(VIEWPORTS[1]);
+    await signIn(p, AGENT);
+    await p.getByRole('button', { name: /María López/ }).click();
+    await p.locator('#thread').getByText('STOP', { exact: true }).waitFor();
+    expect(await p.locator('#reply-text').isEnabled()).toBe(true);
+    // The window closes on the server while the page stays open.
+    h.clock.advance(2 * MINUTE);
+    await p.locator('#reply-text').fill('Are you sure?');
+    await p.getByRole('button', { name: 'Send', exact: true }).click();
+    await p.locator('#toast', { hasText: 'Sending failed: the 24-hour window is closed' }).waitFor();
+    await p.waitForFunction(() => (document.getElementById('reply-text') as HTMLTextAreaElement).disabled);
+    expect(await p.locator('#reply-text').inputValue()).toBe('Are you sure?');
+    expect(await p.locator('#reply-hint').innerText()).toContain('approved template "account_update"');
+    await p.locator('#side-facts').getByText('Closed').waitFor();
+    expect(h.fake.deliveredTo('15550004444').map((b) => b.text?.body)).not.toContain('Are you sure?');
+    await p.context().close();
+  }, 30_000);
 });

@@ -80,6 +80,40 @@ describe('an erasure never confirmed', () => {
   });
 });
 
+describe('a confirmation and a close racing each other have one winner', () => {
+  it('a "Yes" that claimed the request first keeps it from the sweep and from staff', async () => {
+    const waId = '15550090011';
+    await h.say(waId, 'DELETE');
+    const [q] = await requestsOf(waId);
+    // A turn that took the "Yes" and stalled before starting the erasure job.
+    expect(await h.deps.stores.requests.claimConfirmation(q._id, h.clock.now())).toBe(true);
+    h.clock.advance(20 * MINUTE);
+    expect(await expireUnconfirmedErasures(h.deps.rights)).toBe(0);
+    const agent = await loginAs('agent');
+    const refused = await agent.post(`/staff/api/requests/${encodeURIComponent(q._id)}/close`, { reason: 'duplicate' }).expect(409);
+    expect(refused.body.error).toMatch(/erasure is under way/);
+    expect(await h.deps.stores.requests.get(q._id)).toMatchObject({ state: 'open' });
+    expect(await h.deps.models.Ledger.countDocuments({ requestId: q._id, event: { $in: ['erasure.expired', 'erasure.cancelled'] } })).toBe(0);
+  });
+
+  it('a close that came first stops a "Yes" read from a stale profile: nothing is erased', async () => {
+    const waId = '15550090012';
+    await h.say(waId, 'DELETE');
+    const [q] = await requestsOf(waId);
+    const pending = (await personOf(waId))!.pending!;
+    const agent = await loginAs('agent');
+    await agent.post(`/staff/api/requests/${encodeURIComponent(q._id)}/close`, { reason: 'withdrawn_by_person' }).expect(200);
+    // The turn had read the question before the close cleared it.
+    await h.deps.stores.subscribers.ask((await personOf(waId))!._id, pending as never);
+    const replies = await h.press(waId, 'erase.yes');
+    expect(replies.map(bodyText)).toEqual([h.t('en', 'erase.expired')]);
+    expect(await personOf(waId)).not.toBeNull();
+    const after = await h.deps.stores.requests.get(q._id);
+    expect([after?.state, after?.confirmedAt ?? null]).toEqual(['cancelled', null]);
+    expect(await h.deps.models.Ledger.countDocuments({ requestId: q._id, event: 'erasure.confirmed' })).toBe(0);
+  });
+});
+
 describe('staff close a request with a reason', () => {
   it('an agent closes an open request; the reason is in the ledger and the audit log, a second close is refused', async () => {
     const waId = '15550090003';
@@ -128,6 +162,22 @@ describe('an admin erases on a documented request made elsewhere', () => {
     expect(await h.deps.models.StaffAudit.countDocuments({ action: 'erase', detail: 'documented_request' })).toBe(1);
     await admin.get(`/staff/api/conversations/${id}`).expect(404);
   });
+
+  it('a double submit erases once: one request, one job, one message to the person', async () => {
+    const waId = '15550090013';
+    await h.say(waId, 'hello', { name: 'Dora Double' });
+    const id = String((await personOf(waId))!._id);
+    const admin = await loginAs('admin');
+    h.newReplies(waId);
+    const answers = await Promise.all([1, 2].map(() => admin.post(`/staff/api/conversations/${id}/erase`, { note: 'letter of 28 November' })));
+    expect(answers.map((a) => a.status).sort()).toEqual(expect.arrayContaining([200]));
+    for (const a of answers) expect([200, 404]).toContain(a.status);
+    await h.workers.drain();
+    expect(await personOf(waId)).toBeNull();
+    expect((await requestsOf(waId)).filter((q) => q.channel === 'staff')).toHaveLength(1);
+    expect(await h.deps.models.ErasureJob.countDocuments({ _id: `staff-erase:${id}` })).toBe(1);
+    expect(h.newReplies(waId)).toHaveLength(1);
+  });
 });
 
 describe('needs a human', () => {
@@ -149,7 +199,15 @@ describe('needs a human', () => {
     expect(await flagged()).toEqual(['Nadia Needs']);
     const viewer = await loginAs('viewer');
     await viewer.post(`/staff/api/conversations/${id}/dismiss`).expect(403);
-    await agent.post(`/staff/api/conversations/${id}/dismiss`).expect(200);
+    // A dismissal covers what staff saw: a message that came after keeps the mark.
+    const seen = (await agent.get(`/staff/api/conversations/${id}`).expect(200)).body.needsHumanLastAt;
+    h.clock.advance(MINUTE);
+    await h.say(waId, 'hello? anyone?', { name: 'Nadia Needs' });
+    const stale = await agent.post(`/staff/api/conversations/${id}/dismiss`, { seen }).expect(409);
+    expect(stale.body.error).toMatch(/wrote again/);
+    expect(await flagged()).toEqual(['Nadia Needs']);
+    const latest = (await agent.get(`/staff/api/conversations/${id}`).expect(200)).body.needsHumanLastAt;
+    await agent.post(`/staff/api/conversations/${id}/dismiss`, { seen: latest }).expect(200);
     expect(await flagged()).toEqual([]);
     expect(await h.deps.models.StaffAudit.countDocuments({ action: 'dismiss' })).toBe(1);
   });

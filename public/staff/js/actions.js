@@ -123,7 +123,7 @@ async function submitReason(e) {
 async function dismiss() {
   const id = state.openId;
   await act('Marking as handled', async () => {
-    await api('POST', at(id, 'dismiss'), {});
+    await api('POST', at(id, 'dismiss'), state.open && state.open.needsHumanLastAt ? { seen: state.open.needsHumanLastAt } : {});
     toast('Marked as handled: no longer waiting for a human.');
     await loadThread(id);
     refreshList();
@@ -149,6 +149,9 @@ async function submitErase(e) {
     return;
   }
   const id = state.openId;
+  const confirm = $('erase-confirm');
+  if (confirm.disabled) return;
+  confirm.disabled = true;
   try {
     await api('POST', at(id, 'erase'), { note });
     $('erase-dialog').close();
@@ -165,6 +168,8 @@ async function submitErase(e) {
     if (x.status === 401) return $('erase-dialog').close();
     err.textContent = x.message;
     err.hidden = false;
+  } finally {
+    confirm.disabled = false;
   }
 }
 

@@ -34,15 +34,21 @@ export function closeConversation() {
   else $('conv-heading').focus();
 }
 
+// While the drawer is open on a phone, what lies under it takes neither clicks nor the keyboard.
+const UNDER_DRAWER = ['.topbar', '#thread-view', '.statusbar'];
+
 export function openDetails() {
   $('side-pane').classList.add('drawer-open');
   $('act-details').setAttribute('aria-expanded', 'true');
+  for (const sel of UNDER_DRAWER) document.querySelector(sel).inert = true;
   $('side-close').focus();
 }
 
 export function closeDetails(refocus = false) {
+  if (!$('side-pane').classList.contains('drawer-open')) return;
   $('side-pane').classList.remove('drawer-open');
   $('act-details').setAttribute('aria-expanded', 'false');
+  for (const sel of UNDER_DRAWER) document.querySelector(sel).inert = false;
   if (refocus) $('act-details').focus();
 }
 
