@@ -24,6 +24,23 @@
   // gave with them (it reads back the erasure confirmation) and the language (the confirmation's).
   let current = null;
   const known = new Map();
+  // The seal and language also outlive a reload (this tab only): after an erasure the confirmation
+  // is still there. The messages are not kept: they are the person's, and gone from the bot too.
+  const kept = (waId) => {
+    try {
+      const v = JSON.parse(sessionStorage.getItem(`sandbox:${waId}`) || 'null');
+      return v && typeof v.seal === 'string' ? { seal: v.seal, locale: v.locale || null, messages: [] } : null;
+    } catch {
+      return null;
+    }
+  };
+  const keep = (waId, v) => {
+    try {
+      if (v.seal) sessionStorage.setItem(`sandbox:${waId}`, JSON.stringify({ seal: v.seal, locale: v.locale || null }));
+    } catch {
+      /* storage full or disabled: the confirmation then lasts until a reload */
+    }
+  };
   // The name typed for a new person: a person's stored name takes the field's place on screen only.
   let nameDraft = nameEl.value;
 
@@ -247,7 +264,11 @@
     const last = known.get(waId);
     // Gone without a confirmation yet (the erasure is still running): keep what was shown.
     if (!data.erased && !data.messages.length && last && last.messages.length) return;
-    if (!data.erased) known.set(waId, { seal: data.seal || (last && last.seal), locale: data.locale || (last && last.locale), messages: data.messages });
+    if (!data.erased) {
+      const v = { seal: data.seal || (last && last.seal), locale: data.locale || (last && last.locale), messages: data.messages };
+      known.set(waId, v);
+      keep(waId, v);
+    }
     setText($('consent'), data.erased ? 'erased' : data.consent || '—');
     setText($('locale'), data.locale || '—');
     followName(data.name);
@@ -262,6 +283,7 @@
     if (!waId) return;
     const n = ++asked;
     const q = new URLSearchParams({ waId });
+    if (!known.has(waId) && kept(waId)) known.set(waId, kept(waId));
     const last = known.get(waId);
     if (last && last.seal) q.set('seal', last.seal);
     if (last && last.locale) q.set('locale', last.locale);

@@ -34,10 +34,9 @@ export const subscriberSchema = new Schema(
       default: null,
     },
     unanswered: { type: Boolean, default: false },
-    // Since when the person wrote something the bot could not act on (a question, a complaint): a
-    // member of staff should read it. Cleared by a staff reply or a dismissal (staff/conversations.ts).
-    needsHumanSince: { type: Date, default: null },
-    needsHumanLastAt: { type: Date, default: null }, // the latest such message: a dismissal covers what staff saw, not what came after
+    // The latest message the bot could not act on (a question, a complaint): a member of staff should
+    // read it. Cleared by a staff reply or a dismissal of what staff saw (staff/conversations.ts).
+    needsHumanAt: { type: Date, default: null },
     outOrder: { type: Number, default: 0 }, // position of the last outbound message queued (outbox/enqueue.ts)
     previousKeys: { type: [String], default: [] }, // tokens of numbers the person had before (user_changed_number)
     origin: { type: String, default: 'whatsapp' }, // how the profile began: whatsapp | sandbox (the simulator) | api
@@ -182,8 +181,7 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
         pausedByStaff: false,
         pending: null,
         unanswered: f.window ? true : false,
-        needsHumanSince: null,
-        needsHumanLastAt: null,
+        needsHumanAt: null,
         outOrder: 0,
         previousKeys: [],
         origin: f.origin,
@@ -244,25 +242,19 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
     /** Someone answered the person (the bot, or staff: then it is also activity on the conversation). */
     /** A staff reply: answered, and no longer waiting for a human. */
     markAnswered: (id: Types.ObjectId, activityAt?: Date) =>
-      write(id, { $set: { unanswered: false, needsHumanSince: null, needsHumanLastAt: null, ...(activityAt ? { lastActivityAt: activityAt } : {}) } }),
+      write(id, { $set: { unanswered: false, needsHumanAt: null, ...(activityAt ? { lastActivityAt: activityAt } : {}) } }),
     /**
-     * The person wrote what only a human can answer: the first such message since the last staff
-     * answer dates the mark (conditional, so a dismissal racing it cannot be undone by a stale
-     * snapshot), the latest is remembered for dismissals.
+     * The person wrote what only a human can answer: staged, so it rides with the turn's next write
+     * (a `$max`, so a late redelivery never moves it back, and a mark a dismissal cleared meanwhile is set again).
      */
-    flagForHuman: async (id: Types.ObjectId, at: Date) => {
-      await write(id, { $max: { needsHumanLastAt: at } });
-      await model.updateOne({ _id: id, needsHumanSince: null }, { $set: { needsHumanSince: at } });
+    flagForHuman(id: Types.ObjectId, at: Date): void {
+      staged.set(String(id), withStaged(staged.get(String(id)), { $max: { needsHumanAt: at } }));
     },
-    /**
-     * Staff saw the messages up to `seen` and mark them handled: a message that came after stays
-     * marked (false). Without `seen`, every mark goes.
-     */
     async dismissHuman(id: Types.ObjectId, seen?: Date): Promise<boolean> {
       await flush(id);
       const r = await model.updateOne(
-        { _id: id, ...(seen ? { $or: [{ needsHumanLastAt: null }, { needsHumanLastAt: { $lte: seen } }] } : {}) },
-        { $set: { needsHumanSince: null, needsHumanLastAt: null } },
+        { _id: id, ...(seen ? { $or: [{ needsHumanAt: null }, { needsHumanAt: { $lte: seen } }] } : {}) },
+        { $set: { needsHumanAt: null } },
       );
       return r.matchedCount === 1;
     },
@@ -348,7 +340,7 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
         .find({
           ...(o.before ? { lastActivityAt: { $lt: o.before } } : {}),
           ...(o.unanswered ? { unanswered: true } : {}),
-          ...(o.needsHuman ? { needsHumanSince: { $ne: null } } : {}),
+          ...(o.needsHuman ? { needsHumanAt: { $ne: null } } : {}),
           ...(o.consent ? { consent: o.consent } : {}),
           ...(o.keys ? { key: { $in: o.keys } } : {}),
         })

@@ -24,7 +24,7 @@ describe('the hint for free text', () => {
     expect((await h.say(waId, text)).map(bodyText)).toEqual([h.t(locale, 'hint.unknown')]);
     const s = await h.deps.stores.subscribers.find({ waId });
     expect(s?.locale ?? null).toBeNull();
-    expect(s?.needsHumanSince).toEqual(h.clock.now());
+    expect(s?.needsHumanAt).toEqual(h.clock.now());
   });
 
   it('a language the person chose wins over a greeting', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { createWorkers, type WorkerSet } from '../../src/workers';
+import { erasureReference } from '../../src/rights/erasure';
 import { axeViolations, horizontalOverflow, VIEWPORTS } from '../support/axe';
 import { launchBrowser, requireBrowser, serve, until } from '../support/browser';
 import { createHarness, type Harness } from '../support/harness';
@@ -281,7 +282,7 @@ describe('the sandbox chat simulator in a browser', () => {
     const erasure = await until('the erasure request done', async () =>
       (await h.deps.stores.requests.ofPerson(s.key)).find((r) => r.type === 'erasure' && r.state === 'done'),
     );
-    const ref = erasure._id.slice(-10);
+    const ref = erasureReference(erasure._id);
 
     // The page still shows what it showed, marked erased, then the bot's confirmation with the reference.
     await log.getByText('Your data was erased.').waitFor();
@@ -300,6 +301,13 @@ describe('the sandbox chat simulator in a browser', () => {
     // The page did not bring the person back.
     expect(await person(waId)).toBeNull();
     await expectAccessible(p, 'the erased conversation');
+    // A reload keeps the confirmation (this tab kept the seal, not the messages).
+    await p.reload();
+    await p.locator('#waId').fill(waId);
+    await p.locator('#waId').press('Enter');
+    await log.locator('li.confirmation').getByText(`Reference: ${ref}`).waitFor();
+    expect(await log.locator('li.msg.archived').count()).toBe(0);
+    expect(await person(waId)).toBeNull();
     await p.context().close();
     expect(pageErrors).toEqual([]);
   }, 60_000);

@@ -224,6 +224,12 @@ describe('the staff console in a browser', () => {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
 
+    // The requests page: whose each is, and no column of actions a viewer cannot take.
+    await p.getByRole('link', { name: 'Requests', exact: true }).click();
+    await p.locator('#req-rows').getByText('Sam Rivera').waitFor();
+    expect(await p.locator('#req-actions-col').isVisible()).toBe(false);
+    expect(await p.locator('#req-rows').getByRole('button').count()).toBe(0);
+
     await p.context().close();
     expect(pageErrors).toEqual([]);
   }, 30_000);

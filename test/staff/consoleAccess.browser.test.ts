@@ -196,7 +196,7 @@ describe('the staff console on any screen, by keyboard, as a triage queue', () =
     await p.keyboard.press('Enter');
     await p.locator('#thread').getByText('my parcel arrived damaged').waitFor();
     await p.waitForFunction(() => document.activeElement?.id === 'thread-title');
-    expect(await p.locator('#needs-human').innerText()).toMatch(/^Needs a human since/);
+    expect(await p.locator('#needs-human').innerText()).toMatch(/^Needs a human: /);
 
     // Reveal, with a reason typed in the dialog; the keyboard lands on the number.
     await tabTo(p, 'act-reveal');
@@ -217,7 +217,7 @@ describe('the staff console on any screen, by keyboard, as a triage queue', () =
     await p.keyboard.press('Enter');
     await p.locator('#thread').getByText('We will call you today.').waitFor();
     await p.locator('#needs-human').waitFor({ state: 'hidden' });
-    expect((await h.deps.stores.subscribers.find({ waId: DANA }))?.needsHumanSince ?? null).toBeNull();
+    expect((await h.deps.stores.subscribers.find({ waId: DANA }))?.needsHumanAt ?? null).toBeNull();
 
     // Pause the bot for this person.
     await p.locator('#thread-title').focus();

@@ -189,24 +189,24 @@ describe('needs a human', () => {
     const flagged = async () => (await agent.get('/staff/api/conversations?needsHuman=1').expect(200)).body.conversations.map((c: { name: string }) => c.name);
     expect(await flagged()).toEqual(['Nadia Needs']);
     const id = String((await personOf(waId))!._id);
-    expect((await agent.get(`/staff/api/conversations/${id}`).expect(200)).body.needsHumanSince).toBe(h.clock.now().toISOString());
+    expect((await agent.get(`/staff/api/conversations/${id}`).expect(200)).body.needsHumanAt).toBe(h.clock.now().toISOString());
 
     await agent.post(`/staff/api/conversations/${id}/reply`, { text: 'Sorry to hear that, we will call you today.' }).expect(200);
     expect(await flagged()).toEqual([]);
-    expect((await personOf(waId))?.needsHumanSince ?? null).toBeNull();
+    expect((await personOf(waId))?.needsHumanAt ?? null).toBeNull();
 
     await h.say(waId, 'thanks, what time?', { name: 'Nadia Needs' });
     expect(await flagged()).toEqual(['Nadia Needs']);
     const viewer = await loginAs('viewer');
     await viewer.post(`/staff/api/conversations/${id}/dismiss`).expect(403);
     // A dismissal covers what staff saw: a message that came after keeps the mark.
-    const seen = (await agent.get(`/staff/api/conversations/${id}`).expect(200)).body.needsHumanLastAt;
+    const seen = (await agent.get(`/staff/api/conversations/${id}`).expect(200)).body.needsHumanAt;
     h.clock.advance(MINUTE);
     await h.say(waId, 'hello? anyone?', { name: 'Nadia Needs' });
     const stale = await agent.post(`/staff/api/conversations/${id}/dismiss`, { seen }).expect(409);
     expect(stale.body.error).toMatch(/wrote again/);
     expect(await flagged()).toEqual(['Nadia Needs']);
-    const latest = (await agent.get(`/staff/api/conversations/${id}`).expect(200)).body.needsHumanLastAt;
+    const latest = (await agent.get(`/staff/api/conversations/${id}`).expect(200)).body.needsHumanAt;
     await agent.post(`/staff/api/conversations/${id}/dismiss`, { seen: latest }).expect(200);
     expect(await flagged()).toEqual([]);
     expect(await h.deps.models.StaffAudit.countDocuments({ action: 'dismiss' })).toBe(1);

@@ -123,7 +123,7 @@ async function submitReason(e) {
 async function dismiss() {
   const id = state.openId;
   await act('Marking as handled', async () => {
-    await api('POST', at(id, 'dismiss'), state.open && state.open.needsHumanLastAt ? { seen: state.open.needsHumanLastAt } : {});
+    await api('POST', at(id, 'dismiss'), state.open && state.open.needsHumanAt ? { seen: state.open.needsHumanAt } : {});
     toast('Marked as handled: no longer waiting for a human.');
     await loadThread(id);
     refreshList();

@@ -36,10 +36,10 @@ function renderList() {
   const focusedId = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.id : null;
   const items = state.conversations.map((c) => {
     const badges = el('span', { class: 'badges' });
-    if (c.needsHumanSince) badges.append(badge('Needs a human', 'urgent', `Wrote something only a person can answer, ${fmtDateTime(c.needsHumanSince)}`));
+    if (c.needsHumanAt) badges.append(badge('Needs a human', 'urgent', `Wrote something only a person can answer, last at ${fmtDateTime(c.needsHumanAt)}`));
     badges.append(consentBadge(c.consent));
     for (const r of c.openRequests) badges.append(requestBadge(r));
-    if (c.unanswered && !c.needsHumanSince) badges.append(badge('Unanswered', 'warn', 'The person wrote last and nobody answered yet'));
+    if (c.unanswered && !c.needsHumanAt) badges.append(badge('Unanswered', 'warn', 'The person wrote last and nobody answered yet'));
     if (c.paused) badges.append(badge('Bot paused', 'outline', 'The bot does not answer in this conversation'));
     const label = c.name || c.number;
     const btn = el(

@@ -14,6 +14,9 @@ export async function loadRequests() {
   if ($('req-overdue').checked) q.set('overdue', '1');
   try {
     const { data } = await api('GET', `/staff/api/requests${q.toString() ? `?${q}` : ''}`);
+    // The Actions column is there only for those who may act (a viewer reads).
+    const canClose = can('close_request');
+    $('req-actions-col').hidden = !canClose;
     const rows = data.requests.map((r) =>
       el(
         'tr',
@@ -46,23 +49,24 @@ export async function loadRequests() {
           r.outcome ? el('span', { class: 'muted small', text: ` ${r.outcome}` }) : null,
         ),
         el('td', { text: r.regime }),
-        el(
-          'td',
-          { class: 'nowrap' },
-          r.state === 'open' && can('close_request')
-            ? el('button', {
-                type: 'button',
-                class: 'btn small',
-                dataset: { close: r.id },
-                'aria-label': `Close the ${TYPE_LABEL[r.type] || r.type} request of ${r.person?.name || 'this person'}`,
-                text: 'Close…',
-              })
-            : null,
-        ),
+        canClose &&
+          el(
+            'td',
+            { class: 'nowrap' },
+            r.state === 'open'
+              ? el('button', {
+                  type: 'button',
+                  class: 'btn small',
+                  dataset: { close: r.id },
+                  'aria-label': `Close the ${TYPE_LABEL[r.type] || r.type} request of ${r.person?.name || 'this person'}`,
+                  text: 'Close…',
+                })
+              : null,
+          ),
       ),
     );
     $('req-rows').replaceChildren(
-      ...(rows.length ? rows : [el('tr', {}, el('td', { class: 'empty-row', colspan: 9, text: 'No requests match these filters.' }))]),
+      ...(rows.length ? rows : [el('tr', {}, el('td', { class: 'empty-row', colspan: canClose ? 9 : 8, text: 'No requests match these filters.' }))]),
     );
     labelCells($('req-rows'));
     $('req-count').textContent = plural(rows.length, 'request');

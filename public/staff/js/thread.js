@@ -86,9 +86,9 @@ export function renderThread(c, first) {
   if (c.paused) badges.append(badge('Bot paused', 'outline'));
   if (c.suppressed) badges.append(badge('Suppressed', 'bad', 'On the suppression list: no marketing is sent'));
   const needs = $('needs-human');
-  needs.hidden = !c.needsHumanSince;
-  needs.textContent = c.needsHumanSince
-    ? `Needs a human since ${fmtDateTime(c.needsHumanSince)}: the person wrote something the bot cannot answer. A reply clears this${can('triage') ? ', or mark it as handled' : ''}.`
+  needs.hidden = !c.needsHumanAt;
+  needs.textContent = c.needsHumanAt
+    ? `Needs a human: the person wrote something the bot cannot answer (last at ${fmtDateTime(c.needsHumanAt)}). A reply clears this${can('triage') ? ', or mark it as handled' : ''}.`
     : '';
   renderActions(c);
   renderMessages(c, first);
@@ -109,7 +109,7 @@ function renderActions(c) {
   optout.disabled = c.consent === 'opted_out';
   optout.title = c.consent === 'opted_out' ? 'Already opted out' : 'Record an opt-out on the person’s behalf';
   exp.hidden = !can('export');
-  $('act-dismiss').hidden = !can('triage') || !c.needsHumanSince;
+  $('act-dismiss').hidden = !can('triage') || !c.needsHumanAt;
   $('act-erase').hidden = !can('erase');
   acts.hidden = false; // "Details" is always there on a phone
 }
