@@ -173,7 +173,8 @@ async function carryOut(ctx: RightsContext, s: Subscriber, d: Decision, requestI
       // One hint per 24 h (a replay of the hinted message hints again; the outbox dedupes it).
       // The message stays in the conversation for staff either way, marked for a human to read.
       const now = ctx.clock.now();
-      ctx.subscribers.flagForHuman(s._id, at);
+      // Dated when read, not by the message's own second: a dismissal covers exactly what staff could see.
+      ctx.subscribers.flagForHuman(s._id, now);
       const replay = s.hintRequestId === requestId;
       const recent = s.hintSentAt && now.getTime() - s.hintSentAt.getTime() < HINT_EVERY_MS;
       if (!replay && (s.pausedByStaff || recent)) return outcome('unknown_quiet');

@@ -49,7 +49,7 @@ const erasureQuestion = (qid: string) => ({ kind: 'buttons' as const, key: 'eras
 const pendingErasure = (s: Subscriber) => (s.pending?.kind === 'erasure' ? s.pending : null);
 
 /** An answer that is not one of the question's buttons: the same question again (nothing is erased). */
-export async function reaskErasure(ctx: AskCtx, s: Subscriber): Promise<Outcome> {
+export async function reaskErasure(ctx: EraseCtx, s: Subscriber): Promise<Outcome> {
   const pending = pendingErasure(s);
   if (!pending?.requestId || !pending.questionId) return outcome('erasure_nothing_pending', text('erase.nothingPending'));
   if (pending.expiresAt && pending.expiresAt < ctx.clock.now()) return cancelErasure(ctx, s);
@@ -62,7 +62,8 @@ export async function confirmErasure(ctx: EraseCtx, s: Subscriber): Promise<Outc
   if (!pending?.requestId) return outcome('erasure_nothing_pending', text('erase.nothingPending'));
   if (pending.expiresAt && pending.expiresAt < ctx.clock.now()) {
     await ctx.subscribers.clearQuestion(s._id);
-    await closeUnconfirmedRequest(ctx, pending.requestId, s.key, 'expired', 'not confirmed within 15 minutes', 'erasure');
+    // A "Yes" that claimed it in time but did not get to start (a crash) is finished now.
+    if ((await settleUnconfirmed(ctx, s, pending.requestId, 'expired', 'not confirmed within 15 minutes')) === 'erasing') return outcome('erased');
     return outcome('erasure_expired', text('erase.expired'));
   }
   // Closed meanwhile (the expiry sweep, staff): nothing is erased.
@@ -106,13 +107,15 @@ export async function eraseOnRequest(ctx: EraseCtx, s: Subscriber): Promise<Outc
   const requestId = `staff-erase:${String(s._id)}`;
   const running = await ctx.erasureJobs.runningFor(s._id);
   if (running && running !== requestId) return outcome('erasure_running');
-  await openRequest(ctx, { id: requestId, subscriberToken: s.key, type: 'erasure', channel: 'staff' });
-  // A question the person left waiting is settled by this: no later "Yes" can start a second one.
+  // A question the person left waiting is settled first: cancelled, unless their own "Yes" claimed
+  // it, and then their erasure is the one (a second would tell them twice, with two references).
   const waiting = pendingErasure(s)?.requestId;
   if (waiting && waiting !== requestId) {
+    const settled = await settleUnconfirmed(ctx, s, waiting, 'cancelled', 'superseded by an erasure on a documented request', false);
+    if (settled !== 'closed') return outcome('erasure_running');
     await ctx.subscribers.clearQuestion(s._id, 'erasure');
-    await closeUnconfirmedRequest(ctx, waiting, s.key, 'cancelled', 'superseded by an erasure on a documented request', 'erasure');
   }
+  await openRequest(ctx, { id: requestId, subscriberToken: s.key, type: 'erasure', channel: 'staff' });
   await startErasure(ctx, s, requestId, 'staff: documented request');
   return { ...outcome('erased'), requestId };
 }
@@ -124,35 +127,61 @@ export async function eraseOnRequest(ctx: EraseCtx, s: Subscriber): Promise<Outc
  * person confirmed in time) is the job's to close. The minute of slack covers a "Yes" pressed at
  * the last moment and still being handled.
  */
-export async function expireUnconfirmedErasures(
-  ctx: Pick<RightsContext, 'requests' | 'ledger' | 'clock' | 'subscribers' | 'erasureJobs'>,
-  limit = 200,
-): Promise<number> {
+export async function expireUnconfirmedErasures(ctx: EraseCtx, limit = 200): Promise<number> {
   const before = new Date(ctx.clock.now().getTime() - ERASURE_CONFIRM_MS - 60_000);
   let expired = 0;
   for (const q of await ctx.requests.unconfirmedErasures(before, limit)) {
-    // Confirmed in time (the claim on the request), or started before claims existed: the job's.
+    // Started before claims existed: the job's.
     if (await ctx.erasureJobs.exists(q._id)) continue;
     if (!(await closeUnconfirmedRequest(ctx, q._id, q.subscriberToken, 'expired', 'not confirmed within 15 minutes', 'erasure'))) continue;
     await ctx.subscribers.clearQuestionOf(q.subscriberToken, q._id);
     expired += 1;
   }
+  // Confirmed (claimed) a minute ago or more and never started: the turn died between the two. The
+  // person said yes in time: their erasure is carried out now.
+  for (const q of await ctx.requests.claimedErasures(new Date(ctx.clock.now().getTime() - 60_000), limit)) {
+    if (await ctx.erasureJobs.exists(q._id)) continue;
+    const s = await ctx.subscribers.byToken(q.subscriberToken);
+    if (s) await startErasure(ctx, s, q._id, 'button (resumed)');
+    else await closeRequest(ctx, q._id, q.subscriberToken, 'done', 'erased', 'erasure'); // nothing of them is left
+  }
   return expired;
 }
 
-export async function cancelErasure(ctx: AskCtx, s: Subscriber): Promise<Outcome> {
+/**
+ * Closes an erasure request nobody confirmed ('closed'), or, when a "Yes" claimed it first and its
+ * erasure never started (a crash between the two), carries that erasure out ('erasing', unless
+ * `resume` is false: the caller then leaves it to the sweep). A request whose job exists is the job's.
+ */
+async function settleUnconfirmed(
+  ctx: EraseCtx,
+  s: Subscriber,
+  id: string,
+  state: 'cancelled' | 'expired',
+  why: string,
+  resume = true,
+): Promise<'closed' | 'erasing'> {
+  if (!(await ctx.erasureJobs.exists(id)) && (await closeUnconfirmedRequest(ctx, id, s.key, state, why, 'erasure'))) return 'closed';
+  const q = await ctx.requests.get(id);
+  if (!q || q.state !== 'open') return 'closed';
+  if (resume) await startErasure(ctx, s, id, 'button (resumed)');
+  return 'erasing';
+}
+
+export async function cancelErasure(ctx: EraseCtx, s: Subscriber): Promise<Outcome> {
   const pending = pendingErasure(s);
   if (!pending?.requestId) return outcome('erasure_nothing_pending', text('erase.nothingPending'));
   await ctx.subscribers.clearQuestion(s._id);
   const expired = pending.expiresAt && pending.expiresAt < ctx.clock.now();
-  await closeUnconfirmedRequest(
+  const settled = await settleUnconfirmed(
     ctx,
+    s,
     pending.requestId,
-    s.key,
     expired ? 'expired' : 'cancelled',
     expired ? 'not confirmed within 15 minutes' : 'cancelled by the person',
-    'erasure',
   );
+  // Their earlier "Yes" had claimed it: it is carried out (and confirmed by the job), not cancelled.
+  if (settled === 'erasing') return outcome('erased');
   return outcome(expired ? 'erasure_expired' : 'erasure_cancelled', text(expired ? 'erase.expired' : 'erase.cancelled'));
 }
 

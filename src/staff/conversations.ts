@@ -184,6 +184,8 @@ export async function reveal(deps: Deps, by: StaffView, id: string, why: { reaso
 
 /** A staff reply: free-form, so only inside the 24-hour customer-service window. */
 export async function reply(deps: Deps, by: StaffView, id: string, text: string): Promise<ActionOutcome<{ messageId: string }>> {
+  // What the agent answers is what they could see when they sent: a message read after stays "needs a human".
+  const seen = deps.clock.now();
   const s = await load(deps, id);
   if (!s) return { kind: 'not_found' };
   if (!windowOpen(s, deps.clock.now())) return { kind: 'refused', reason: 'the 24-hour window is closed: the person has to write first' };
@@ -197,7 +199,7 @@ export async function reply(deps: Deps, by: StaffView, id: string, text: string)
     text,
     by: `staff:${by.id}`,
   });
-  await deps.stores.subscribers.markAnswered(s._id, deps.clock.now());
+  await deps.stores.subscribers.markAnswered(s._id, seen);
   await deps.stores.audit.append({ staffId: by.id, action: 'reply', subscriberToken: s.key });
   return { kind: 'ok', messageId };
 }
@@ -297,8 +299,11 @@ export async function eraseOnDocumentedRequest(deps: Deps, by: StaffView, id: st
   if (!s) return { kind: 'not_found' };
   const note = why.note.trim();
   if (note.length < 5) return { kind: 'refused', reason: 'say where the request was made (at least 5 characters)' };
+  // The person's own erasure, running or confirmed and about to run, is the one: refused before anything is audited.
   const running = await deps.stores.erasureJobs.runningFor(s._id);
-  if (running && !running.startsWith('staff-erase:')) return { kind: 'refused', reason: 'an erasure of this person is already under way' };
+  const waiting = s.pending?.kind === 'erasure' && s.pending.requestId ? await deps.stores.requests.get(s.pending.requestId) : null;
+  if ((running && !running.startsWith('staff-erase:')) || waiting?.confirmedAt)
+    return { kind: 'refused', reason: 'an erasure of this person is already under way' };
   // Audited first: the note is about the person, so the erasure deletes it with their other notes.
   await deps.stores.audit.append({ staffId: by.id, action: 'erase', subscriberToken: s.key, detail: 'documented_request', note });
   const r = await eraseOnRequest(deps.rights, s);

@@ -105,6 +105,12 @@ export function createRequestStore(model: Model<RequestDoc>) {
         .find({ state: 'open', type: 'erasure', channel: 'chat', confirmedAt: null, receivedAt: { $lt: before } }, { _id: 1, subscriberToken: 1 })
         .limit(limit)
         .lean<Pick<RequestDoc, '_id' | 'subscriberToken'>[]>(),
+    /** Erasures claimed by a confirmation before `before` and still open (their job should exist by now). */
+    claimedErasures: (before: Date, limit: number) =>
+      model
+        .find({ state: 'open', type: 'erasure', confirmedAt: { $lt: before } }, { _id: 1, subscriberToken: 1 })
+        .limit(limit)
+        .lean<Pick<RequestDoc, '_id' | 'subscriberToken'>[]>(),
     openOf: (tokens: string[]) => model.find({ subscriberToken: { $in: tokens }, state: 'open' }).lean<RequestDoc[]>(),
     /** The compliance view: by type and state, or only the overdue ones; soonest due first. */
     list: (f: { type?: string; state?: string; overdueAt?: Date }) =>

@@ -240,9 +240,15 @@ export function createSubscriberStore(model: Model<SubscriberDoc>, pii: Pii) {
     },
     setPaused: (id: Types.ObjectId, paused: boolean) => write(id, { $set: { pausedByStaff: paused } }),
     /** Someone answered the person (the bot, or staff: then it is also activity on the conversation). */
-    /** A staff reply: answered, and no longer waiting for a human. */
-    markAnswered: (id: Types.ObjectId, activityAt?: Date) =>
-      write(id, { $set: { unanswered: false, needsHumanAt: null, ...(activityAt ? { lastActivityAt: activityAt } : {}) } }),
+    /**
+     * A staff reply: answered, and no longer waiting for a human for what came before `seen` (when
+     * the reply began). A message read after stays marked; this process's staged turn is written first.
+     */
+    async markAnswered(id: Types.ObjectId, seen: Date): Promise<void> {
+      await flush(id);
+      await model.updateOne({ _id: id }, { $set: { unanswered: false, lastActivityAt: seen } });
+      await model.updateOne({ _id: id, needsHumanAt: { $lte: seen } }, { $set: { needsHumanAt: null } });
+    },
     /**
      * The person wrote what only a human can answer: staged, so it rides with the turn's next write
      * (a `$max`, so a late redelivery never moves it back, and a mark a dismissal cleared meanwhile is set again).

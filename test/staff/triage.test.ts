@@ -81,19 +81,30 @@ describe('an erasure never confirmed', () => {
 });
 
 describe('a confirmation and a close racing each other have one winner', () => {
-  it('a "Yes" that claimed the request first keeps it from the sweep and from staff', async () => {
+  it('a "Yes" that claimed the request first keeps it from staff, and from the sweep, which finishes that erasure', async () => {
     const waId = '15550090011';
     await h.say(waId, 'DELETE');
     const [q] = await requestsOf(waId);
-    // A turn that took the "Yes" and stalled before starting the erasure job.
+    const id = String((await personOf(waId))!._id);
+    // A turn that took the "Yes" and died before starting the erasure job.
     expect(await h.deps.stores.requests.claimConfirmation(q._id, h.clock.now())).toBe(true);
-    h.clock.advance(20 * MINUTE);
-    expect(await expireUnconfirmedErasures(h.deps.rights)).toBe(0);
     const agent = await loginAs('agent');
     const refused = await agent.post(`/staff/api/requests/${encodeURIComponent(q._id)}/close`, { reason: 'duplicate' }).expect(409);
     expect(refused.body.error).toMatch(/erasure is under way/);
-    expect(await h.deps.stores.requests.get(q._id)).toMatchObject({ state: 'open' });
+    // Nor may an admin start a second erasure of the same person (two confirmations, two references).
+    const admin = await loginAs('admin');
+    await admin.post(`/staff/api/conversations/${id}/erase`, { note: 'email of 30 November' }).expect(409);
+    expect(await h.deps.models.StaffAudit.countDocuments({ action: 'erase', subscriberToken: q.subscriberToken })).toBe(0);
+    // The sweep does not expire it: it carries out the erasure the person confirmed in time.
+    h.clock.advance(20 * MINUTE);
+    h.newReplies(waId);
+    expect(await expireUnconfirmedErasures(h.deps.rights)).toBe(0);
+    await h.workers.drain();
+    expect(await personOf(waId)).toBeNull();
+    expect(await h.deps.stores.requests.get(q._id)).toMatchObject({ state: 'done', outcome: 'erased' });
     expect(await h.deps.models.Ledger.countDocuments({ requestId: q._id, event: { $in: ['erasure.expired', 'erasure.cancelled'] } })).toBe(0);
+    expect(await h.deps.models.ErasureJob.countDocuments({ subscriberId: id })).toBe(1);
+    expect(h.newReplies(waId).map(bodyText)).toEqual([expect.stringMatching(/^Your data has been erased\. Reference: /)]);
   });
 
   it('a close that came first stops a "Yes" read from a stale profile: nothing is erased', async () => {
@@ -175,7 +186,7 @@ describe('an admin erases on a documented request made elsewhere', () => {
     await h.workers.drain();
     expect(await personOf(waId)).toBeNull();
     expect((await requestsOf(waId)).filter((q) => q.channel === 'staff')).toHaveLength(1);
-    expect(await h.deps.models.ErasureJob.countDocuments({ _id: `staff-erase:${id}` })).toBe(1);
+    expect(await h.deps.models.ErasureJob.countDocuments({ subscriberId: id })).toBe(1);
     expect(h.newReplies(waId)).toHaveLength(1);
   });
 });
