@@ -9,7 +9,7 @@ import { identityOfRecipient, senderOf } from './subscribers';
 /** A DELETE must be confirmed within this window; later answers delete nothing. */
 export const ERASURE_CONFIRM_MS = 15 * 60_000;
 
-type AskCtx = Pick<RightsContext, 'subscribers' | 'requests' | 'ledger' | 'clock' | 'keys'>;
+type AskCtx = Pick<RightsContext, 'subscribers' | 'requests' | 'ledger' | 'clock' | 'keys' | 'erasureJobs'>;
 export type EraseCtx = Pick<
   RightsContext,
   | 'subscribers'
@@ -41,7 +41,9 @@ export async function requestErasure(ctx: AskCtx, s: Subscriber, r: { requestId:
   const previous = s.pending?.kind === 'erasure' && s.pending.requestId !== r.requestId ? s.pending.requestId : null;
   const qid = questionId(ctx.keys, r.requestId);
   await ctx.subscribers.ask(s._id, { kind: 'erasure', requestId: r.requestId, questionId: qid, expiresAt });
-  if (previous) await closeUnconfirmedRequest(ctx, previous, s.key, 'cancelled', 'superseded by a new DELETE', 'erasure');
+  // Unless its erasure started (a job an older version began without claiming the request): that one finishes.
+  if (previous && !(await ctx.erasureJobs.exists(previous)))
+    await closeUnconfirmedRequest(ctx, previous, s.key, 'cancelled', 'superseded by a new DELETE', 'erasure');
   return outcome('erasure_asked', erasureQuestion(qid));
 }
 

@@ -125,6 +125,32 @@ describe('a confirmation and a close racing each other have one winner', () => {
   });
 });
 
+describe('an erasure an older version started without claiming its request', () => {
+  it('is not cancelled by a new DELETE, a "No" or staff: its job closes it', async () => {
+    const waId = '15550090014';
+    await h.say(waId, 'DELETE');
+    const [first] = await requestsOf(waId);
+    const s = (await personOf(waId))!;
+    // What the version before claims did on "Yes": the job, and no claim on the request.
+    await h.deps.stores.erasureJobs.start({
+      id: first._id,
+      subscriberId: s._id,
+      subscriberToken: s.key,
+      to: h.deps.stores.subscribers.recipientOf(s),
+      phoneNumberId: h.deps.config.whatsapp.phoneNumberIds[0],
+      locale: 'en',
+      now: h.clock.now(),
+    });
+    await h.say(waId, 'DELETE'); // a second question supersedes the first…
+    expect(await h.deps.stores.requests.get(first._id)).toMatchObject({ state: 'open' }); // …but not its running erasure
+    await h.press(waId, 'erase.no');
+    const agent = await loginAs('agent');
+    await agent.post(`/staff/api/requests/${encodeURIComponent(first._id)}/close`, { reason: 'duplicate' }).expect(409);
+    expect(await h.deps.stores.requests.get(first._id)).toMatchObject({ state: 'open' });
+    expect(await h.deps.models.Ledger.countDocuments({ requestId: first._id, event: 'erasure.cancelled' })).toBe(0);
+  });
+});
+
 describe('staff close a request with a reason', () => {
   it('an agent closes an open request; the reason is in the ledger and the audit log, a second close is refused', async () => {
     const waId = '15550090003';
