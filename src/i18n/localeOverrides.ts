@@ -158,7 +158,6 @@ function expectedTexts(lng: string, english: Map<string, string>): Map<string, s
 }
 
 function checkTexts(file: string, lng: string, texts: Record<string, string>, base: Map<string, string>, complete: boolean): void {
-  const plural = PLURAL;
   const expected = complete ? expectedTexts(lng, base) : base;
   for (const [key, text] of Object.entries(texts)) {
     const original = expected.get(key);
@@ -168,7 +167,7 @@ function checkTexts(file: string, lng: string, texts: Record<string, string>, ba
     const needed = placeholders(original);
     const given = placeholders(text);
     // "count" is the plural's own: a form such as "one" may say the number in words.
-    const missing = [...needed].filter((p) => !given.has(p) && !(p === 'count' && plural.test(key)));
+    const missing = [...needed].filter((p) => !given.has(p) && !(p === 'count' && PLURAL.test(key)));
     if (missing.length) throw new LocaleOverrideError(`${file}: texts."${key}" lacks ${missing.map((p) => `{{${p}}}`).join(', ')}, which the reply needs`);
     const unknown = [...given].filter((p) => !needed.has(p));
     if (unknown.length)
@@ -178,7 +177,7 @@ function checkTexts(file: string, lng: string, texts: Record<string, string>, ba
   // A plural form is needed where the file's texts use it ($t(count.messages, …)); a file made from
   // an older template, whose texts say "{{messages}} messages", needs none.
   const nested = Object.values(texts).join('\n');
-  const used = (key: string) => !plural.test(key) || nested.includes(`$t(${key.replace(plural, '')}`);
+  const used = (key: string) => !PLURAL.test(key) || nested.includes(`$t(${key.replace(PLURAL, '')}`);
   const absent = [...expected.keys()].filter((key) => !(key in texts) && used(key));
   if (absent.length) {
     const shown = absent

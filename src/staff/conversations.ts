@@ -43,7 +43,7 @@ export interface ConversationFilter {
 }
 
 // Names are sealed, so a search reads this many of the most recent conversations and matches in memory.
-export const SEARCH_DEPTH = 1000;
+const SEARCH_DEPTH = 1000;
 
 const folded = (v: string) => v.normalize('NFD').replace(/\p{M}/gu, '').toLocaleLowerCase();
 
